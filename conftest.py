@@ -1,0 +1,99 @@
+"""Shared fixtures: personas, the service gates (Redis, Chromium) and the local DNS server."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tenants.models import Membership, Tenant
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    """Skip with a clear reason, or fail when CI demands every real service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return Tenant.objects.create(name="Tenant A", slug="tenant-a")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return Tenant.objects.create(name="Tenant B", slug="tenant-b")
+
+
+def _member(tenant: Tenant, username: str, role: str):
+    user = get_user_model().objects.create_user(username=username, password="pw-" + username)
+    Membership.objects.create(user=user, tenant=tenant, role=role)
+    return user
+
+
+@pytest.fixture
+def operator(db):
+    return get_user_model().objects.create_user(username="op", password="pw-op", is_staff=True)
+
+
+@pytest.fixture
+def admin_a(tenant_a):
+    return _member(tenant_a, "admin-a", Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def viewer_a(tenant_a):
+    return _member(tenant_a, "viewer-a", Membership.Role.VIEWER)
+
+
+@pytest.fixture
+def admin_b(tenant_b):
+    return _member(tenant_b, "admin-b", Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def login(client):
+    """login(user) -> the test client logged in as that user."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        service_missing("REDIS_URL is not set, so no real Redis to test against")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        service_missing(f"Redis at {url} is not reachable: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        service_missing("Chromium is not installed (Debian package `chromium`)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        service_missing("the playwright package is not installed")
+    return path
+
+
+@pytest.fixture
+def dns_server():
+    from testsupport.dnsserver import LocalDNSServer
+
+    with LocalDNSServer() as server:
+        yield server

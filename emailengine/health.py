@@ -1,0 +1,47 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import connections
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+
+@login_not_required
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def check_database() -> str | None:
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}".strip()[:300]
+    return None
+
+
+def check_broker() -> str | None:
+    from emailengine.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}".strip()[:300]
+    return None
+
+
+@login_not_required
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    problems = {"database": check_database(), "broker": check_broker()}
+    failed = {name: error for name, error in problems.items() if error}
+    body = {
+        "status": "ok" if not failed else "unavailable",
+        "checks": {name: (error or "ok") for name, error in problems.items()},
+        "broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
+    }
+    return JsonResponse(body, status=503 if failed else 200)

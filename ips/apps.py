@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IpsConfig(AppConfig):
+    name = "ips"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,110 @@
+"""Who may see and change what.
+
+Every tenant-visible lookup goes through here, so no view can forget the scope.
+
+Operators (staff users) see every tenant. A tenant user sees only their tenant; another tenant's object is a
+404, never a 403 that would confirm it exists. A 403 is only for an object the user can see but not change.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from tenants.models import Membership, Tenant
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    is_operator: bool
+    tenant_id: int | None
+    role: str | None
+
+    @property
+    def is_tenant_admin(self) -> bool:
+        return self.role == Membership.Role.ADMIN
+
+    @property
+    def can_manage_tenant_data(self) -> bool:
+        """Tenant admins manage their own domains and suppression; operators manage everything."""
+        return self.is_operator or self.is_tenant_admin
+
+
+def actor_for(request: HttpRequest) -> Actor:
+    cached = getattr(request, "_actor", None)
+    if cached is not None:
+        return cached
+    user = request.user
+    if not user.is_authenticated:
+        actor = Actor(None, False, None, None)
+    elif user.is_staff:
+        actor = Actor(user.pk, True, None, None)
+    else:
+        membership = Membership.objects.filter(user=user).only("tenant_id", "role").first()
+        actor = Actor(
+            user.pk,
+            False,
+            membership.tenant_id if membership else None,
+            membership.role if membership else None,
+        )
+    request._actor = actor  # type: ignore[attr-defined]
+    return actor
+
+
+def scope[M: Model](request: HttpRequest, qs: QuerySet[M], tenant_field: str = "tenant") -> QuerySet[M]:
+    """Restrict a queryset to what the request's user may see."""
+    actor = actor_for(request)
+    if actor.is_operator:
+        return qs
+    if actor.tenant_id is None:
+        return qs.none()
+    return qs.filter(**{f"{tenant_field}_id": actor.tenant_id})
+
+
+def get_scoped_or_404[M: Model](
+    request: HttpRequest,
+    qs: QuerySet[M],
+    pk: object,
+    *,
+    tenant_field: str = "tenant",
+    write: bool = False,
+    write_needs_operator: bool = False,
+) -> M:
+    """Fetch one object inside the user's scope; 404 outside it, 403 when visible but not writable."""
+    obj = get_object_or_404(scope(request, qs, tenant_field), pk=pk)
+    if write:
+        actor = actor_for(request)
+        allowed = actor.is_operator if write_needs_operator else actor.can_manage_tenant_data
+        if not allowed:
+            raise PermissionDenied("Your role cannot change this.")
+    return obj
+
+
+def require_operator(request: HttpRequest) -> Actor:
+    """Operator-only pages answer 404 to everyone else, like objects outside their scope."""
+    actor = actor_for(request)
+    if not actor.is_operator:
+        raise Http404("Not found")
+    return actor
+
+
+def require_writer(request: HttpRequest) -> Actor:
+    actor = actor_for(request)
+    if not actor.can_manage_tenant_data:
+        raise PermissionDenied("Your role cannot change this.")
+    return actor
+
+
+def get_tenant_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> Tenant:
+    """A tenant user sees their own tenant (read-only); only operators change tenants."""
+    actor = actor_for(request)
+    qs = Tenant.objects.all()
+    if not actor.is_operator:
+        qs = qs.filter(pk=actor.tenant_id) if actor.tenant_id else qs.none()
+    tenant = get_object_or_404(qs, pk=pk)
+    if write and not actor.is_operator:
+        raise PermissionDenied("Only operators change tenants.")
+    return tenant

@@ -1,0 +1,66 @@
+"""The audit log: every mutation anywhere calls audit_record() once."""
+
+from contextvars import ContextVar
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import models
+
+from tenants.models import AuditEvent, Tenant
+
+request_ip: ContextVar[str | None] = ContextVar("request_ip", default=None)
+
+
+def audit_record(
+    *,
+    action: str,
+    by: AbstractBaseUser | str | None,
+    obj: models.Model | None = None,
+    tenant: Tenant | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """Write one audit event. `by` is a user, or a label such as "system: warmup" for schedules."""
+    if isinstance(by, str) or by is None:
+        actor, label = None, by or "system"
+    else:
+        actor, label = by, by.get_username()
+    if tenant is None and obj is not None:
+        tenant = _tenant_of(obj)
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_label=label[:150],
+        tenant=tenant,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        before=_jsonable(before),
+        after=_jsonable(after),
+        reason=reason,
+        ip_address=request_ip.get(),
+    )
+
+
+def _tenant_of(obj: models.Model) -> Tenant | None:
+    if isinstance(obj, Tenant):
+        return obj
+    tenant_id = getattr(obj, "tenant_id", None)
+    if tenant_id is not None:
+        return Tenant(pk=tenant_id)
+    return None
+
+
+def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        k: v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v)
+        for k, v in value.items()
+    }
+
+
+def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
+    """The before/after picture of the fields a mutation touches."""
+    return {f: getattr(obj, f) for f in fields}

@@ -1,0 +1,121 @@
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tenants import services
+from tenants.access import actor_for, get_tenant_for_user, require_operator, scope
+from tenants.forms import AuditFilterForm, MemberAddForm, MemberRoleForm, TenantForm
+from tenants.models import AuditEvent, Membership, Tenant
+from tenants.paging import paginate, query_without_page
+
+
+def tenant_list(request: HttpRequest) -> HttpResponse:
+    require_operator(request)
+    qs = Tenant.objects.annotate(member_count=Count("memberships"))
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(slug__icontains=q))
+    page = paginate(request, qs)
+    return render(
+        request, "tenants/tenant_list.html", {"page": page, "q": q, "qs": query_without_page(request)}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def tenant_create(request: HttpRequest) -> HttpResponse:
+    require_operator(request)
+    form = TenantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tenant = services.tenant_create(
+            name=form.cleaned_data["name"], slug=form.cleaned_data["slug"], by=request.user
+        )
+        messages.success(request, f"Tenant {tenant.name} created.")
+        return redirect("tenant_detail", tenant_id=tenant.pk)
+    return render(request, "tenants/tenant_form.html", {"form": form})
+
+
+def tenant_detail(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = get_tenant_for_user(request, tenant_id)
+    members = tenant.memberships.select_related("user").order_by("user__username")
+    return render(
+        request,
+        "tenants/tenant_detail.html",
+        {
+            "tenant": tenant,
+            "members": members,
+            "member_form": MemberAddForm(),
+            "roles": Membership.Role.choices,
+        },
+    )
+
+
+@require_POST
+def member_add(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = get_tenant_for_user(request, tenant_id, write=True)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        services.member_add(tenant=tenant, by=request.user, **form.cleaned_data)
+        messages.success(request, f"{form.cleaned_data['username']} added.")
+        return redirect("tenant_detail", tenant_id=tenant.pk)
+    members = tenant.memberships.select_related("user")
+    return render(
+        request,
+        "tenants/tenant_detail.html",
+        {"tenant": tenant, "members": members, "member_form": form, "roles": Membership.Role.choices},
+        status=400,
+    )
+
+
+def _membership_for_operator(request: HttpRequest, member_id: int) -> Membership:
+    require_operator(request)
+    return get_object_or_404(Membership.objects.select_related("user", "tenant"), pk=member_id)
+
+
+@require_POST
+def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = _membership_for_operator(request, member_id)
+    form = MemberRoleForm(request.POST)
+    if form.is_valid():
+        services.member_set_role(membership=membership, role=form.cleaned_data["role"], by=request.user)
+        messages.success(request, f"{membership.user.username} is now {membership.get_role_display()}.")
+    return redirect("tenant_detail", tenant_id=membership.tenant_id)
+
+
+@require_POST
+def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = _membership_for_operator(request, member_id)
+    tenant_id = membership.tenant_id
+    services.member_remove(membership=membership, by=request.user)
+    messages.success(request, "Member removed and their login disabled.")
+    return redirect("tenant_detail", tenant_id=tenant_id)
+
+
+def audit_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_for(request)
+    if not (actor.is_operator or actor.is_tenant_admin):
+        require_operator(request)
+    qs = scope(request, AuditEvent.objects.select_related("tenant"))
+    form = AuditFilterForm(request.GET or None)
+    if not actor.is_operator:
+        del form.fields["tenant"]
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("q"):
+            qs = qs.filter(
+                Q(object_repr__icontains=data["q"])
+                | Q(actor_label__icontains=data["q"])
+                | Q(reason__icontains=data["q"])
+            )
+        if data.get("action"):
+            qs = qs.filter(action__startswith=data["action"])
+        if data.get("tenant"):
+            qs = qs.filter(tenant=data["tenant"])
+        if data.get("since"):
+            qs = qs.filter(created_at__date__gte=data["since"])
+        if data.get("until"):
+            qs = qs.filter(created_at__date__lte=data["until"])
+    page = paginate(request, qs)
+    template = "tenants/audit_list.html#results" if request.htmx else "tenants/audit_list.html"
+    return render(request, template, {"page": page, "form": form, "qs": query_without_page(request)})
