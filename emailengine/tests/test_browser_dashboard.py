@@ -1,15 +1,14 @@
 """Headless Chromium: log in, see the dashboard, and use an htmx-driven filter that swaps results in place."""
 
-import os
-
 import pytest
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(chromium_path):
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+def page(chromium_path, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the live server's DB work is elsewhere.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
