@@ -4,9 +4,6 @@ import os
 import shutil
 
 import pytest
-from django.contrib.auth import get_user_model
-
-from tenants.models import Membership, Tenant
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -18,40 +15,55 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def tenant_a(db) -> Tenant:
-    return Tenant.objects.create(name="Tenant A", slug="tenant-a")
+# Django imports stay inside fixtures so pure-Python tests can run with `-p no:django`.
 
 
-@pytest.fixture
-def tenant_b(db) -> Tenant:
-    return Tenant.objects.create(name="Tenant B", slug="tenant-b")
+def _tenant(name: str, slug: str):
+    from tenants.models import Tenant
+
+    return Tenant.objects.create(name=name, slug=slug)
 
 
-def _member(tenant: Tenant, username: str, role: str):
+def _member(tenant, username: str, role: str):
+    from django.contrib.auth import get_user_model
+
+    from tenants.models import Membership
+
     user = get_user_model().objects.create_user(username=username, password="pw-" + username)
     Membership.objects.create(user=user, tenant=tenant, role=role)
     return user
 
 
 @pytest.fixture
+def tenant_a(db):
+    return _tenant("Tenant A", "tenant-a")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return _tenant("Tenant B", "tenant-b")
+
+
+@pytest.fixture
 def operator(db):
+    from django.contrib.auth import get_user_model
+
     return get_user_model().objects.create_user(username="op", password="pw-op", is_staff=True)
 
 
 @pytest.fixture
 def admin_a(tenant_a):
-    return _member(tenant_a, "admin-a", Membership.Role.ADMIN)
+    return _member(tenant_a, "admin-a", "admin")
 
 
 @pytest.fixture
 def viewer_a(tenant_a):
-    return _member(tenant_a, "viewer-a", Membership.Role.VIEWER)
+    return _member(tenant_a, "viewer-a", "viewer")
 
 
 @pytest.fixture
 def admin_b(tenant_b):
-    return _member(tenant_b, "admin-b", Membership.Role.ADMIN)
+    return _member(tenant_b, "admin-b", "admin")
 
 
 @pytest.fixture
