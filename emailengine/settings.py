@@ -203,3 +203,6 @@ LOGGING = {
 }
 
 PAGE_SIZE = 50
+
+# Without FIELD_ENCRYPTION_KEY a fixed development key is used; a production (HTTPS) deployment refuses that.
+ALLOW_DEV_ENCRYPTION_KEY = env.bool("ALLOW_DEV_ENCRYPTION_KEY", default=not env.bool("HTTPS", default=False))

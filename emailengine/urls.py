@@ -15,4 +15,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", login_not_required(exports.ExportToDjangoView), name="metrics"),
     path("", include("tenants.urls")),
+    path("", include("ips.urls")),
+    path("", include("domains.urls")),
+    path("", include("reputation.urls")),
+    path("", include("campaigns.urls")),
 ]

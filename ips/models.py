@@ -1,0 +1,161 @@
+import hashlib
+import ipaddress
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+from tenants.crypto import EncryptedTextField
+from tenants.models import Tenant
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class MtaServer(models.Model):
+    """A PowerMTA host: where its management interface is and how it authenticates to our webhook."""
+
+    name = models.SlugField(max_length=60, unique=True, help_text="Short name used in commands and configs")
+    hostname = models.CharField(max_length=253, blank=True)
+    mgmt_url = models.URLField(
+        "management URL", blank=True, help_text="PMTA http-mgmt-port base URL, e.g. http://10.0.0.5:8080"
+    )
+    mgmt_api_key = EncryptedTextField("management API key", blank=True, help_text="Sent as X-API-Key")
+    # Only a hash is kept: the token is shown once when created or rotated.
+    webhook_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    webhook_token_hint = models.CharField(max_length=12, blank=True, editable=False)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Latest health poll (history is not kept here; metrics keep the time series).
+    health_checked_at = models.DateTimeField(null=True, blank=True)
+    health_up = models.BooleanField(null=True)
+    health_error = models.TextField(blank=True)
+    health_traffic_hour_out_msg = models.BigIntegerField(null=True, blank=True)
+    health_traffic_hour_out_rcp = models.BigIntegerField(null=True, blank=True)
+    health_smtp_out_conn = models.IntegerField(null=True, blank=True)
+    health_queued_rcp = models.BigIntegerField(null=True, blank=True)
+    health_queued_domains = models.IntegerField(null=True, blank=True)
+    health_backoff_queues = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def new_token() -> str:
+        return "ee_" + secrets.token_urlsafe(32)
+
+    def set_webhook_token(self, token: str) -> None:
+        self.webhook_token_hash = hash_token(token)
+        self.webhook_token_hint = token[:7] + "…"
+
+    @property
+    def health_label(self) -> str:
+        if self.health_up is None:
+            return "unknown"
+        return "up" if self.health_up else "down"
+
+
+class IPPool(models.Model):
+    """A PMTA virtual-mta-pool; belongs to one tenant, whose users see it read-only."""
+
+    name = models.SlugField(max_length=60)
+    server = models.ForeignKey(MtaServer, on_delete=models.PROTECT, related_name="pools")
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="pools", null=True, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["server__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["server", "name"], name="pool_name_unique_per_server")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IPStatus(models.TextChoices):
+    NEW = "new", "New"
+    WARMING = "warming", "Warming"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    RETIRED = "retired", "Retired"
+
+
+# Allowed lifecycle moves. Paused resumes to where it was paused from (see IPAddress.resume_target).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    IPStatus.NEW: frozenset({IPStatus.WARMING, IPStatus.ACTIVE, IPStatus.PAUSED, IPStatus.RETIRED}),
+    IPStatus.WARMING: frozenset({IPStatus.ACTIVE, IPStatus.PAUSED, IPStatus.RETIRED}),
+    IPStatus.ACTIVE: frozenset({IPStatus.WARMING, IPStatus.PAUSED, IPStatus.RETIRED}),
+    IPStatus.PAUSED: frozenset({IPStatus.NEW, IPStatus.WARMING, IPStatus.ACTIVE, IPStatus.RETIRED}),
+    IPStatus.RETIRED: frozenset({IPStatus.NEW}),
+}
+
+SENDING_STATUSES = frozenset({IPStatus.WARMING, IPStatus.ACTIVE})
+
+
+class IPAddress(models.Model):
+    """One dedicated sending IP, rendered as one PMTA virtual-mta."""
+
+    address = models.GenericIPAddressField(unique=True, unpack_ipv4=True)
+    hostname = models.CharField("HELO / PTR hostname", max_length=253, blank=True)
+    server = models.ForeignKey(MtaServer, on_delete=models.PROTECT, related_name="ips")
+    vmta_name = models.SlugField("virtual-mta name", max_length=80)
+    pool = models.ForeignKey(IPPool, on_delete=models.SET_NULL, related_name="ips", null=True, blank=True)
+    status = models.CharField(max_length=10, choices=IPStatus.choices, default=IPStatus.NEW, db_index=True)
+    paused_from = models.CharField(max_length=10, choices=IPStatus.choices, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_reason = models.CharField(max_length=300, blank=True)
+
+    # Current sending limits, written by the warmup ramp through ips.services.ip_set_limits.
+    # None means "no limit from us". provider_limits: {"gmail.com": {"hourly": 100}, ...}
+    daily_limit = models.PositiveIntegerField(null=True, blank=True)
+    hourly_limit = models.PositiveIntegerField(null=True, blank=True)
+    provider_limits = models.JSONField(default=dict, blank=True)
+    limits_changed_at = models.DateTimeField(null=True, blank=True)
+
+    rdns_status = models.CharField(max_length=10, blank=True)  # ok | mismatch | missing | unknown
+    rdns_ptr = models.CharField(max_length=253, blank=True)
+    rdns_explanation = models.CharField(max_length=300, blank=True)
+    rdns_checked_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["server__name", "vmta_name"]
+        verbose_name = "IP address"
+        verbose_name_plural = "IP addresses"
+        constraints = [
+            models.UniqueConstraint(fields=["server", "vmta_name"], name="vmta_name_unique_per_server")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def version(self) -> int:
+        return ipaddress.ip_address(self.address).version
+
+    @property
+    def tenant_id(self) -> int | None:
+        return self.pool.tenant_id if self.pool_id else None  # type: ignore[union-attr]
+
+    @staticmethod
+    def default_vmta_name(address: str) -> str:
+        ip = ipaddress.ip_address(address)
+        if ip.version == 4:
+            return "vmta-" + str(ip).replace(".", "-")
+        return "vmta6-" + ip.exploded.replace(":", "")[-16:]
+
+    def can_send(self) -> bool:
+        return self.status in SENDING_STATUSES
+
+    def can_transition(self, to: str) -> bool:
+        return to in TRANSITIONS[self.status]
+
+    @property
+    def resume_target(self) -> str:
+        return self.paused_from or IPStatus.ACTIVE

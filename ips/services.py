@@ -1,0 +1,317 @@
+"""Workflows on servers, pools and IPs. Every change is audited; other apps change IPs only through here."""
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from ips.models import IPAddress, IPPool, IPStatus, MtaServer
+from tenants.audit import audit_record
+from tenants.models import Tenant
+
+Actor = AbstractBaseUser | str
+
+# A /24 (or a /120 for IPv6) is the most one paste may add: a larger block is almost always a typo.
+MAX_ADDRESSES_PER_LINE = 256
+
+
+class TransitionError(ValueError):
+    pass
+
+
+# --- servers -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def server_create(
+    *, name: str, by: Actor, hostname: str = "", mgmt_url: str = "", mgmt_api_key: str = "", notes: str = ""
+) -> tuple[MtaServer, str]:
+    """Create a PMTA host; returns it with its webhook token, which is shown this once only."""
+    token = MtaServer.new_token()
+    server = MtaServer(
+        name=name, hostname=hostname, mgmt_url=mgmt_url, mgmt_api_key=mgmt_api_key, notes=notes
+    )
+    server.set_webhook_token(token)
+    server.save()
+    audit_record(
+        action="server.create",
+        by=by,
+        obj=server,
+        after={"name": name, "hostname": hostname, "mgmt_url": mgmt_url, "api_key_set": bool(mgmt_api_key)},
+    )
+    return server, token
+
+
+@transaction.atomic
+def server_update(*, server: MtaServer, by: Actor, **changes: Any) -> MtaServer:
+    fields = [f for f in ("hostname", "mgmt_url", "mgmt_api_key", "notes") if f in changes]
+    before = {f: getattr(server, f) for f in fields if f != "mgmt_api_key"}
+    for f in fields:
+        setattr(server, f, changes[f])
+    server.save(update_fields=fields)
+    after = {f: getattr(server, f) for f in fields if f != "mgmt_api_key"}
+    if "mgmt_api_key" in fields:
+        after["api_key_changed"] = True
+    audit_record(action="server.update", by=by, obj=server, before=before, after=after)
+    return server
+
+
+@transaction.atomic
+def server_rotate_token(*, server: MtaServer, by: Actor) -> str:
+    token = MtaServer.new_token()
+    old_hint = server.webhook_token_hint
+    server.set_webhook_token(token)
+    server.save(update_fields=["webhook_token_hash", "webhook_token_hint"])
+    audit_record(
+        action="server.rotate_token",
+        by=by,
+        obj=server,
+        before={"token": old_hint},
+        after={"token": server.webhook_token_hint},
+    )
+    return token
+
+
+def server_for_token(token: str) -> MtaServer | None:
+    from ips.models import hash_token
+
+    if not token:
+        return None
+    return MtaServer.objects.filter(webhook_token_hash=hash_token(token)).first()
+
+
+# --- pools ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pool_create(
+    *, name: str, server: MtaServer, tenant: Tenant | None, by: Actor, description: str = ""
+) -> IPPool:
+    pool = IPPool.objects.create(name=name, server=server, tenant=tenant, description=description)
+    audit_record(
+        action="pool.create",
+        by=by,
+        obj=pool,
+        after={"name": name, "server": server.name, "tenant": tenant.slug if tenant else None},
+    )
+    return pool
+
+
+@transaction.atomic
+def pool_update(*, pool: IPPool, by: Actor, tenant: Tenant | None, description: str) -> IPPool:
+    before = {"tenant": pool.tenant.slug if pool.tenant else None, "description": pool.description}
+    pool.tenant = tenant
+    pool.description = description
+    pool.save(update_fields=["tenant", "description"])
+    after = {"tenant": tenant.slug if tenant else None, "description": description}
+    audit_record(action="pool.update", by=by, obj=pool, before=before, after=after)
+    return pool
+
+
+# --- IP lifecycle --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ip_set_status(*, ip: IPAddress, to: str, by: Actor, reason: str = "") -> IPAddress:
+    """Move an IP through its lifecycle; refuses moves the model does not allow."""
+    if ip.status == to:
+        return ip
+    if not ip.can_transition(to):
+        raise TransitionError(f"{ip.address}: cannot go from {ip.status} to {to}")
+    before = {"status": ip.status}
+    ip.paused_from = ip.status if to == IPStatus.PAUSED else ""
+    ip.status = to
+    ip.status_changed_at = timezone.now()
+    ip.status_reason = reason[:300]
+    ip.save(update_fields=["status", "paused_from", "status_changed_at", "status_reason"])
+    audit_record(
+        action="ip.status",
+        by=by,
+        obj=ip,
+        tenant=_tenant(ip),
+        before=before,
+        after={"status": to},
+        reason=reason,
+    )
+    return ip
+
+
+def ip_pause(*, ip: IPAddress, by: Actor, reason: str) -> IPAddress:
+    return ip_set_status(ip=ip, to=IPStatus.PAUSED, by=by, reason=reason)
+
+
+def ip_resume(*, ip: IPAddress, by: Actor, reason: str = "") -> IPAddress:
+    if ip.status != IPStatus.PAUSED:
+        raise TransitionError(f"{ip.address} is not paused")
+    return ip_set_status(ip=ip, to=ip.resume_target, by=by, reason=reason or "resumed")
+
+
+@transaction.atomic
+def ip_move_to_pool(*, ip: IPAddress, pool: IPPool | None, by: Actor, reason: str = "") -> IPAddress:
+    if pool is not None and pool.server_id != ip.server_id:
+        raise TransitionError(
+            f"{ip.address} is on {ip.server.name}; pool {pool.name} is on {pool.server.name}"
+        )
+    before = {"pool": ip.pool.name if ip.pool else None}
+    old_tenant = _tenant(ip)
+    ip.pool = pool
+    ip.save(update_fields=["pool"])
+    after = {"pool": pool.name if pool else None}
+    audit_record(
+        action="ip.move",
+        by=by,
+        obj=ip,
+        tenant=_tenant(ip) or old_tenant,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    return ip
+
+
+@transaction.atomic
+def ip_set_limits(
+    *,
+    ip: IPAddress,
+    by: Actor,
+    daily: int | None,
+    hourly: int | None,
+    per_provider: dict[str, dict[str, int]] | None = None,
+    reason: str = "",
+) -> IPAddress:
+    """The one way other apps (warmup) write an IP's sending limits; rendered into the PMTA config."""
+    per_provider = per_provider or {}
+    before = {"daily": ip.daily_limit, "hourly": ip.hourly_limit, "per_provider": ip.provider_limits}
+    after = {"daily": daily, "hourly": hourly, "per_provider": per_provider}
+    if before == after:
+        return ip
+    ip.daily_limit, ip.hourly_limit, ip.provider_limits = daily, hourly, per_provider
+    ip.limits_changed_at = timezone.now()
+    ip.save(update_fields=["daily_limit", "hourly_limit", "provider_limits", "limits_changed_at"])
+    audit_record(
+        action="ip.limits", by=by, obj=ip, tenant=_tenant(ip), before=before, after=after, reason=reason
+    )
+    return ip
+
+
+def _tenant(ip: IPAddress) -> Tenant | None:
+    return ip.pool.tenant if ip.pool_id and ip.pool.tenant_id else None  # type: ignore[union-attr]
+
+
+# --- bulk add ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BulkLine:
+    line_no: int
+    text: str
+    addresses: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class BulkPreview:
+    lines: list[BulkLine]
+
+    @property
+    def addresses(self) -> list[str]:
+        return [a for line in self.lines if not line.error for a in line.addresses]
+
+    @property
+    def errors(self) -> list[BulkLine]:
+        return [line for line in self.lines if line.error]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.addresses) and not self.errors
+
+
+def ips_bulk_preview(*, text: str) -> BulkPreview:
+    """Parse pasted IPs and CIDR ranges (one per line, `#` comments) and find every problem before saving."""
+    lines: list[BulkLine] = []
+    seen: dict[str, int] = {}
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        item = raw.split("#", 1)[0].strip().rstrip(",;")
+        if not item:
+            continue
+        line = BulkLine(line_no=line_no, text=item)
+        lines.append(line)
+        try:
+            line.addresses = _expand(item)
+        except ValueError as exc:
+            line.error = str(exc)
+            continue
+        for addr in line.addresses:
+            if addr in seen:
+                line.error = f"{addr} is already on line {seen[addr]}"
+                break
+            seen[addr] = line_no
+    existing = set(IPAddress.objects.filter(address__in=list(seen)).values_list("address", flat=True))
+    for line in lines:
+        if not line.error:
+            dupes = [a for a in line.addresses if a in existing]
+            if dupes:
+                shown = ", ".join(dupes[:3]) + (f" and {len(dupes) - 3} more" if len(dupes) > 3 else "")
+                line.error = f"already in the inventory: {shown}"
+    return BulkPreview(lines=lines)
+
+
+def _expand(item: str) -> list[str]:
+    if "/" in item:
+        try:
+            net = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"'{item}' is not an IP address or CIDR range") from None
+        if net.num_addresses > MAX_ADDRESSES_PER_LINE:
+            raise ValueError(
+                f"{item} has {net.num_addresses} addresses; at most {MAX_ADDRESSES_PER_LINE} per line"
+            )
+        hosts = list(net.hosts()) if net.version == 4 and net.prefixlen < 31 else list(net)
+        return [str(h) for h in hosts]
+    try:
+        ip = ipaddress.ip_address(item)
+    except ValueError:
+        raise ValueError(f"'{item}' is not an IP address or CIDR range") from None
+    if ip.is_loopback or ip.is_multicast or ip.is_unspecified:
+        raise ValueError(f"{ip} cannot be a sending address")
+    return [str(ip)]
+
+
+@transaction.atomic
+def ips_bulk_add(
+    *,
+    server: MtaServer,
+    addresses: list[str],
+    by: Actor,
+    pool: IPPool | None = None,
+    hostname_template: str = "",
+) -> list[IPAddress]:
+    """Create the previewed addresses in one transaction; one audit event per IP."""
+    if pool is not None and pool.server_id != server.pk:
+        raise TransitionError(f"pool {pool.name} is on {pool.server.name}, not {server.name}")
+    created = []
+    for addr in addresses:
+        hostname = (
+            hostname_template.replace("{ip}", addr.replace(".", "-").replace(":", "-"))
+            if hostname_template
+            else ""
+        )
+        ip = IPAddress.objects.create(
+            address=addr,
+            server=server,
+            pool=pool,
+            hostname=hostname,
+            vmta_name=IPAddress.default_vmta_name(addr),
+        )
+        audit_record(
+            action="ip.create",
+            by=by,
+            obj=ip,
+            tenant=pool.tenant if pool else None,
+            after={"server": server.name, "pool": pool.name if pool else None, "hostname": hostname},
+        )
+        created.append(ip)
+    return created
