@@ -1,0 +1,1 @@
+"""PowerMTA accounting: parsing (parser) and outcome classification (classify); pure stdlib."""

@@ -1,0 +1,94 @@
+"""What a PMTA accounting record means for the recipient: delivered, bounced (hard/soft), deferred...
+
+The record type decides finality (PMTA-NOTES section 1): ``t`` rows carry bounce categories too, and
+old ``d`` rows carry ``bounceCat=success``, so the category alone never makes a bounce.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+__all__ = [
+    "BOUNCE",
+    "COMPLAINT",
+    "DEFAULT_HARD_CATEGORIES",
+    "DELIVERED",
+    "HARD_BOUNCE",
+    "OTHER",
+    "OUTCOMES",
+    "RECEIVED",
+    "SOFT_BOUNCE",
+    "TRANSIENT",
+    "mailbox_missing",
+    "outcome",
+]
+
+DELIVERED = "delivered"
+HARD_BOUNCE = "hard_bounce"
+SOFT_BOUNCE = "soft_bounce"
+TRANSIENT = "transient"
+COMPLAINT = "complaint"
+RECEIVED = "received"
+OTHER = "other"
+OUTCOMES = (DELIVERED, HARD_BOUNCE, SOFT_BOUNCE, TRANSIENT, COMPLAINT, RECEIVED, OTHER)
+BOUNCE = frozenset({HARD_BOUNCE, SOFT_BOUNCE})
+
+# The "safe choice" of PMTA-NOTES: categories that say the address itself is gone. MailWizz adds
+# nothing else; port25-bouncehandler's routing-errors is left soft (it is often our own config).
+DEFAULT_HARD_CATEGORIES = frozenset({"bad-mailbox", "bad-domain", "inactive-mailbox", "invalid-mailbox"})
+
+# Categories too vague to trust, where the diagnostic text decides (Yahoo's "mailbox not found"
+# arrives as category other in the real fixtures).
+_VAGUE_CATEGORIES = frozenset({"", "other"})
+
+# Texts that clearly say the mailbox does not exist. 5.1.1 must not match 5.1.10 (null MX) or 5.1.12.
+_MAILBOX_MISSING = re.compile(
+    r"(?<![\d.])5\.1\.1(?![\d])"
+    r"|user\s+unknown|unknown\s+user"
+    r"|mailbox\s+(?:not\s+found|does\s+not\s+exist|unavailable\s*:\s*user\s+unknown)"
+    r"|no\s+such\s+(?:user|mailbox|recipient|account)"
+    r"|(?:user|recipient|address|account|mailbox)\s+not\s+found"
+    r"|does\s+not\s+exist",
+    re.IGNORECASE,
+)
+
+
+class _Classifiable(Protocol):
+    type: str
+    bounce_cat: str
+    dsn_status: str
+    dsn_diag: str
+
+
+def mailbox_missing(record: _Classifiable) -> bool:
+    """True when dsnStatus or dsnDiag clearly says the recipient mailbox does not exist."""
+    return bool(_MAILBOX_MISSING.search(record.dsn_status) or _MAILBOX_MISSING.search(record.dsn_diag))
+
+
+def _bounce(record: _Classifiable, hard_categories: frozenset[str]) -> str:
+    category = record.bounce_cat.strip().lower()
+    if category in hard_categories:
+        return HARD_BOUNCE
+    if category in _VAGUE_CATEGORIES and mailbox_missing(record):
+        return HARD_BOUNCE
+    return SOFT_BOUNCE
+
+
+def outcome(record: _Classifiable, hard_categories: frozenset[str] = DEFAULT_HARD_CATEGORIES) -> str:
+    """One of OUTCOMES for a record: d delivered; b/rb hard or soft bounce; t/tq transient; f complaint;
+    r received; rs and anything else other. ``hard_categories`` are lower-case bounce categories
+    (the set is open: custom ``<bounce-category-patterns>`` names work too).
+    """
+    kind = record.type
+    if kind == "d":
+        return DELIVERED
+    if kind in ("b", "rb"):
+        return _bounce(record, hard_categories)
+    if kind in ("t", "tq"):
+        return TRANSIENT
+    if kind == "f":
+        return COMPLAINT
+    if kind == "r":
+        return RECEIVED
+    return OTHER
