@@ -109,3 +109,10 @@ def dns_server():
 
     with LocalDNSServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _no_real_dns(settings):
+    """Tests never reach a real resolver: without the dns_server fixture, lookups fail fast and locally."""
+    settings.DNS_NAMESERVERS = ["127.0.0.1:9"]
+    settings.DNS_TIMEOUT = 0.5

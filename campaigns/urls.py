@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from campaigns import ingest_webhook
+from campaigns.urls_pages import urlpatterns as pages_urlpatterns
+
+urlpatterns = [
+    path("hooks/pmta/accounting", ingest_webhook.pmta_accounting_hook, name="pmta_accounting_hook"),
+]
+
+# Pages: campaigns, stats, suppression, import history.
+urlpatterns += pages_urlpatterns

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class DomainsConfig(AppConfig):
     name = "domains"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # ips renders each server's PMTA config and includes whatever fragments apps register; the import
+        # goes domains -> ips, never the other way. Guarded so domains works with an ips without a registry.
+        try:
+            from ips.pmta_config import register_fragment
+        except ImportError:
+            return
+        from domains.pmta_fragment import FRAGMENT_NAME, render_dkim_fragment
+
+        register_fragment(FRAGMENT_NAME, render_dkim_fragment)

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
 
@@ -10,6 +11,26 @@ app = Celery("emailengine")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+def _dnsbl_sweep_seconds() -> float:
+    """Blocklist sweep interval: settings.DNSBL_SWEEP_HOURS (from the env or .env), 4 hours by default."""
+    from django.conf import settings
+
+    return float(getattr(settings, "DNSBL_SWEEP_HOURS", os.environ.get("DNSBL_SWEEP_HOURS", 4))) * 3600
+
+
 # django-celery-beat's DatabaseScheduler copies these into the database on start, so the
 # admin shows them; the code stays the source of truth.
-app.conf.beat_schedule: dict[str, dict] = {}
+app.conf.beat_schedule: dict[str, dict] = {
+    "domains-recheck": {"task": "domains.tasks.recheck_all_domains", "schedule": 3600.0},
+    "dkim-retire-expired": {"task": "domains.tasks.retire_expired_dkim_keys", "schedule": 86400.0},
+    "ips-health-poll": {"task": "ips.tasks.poll_all_servers", "schedule": 300.0},
+    "ips-rdns-recheck": {"task": "ips.tasks.recheck_rdns_all", "schedule": 86400.0},
+    "reputation-sweep": {"task": "reputation.tasks.sweep_dnsbl", "schedule": _dnsbl_sweep_seconds()},
+    # no-op unless ACCOUNTING_DIR is set
+    "accounting-import-dir": {"task": "campaigns.tasks.accounting_import_dir", "schedule": 60.0},
+    "accounting-prune-events": {"task": "campaigns.tasks.accounting_prune_events", "schedule": 86400.0},
+    # The ramp decides each day's limits from the previous (UTC) day's results.
+    "warmup-daily-ramp": {"task": "warmup.tasks.run_daily_ramp", "schedule": crontab(minute=0, hour=0)},
+    "warmup-expire-reply-actions": {"task": "warmup.tasks.expire_reply_rule_actions", "schedule": 300.0},
+}

@@ -2,15 +2,24 @@
 
 from typing import Any
 
+from campaigns.demo import seed as seed_campaigns
+from domains.demo import seed as seed_domains
+from ips.demo import seed as seed_ips
+from reputation.demo import seed as seed_reputation
 from tenants.demo import seed_tenants
 from tenants.models import Membership, Tenant
 
 
 def seed_all(*, password: str) -> dict[str, Any]:
-    _, logins = seed_tenants(password)
+    tenants, logins = seed_tenants(password)
+    ips_counts = seed_ips(tenants)
     counts: dict[str, int] = {
         "tenants": Tenant.objects.count(),
         "tenant users": Membership.objects.count(),
+        **ips_counts,
+        "domains": seed_domains(),
+        **seed_reputation(),  # after IPs and domains: its demo sweep covers them
+        **seed_campaigns(tenants),  # after IPs: stats point at the demo IPs
     }
     return {
         "counts": counts,

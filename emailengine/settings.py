@@ -206,3 +206,27 @@ PAGE_SIZE = 50
 
 # Without FIELD_ENCRYPTION_KEY a fixed development key is used; a production (HTTPS) deployment refuses that.
 ALLOW_DEV_ENCRYPTION_KEY = env.bool("ALLOW_DEV_ENCRYPTION_KEY", default=not env.bool("HTTPS", default=False))
+
+# Blocklist (DNSBL) sweeps: how often (hours, read by emailengine/celery.py), whether a new listing on a
+# critical list puts the IP on hold, and how hard the resolvers are pushed (queries in flight, seconds each).
+DNSBL_SWEEP_HOURS = env.float("DNSBL_SWEEP_HOURS", default=4)
+DNSBL_HOLD_ON_CRITICAL = env.bool("DNSBL_HOLD_ON_CRITICAL", default=True)
+DNSBL_CONCURRENCY = env.int("DNSBL_CONCURRENCY", default=200)
+DNSBL_TIMEOUT = env.float("DNSBL_TIMEOUT", default=2.0)
+
+# --- Accounting import (campaigns) ---
+# Where a record's campaign id comes from: jobId, envId or header_<Name> (e.g. header_X-Mw-Campaign-Uid;
+# MailWizz's header prefix varies by install, names match case-insensitively).
+ACCOUNTING_CAMPAIGN_SOURCE = env.str("ACCOUNTING_CAMPAIGN_SOURCE", default="jobId")
+# Bounce categories that make a b/rb record a hard bounce (and suppress the address); the record type,
+# not the category, decides whether a failure is final.
+ACCOUNTING_HARD_CATEGORIES = env.list(
+    "ACCOUNTING_HARD_CATEGORIES", default=["bad-mailbox", "bad-domain", "inactive-mailbox", "invalid-mailbox"]
+)
+# Single delivery events are kept this long for drill-down; daily aggregates are kept for good.
+ACCOUNTING_EVENT_RETENTION_DAYS = env.int("ACCOUNTING_EVENT_RETENTION_DAYS", default=30)
+# Largest webhook body accepted (413 beyond).
+ACCOUNTING_WEBHOOK_MAX_BYTES = env.int("ACCOUNTING_WEBHOOK_MAX_BYTES", default=10 * 1024 * 1024)
+# Files in ACCOUNTING_DIR modified within this many seconds may still be written by PMTA: an
+# unterminated last line waits for the next run.
+ACCOUNTING_SETTLE_SECONDS = env.int("ACCOUNTING_SETTLE_SECONDS", default=300)

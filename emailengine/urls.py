@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("domains.urls")),
     path("", include("reputation.urls")),
     path("", include("campaigns.urls")),
+    path("", include("warmup.urls")),
 ]

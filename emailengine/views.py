@@ -1,26 +1,88 @@
-from django.contrib.auth import get_user_model
+"""The home page: one glance at the fleet (operators) or at a tenant's own sending (tenant users).
+
+This is the cross-app glue: it may read every app, and no app reads it.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from campaigns.models import DailyStat
+from domains.models import SendingDomain
+from ips.models import IPAddress, IPStatus, MtaServer
+from reputation.models import Listing
+from reputation.selectors import recent_changes
 from tenants.access import actor_for, scope
-from tenants.models import AuditEvent, Membership, Tenant
+from tenants.models import AuditEvent, Tenant
+from warmup.models import IPWarmup
+
+
+def _ip_counts(request: HttpRequest) -> dict[str, int]:
+    rows = scope(request, IPAddress.objects.all(), "pool__tenant").values("status").annotate(n=Count("id"))
+    counts = {status: 0 for status in IPStatus.values}
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def _delivery_24h(request: HttpRequest) -> dict[str, int | float]:
+    since = timezone.now().date() - timedelta(days=1)
+    totals = scope(request, DailyStat.objects.filter(day__gte=since)).aggregate(
+        delivered=Sum("delivered"),
+        hard=Sum("hard_bounces"),
+        soft=Sum("soft_bounces"),
+        complaints=Sum("complaints"),
+    )
+    delivered, hard, soft = totals["delivered"] or 0, totals["hard"] or 0, totals["soft"] or 0
+    sent = delivered + hard + soft
+    return {
+        "sent": sent,
+        "delivered": delivered,
+        "bounce_rate": (hard + soft) / sent if sent else 0.0,
+        "complaint_rate": (totals["complaints"] or 0) / delivered if delivered else 0.0,
+    }
 
 
 def home(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request)
-    recent = scope(request, AuditEvent.objects.select_related("tenant"))[:10]
+    ip_counts = _ip_counts(request)
+    domains = scope(request, SendingDomain.objects.all()).aggregate(
+        total=Count("id"), problems=Count("id", filter=Q(status__in=["missing", "invalid", "warning"]))
+    )
+    listings = scope(request, Listing.objects.filter(cleared_at__isnull=True)).count()
+    warming = scope(request, IPWarmup.objects.exclude(status=IPWarmup.Status.COMPLETED), "ip__pool__tenant")
+    warmup_counts = dict(warming.values_list("status").annotate(n=Count("id")))
+    context = {
+        "ip_counts": ip_counts,
+        "domains": domains,
+        "open_listings": listings,
+        "warmup_counts": warmup_counts,
+        "delivery": _delivery_24h(request),
+        "changes": recent_changes(request, 8),
+        "recent": scope(request, AuditEvent.objects.select_related("tenant"))[:10],
+    }
     if actor.is_operator:
-        context = {
-            "totals": {
-                "tenants": Tenant.objects.count(),
-                "tenant users": Membership.objects.count(),
-                "operators": get_user_model().objects.filter(is_staff=True).count(),
-            },
+        context["totals"] = {
+            "tenants": Tenant.objects.count(),
+            "IPs": sum(ip_counts.values()),
+            "sending IPs": ip_counts[IPStatus.ACTIVE] + ip_counts[IPStatus.WARMING],
+            "paused IPs": ip_counts[IPStatus.PAUSED],
+            "open listings": listings,
+            "domains with problems": domains["problems"],
         }
+        context["servers"] = MtaServer.objects.annotate(n_ips=Count("ips")).order_by("name")
         template = "emailengine/home_operator.html"
     else:
-        tenant = Tenant.objects.filter(pk=actor.tenant_id).first()
-        context = {"tenant": tenant}
+        context["tenant"] = Tenant.objects.filter(pk=actor.tenant_id).first()
+        context["totals"] = {
+            "IPs": sum(ip_counts.values()),
+            "warming": ip_counts[IPStatus.WARMING],
+            "paused": ip_counts[IPStatus.PAUSED],
+            "domains": domains["total"],
+            "domains with problems": domains["problems"],
+            "open listings": listings,
+        }
         template = "emailengine/home_tenant.html"
-    context["recent"] = recent
     return render(request, template, context)

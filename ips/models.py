@@ -159,3 +159,20 @@ class IPAddress(models.Model):
     @property
     def resume_target(self) -> str:
         return self.paused_from or IPStatus.ACTIVE
+
+
+class PmtaConfigRender(models.Model):
+    """One saved rendering of a server's PMTA config fragments: the history that diffs compare against."""
+
+    server = models.ForeignKey(MtaServer, on_delete=models.CASCADE, related_name="config_renders")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_by = models.CharField(max_length=150, help_text="Username or a 'system: ...' label")
+    files = models.JSONField(default=dict, help_text="{filename: text}")
+    digest = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["server", "-created_at"], name="pmta_render_server_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.server} {self.digest[:19]}"

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer
-from tenants.audit import audit_record
+from tenants.audit import audit_bulk, audit_record
+from tenants.bulk import bulk_update_values
 from tenants.models import Tenant
 
 Actor = AbstractBaseUser | str
@@ -173,6 +174,20 @@ def ip_move_to_pool(*, ip: IPAddress, pool: IPPool | None, by: Actor, reason: st
 
 
 @transaction.atomic
+def ip_update(*, ip: IPAddress, by: Actor, hostname: str) -> IPAddress:
+    """Change an IP's HELO/PTR hostname (the one field operators edit by hand)."""
+    if ip.hostname == hostname:
+        return ip
+    before = {"hostname": ip.hostname}
+    ip.hostname = hostname
+    ip.save(update_fields=["hostname"])
+    audit_record(
+        action="ip.update", by=by, obj=ip, tenant=_tenant(ip), before=before, after={"hostname": hostname}
+    )
+    return ip
+
+
+@transaction.atomic
 def ip_set_limits(
     *,
     ip: IPAddress,
@@ -315,3 +330,80 @@ def ips_bulk_add(
         )
         created.append(ip)
     return created
+
+
+# --- bulk changes for schedules (the daily warmup ramp touches thousands of IPs) ------------------------
+
+
+@dataclass
+class LimitChange:
+    ip: IPAddress
+    daily: int | None
+    hourly: int | None
+    per_provider: dict[str, dict[str, int]] = field(default_factory=dict)
+    reason: str = ""
+
+
+@transaction.atomic
+def ips_set_limits_bulk(*, changes: list[LimitChange], by: Actor) -> int:
+    """ip_set_limits for many IPs in a constant number of queries; IPs must come with pool__tenant loaded."""
+    now = timezone.now()
+    changed, events = [], []
+    for c in changes:
+        ip = c.ip
+        before = {"daily": ip.daily_limit, "hourly": ip.hourly_limit, "per_provider": ip.provider_limits}
+        after = {"daily": c.daily, "hourly": c.hourly, "per_provider": c.per_provider}
+        if before == after:
+            continue
+        ip.daily_limit, ip.hourly_limit, ip.provider_limits, ip.limits_changed_at = (
+            c.daily,
+            c.hourly,
+            c.per_provider,
+            now,
+        )
+        changed.append(ip)
+        events.append(
+            {
+                "action": "ip.limits",
+                "by": by,
+                "obj": ip,
+                "tenant": _tenant(ip),
+                "before": before,
+                "after": after,
+                "reason": c.reason,
+            }
+        )
+    bulk_update_values(changed, ["daily_limit", "hourly_limit", "provider_limits", "limits_changed_at"])
+    audit_bulk(events)
+    return len(changed)
+
+
+@transaction.atomic
+def ips_set_status_bulk(*, changes: list[tuple[IPAddress, str, str]], by: Actor) -> list[str]:
+    """ip_set_status for many IPs at once; returns the refused moves instead of raising."""
+    now = timezone.now()
+    changed, events, refused = [], [], []
+    for ip, to, reason in changes:
+        if ip.status == to:
+            continue
+        if not ip.can_transition(to):
+            refused.append(f"{ip.address}: cannot go from {ip.status} to {to}")
+            continue
+        before = {"status": ip.status}
+        ip.paused_from = ip.status if to == IPStatus.PAUSED else ""
+        ip.status, ip.status_changed_at, ip.status_reason = to, now, reason[:300]
+        changed.append(ip)
+        events.append(
+            {
+                "action": "ip.status",
+                "by": by,
+                "obj": ip,
+                "tenant": _tenant(ip),
+                "before": before,
+                "after": {"status": to},
+                "reason": reason,
+            }
+        )
+    bulk_update_values(changed, ["status", "paused_from", "status_changed_at", "status_reason"])
+    audit_bulk(events)
+    return refused

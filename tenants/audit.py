@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 
+from tenants.bulk import bulk_insert_values
 from tenants.models import AuditEvent, Tenant
 
 request_ip: ContextVar[str | None] = ContextVar("request_ip", default=None)
@@ -64,3 +65,36 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
 def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     """The before/after picture of the fields a mutation touches."""
     return {f: getattr(obj, f) for f in fields}
+
+
+def audit_bulk(events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Write many audit events in one query (schedules that touch thousands of objects at once).
+
+    Each dict takes the keyword arguments of audit_record().
+    """
+    ip = request_ip.get()
+    rows = []
+    for e in events:
+        by, obj, tenant = e.get("by"), e.get("obj"), e.get("tenant")
+        actor, label = (
+            (None, by or "system") if isinstance(by, str) or by is None else (by, by.get_username())
+        )
+        if tenant is None and obj is not None:
+            tenant = _tenant_of(obj)
+        rows.append(
+            AuditEvent(
+                actor=actor,
+                actor_label=label[:150],
+                tenant=tenant,
+                action=e["action"],
+                object_type=obj._meta.label_lower if obj is not None else "",
+                object_id=str(obj.pk) if obj is not None else "",
+                object_repr=str(obj)[:200] if obj is not None else "",
+                before=_jsonable(e.get("before")),
+                after=_jsonable(e.get("after")),
+                reason=e.get("reason", ""),
+                ip_address=ip,
+            )
+        )
+    bulk_insert_values(rows)
+    return rows

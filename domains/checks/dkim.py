@@ -76,6 +76,36 @@ def check_dkim(
     return _judge_record(candidates[0], public_key_b64, expected, details)
 
 
+@dns_guarded(CHECK)
+def check_dkim_published(domain: str, selector: str, *, resolver: dns.resolver.Resolver) -> CheckResult:
+    """Without our key to compare (a domain outside the inventory): is one parseable RSA key published?"""
+    name = dkim_name(selector, domain)
+    values = txt_values(query(resolver, name, "TXT"))
+    details: dict[str, object] = {"name": name, "selector": selector}
+    candidates = [value for value in values if _looks_like_dkim(value)]
+    if not values:
+        return CheckResult(CHECK, MISSING, f"no DKIM key published at {name}", "", details)
+    if len(candidates) != 1:
+        problem = "is not a DKIM key" if not candidates else f"holds {len(candidates)} DKIM records; keep one"
+        return CheckResult(CHECK, INVALID, f"the TXT record at {name} {problem}", "", details)
+    try:
+        tags = parse_tags(candidates[0])
+    except TagSyntaxError as exc:
+        return CheckResult(CHECK, INVALID, f"DKIM record does not parse: {exc}", "", details)
+    details["tags"] = {tag: value for tag, value in tags.items() if tag != "p"}
+    problem = _tag_problem(tags) or ("the key is revoked (empty p=)" if not _compact(tags["p"]) else "")
+    if problem:
+        return CheckResult(CHECK, INVALID, problem, "", details)
+    key = _load_public_key(_compact(tags["p"]))
+    if key is None:
+        return CheckResult(CHECK, INVALID, "p= is not a readable RSA public key", "", details)
+    details["key_bits"] = key.key_size
+    if "y" in tags.get("t", "").split(":"):
+        explanation = f"RSA {key.key_size}-bit key published, but t=y marks it as testing mode"
+        return CheckResult(CHECK, WARNING, explanation, "", details)
+    return CheckResult(CHECK, OK, f"RSA {key.key_size}-bit key published and parseable", "", details)
+
+
 def _judge_record(value: str, public_key_b64: str, expected: str, details: dict[str, object]) -> CheckResult:
     try:
         tags = parse_tags(value)

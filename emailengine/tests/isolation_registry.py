@@ -17,7 +17,113 @@ def _member(tenant: Tenant) -> int:
     return Membership.objects.create(user=user, tenant=tenant, role="viewer").pk
 
 
+def _mta_server(tenant: Tenant):
+    # Servers are shared infrastructure: the URLs are operator-only, so any server is "another tenant's".
+    from ips.models import MtaServer
+
+    n = MtaServer.objects.count() + 1
+    server = MtaServer(name=f"iso-pmta-{tenant.slug}-{n}")
+    server.set_webhook_token(MtaServer.new_token())
+    server.save()
+    return server
+
+
+def _pool(tenant: Tenant):
+    from ips.models import IPPool
+
+    n = IPPool.objects.count() + 1
+    return IPPool.objects.create(name=f"iso-pool-{n}", server=_mta_server(tenant), tenant=tenant)
+
+
+def _ip(tenant: Tenant) -> int:
+    from ips.models import IPAddress
+
+    pool = _pool(tenant)
+    address = f"198.51.100.{IPAddress.objects.count() + 1}"
+    return IPAddress.objects.create(
+        address=address, server=pool.server, pool=pool, vmta_name=IPAddress.default_vmta_name(address)
+    ).pk
+
+
+def _sending_domain(tenant: Tenant) -> int:
+    # Straight to the model: a DKIM key is not needed for the URL walk, and generating one is slow.
+    from domains.models import SendingDomain
+
+    name = f"iso-{tenant.slug}-{SendingDomain.objects.count() + 1}.example"
+    return SendingDomain.objects.create(tenant=tenant, name=name, return_path_domain=f"bounce.{name}").pk
+
+
+def _blocklist(tenant: Tenant) -> int:
+    from reputation.models import Blocklist
+
+    n = Blocklist.objects.count() + 1
+    return Blocklist.objects.create(
+        key=f"iso-list-{n}", name=f"Iso list {n}", zone=f"iso{n}.bl.example", kind="ip", severity="minor"
+    ).pk
+
+
+def _warmup(tenant: Tenant) -> int:
+    from datetime import date
+
+    from ips.models import IPAddress
+    from warmup.models import IPWarmup, WarmupPlan
+
+    plan = WarmupPlan.objects.order_by("pk").first() or WarmupPlan.objects.create(name="iso plan")
+    return IPWarmup.objects.create(
+        ip=IPAddress.objects.get(pk=_ip(tenant)), plan=plan, started_on=date.today()
+    ).pk
+
+
+def _warmup_plan(tenant: Tenant) -> int:
+    # Plans and reply rules are operator configuration: any one is "another tenant's".
+    from warmup.models import WarmupPlan
+
+    return WarmupPlan.objects.create(name=f"iso plan {WarmupPlan.objects.count() + 1}").pk
+
+
+def _reply_rule(tenant: Tenant) -> int:
+    from warmup.models import ReplyRule
+
+    return ReplyRule.objects.create(name=f"iso rule {ReplyRule.objects.count() + 1}", pattern="4\\.7\\.28").pk
+
+
+def _campaign(tenant: Tenant) -> int:
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+
+    now = timezone.now()
+    key = f"iso-campaign-{Campaign.objects.count() + 1}"
+    return Campaign.objects.create(tenant=tenant, key=key, first_seen=now, last_seen=now).pk
+
+
+def _suppression(tenant: Tenant) -> int:
+    from campaigns.models import Suppression
+
+    email = f"iso-{Suppression.objects.count() + 1}@example.com"
+    return Suppression.objects.create(tenant=tenant, email=email, reason="manual", created_by="iso").pk
+
+
+def _accounting_file(tenant: Tenant) -> int:
+    # Import history is operator-only (files carry every tenant's records): any file is "another tenant's".
+    from campaigns.models import AccountingFile
+
+    return AccountingFile.objects.create(path=f"/iso/acct-{AccountingFile.objects.count() + 1}.csv").pk
+
+
 OBJECT_FACTORIES: dict[str, Callable[[Tenant], int]] = {
     "tenant_id": lambda tenant: tenant.pk,
     "member_id": _member,
+    "server_id": lambda tenant: _mta_server(tenant).pk,
+    "pool_id": lambda tenant: _pool(tenant).pk,
+    "ip_id": _ip,
+    "domain_id": _sending_domain,
+    # Blocklists are shared configuration (operator-only pages): any list is "another tenant's".
+    "blocklist_id": _blocklist,
+    "warmup_id": _warmup,
+    "plan_id": _warmup_plan,
+    "rule_id": _reply_rule,
+    "campaign_id": _campaign,
+    "suppression_id": _suppression,
+    "file_id": _accounting_file,
 }

@@ -1,0 +1,28 @@
+"""One lookup per model, applying the tenant scope and the role.
+
+Campaigns, events and suppression entries belong to a tenant: operators see all, tenant users their own,
+and another tenant's object is a 404. Rows whose tenant is unknown (accounting from an IP outside every
+pool) are operator-only. Import history is operator-only: a 404 for everyone else.
+"""
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from campaigns.models import AccountingFile, Campaign, Suppression
+from tenants.access import get_scoped_or_404, require_operator
+
+
+def get_campaign_for_user(request: HttpRequest, pk: object) -> Campaign:
+    return get_scoped_or_404(request, Campaign.objects.select_related("tenant"), pk, tenant_field="tenant")
+
+
+def get_suppression_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> Suppression:
+    """Tenant admins change their own list, viewers read it (403 on a change), operators change all."""
+    return get_scoped_or_404(
+        request, Suppression.objects.select_related("tenant"), pk, tenant_field="tenant", write=write
+    )
+
+
+def get_accounting_file_for_user(request: HttpRequest, pk: object) -> AccountingFile:
+    require_operator(request)
+    return get_object_or_404(AccountingFile.objects.select_related("server"), pk=pk)

@@ -1,0 +1,184 @@
+"""Filter and edit forms of the campaign, bounce, message and suppression pages."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.http import HttpRequest
+
+from campaigns.models import Suppression
+from campaigns.selectors import search_kind, utc_today
+from campaigns.services_suppression import SuppressionError, check_email
+from tenants.access import actor_for
+from tenants.models import Tenant
+
+DEFAULT_DAYS = 30
+MAX_RANGE_DAYS = 366
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DateRangeForm(forms.Form):
+    """A UTC day range; empty fields mean the last DEFAULT_DAYS days up to today."""
+
+    start = forms.DateField(required=False, widget=DateInput, label="From")
+    end = forms.DateField(required=False, widget=DateInput, label="To")
+
+    default_days = DEFAULT_DAYS
+
+    def clean(self) -> dict:
+        data = super().clean()
+        end = data.get("end") or utc_today()
+        start = data.get("start") or end - timedelta(days=self.default_days - 1)
+        if start > end:
+            raise forms.ValidationError("The start day is after the end day.")
+        if (end - start).days >= MAX_RANGE_DAYS:
+            raise forms.ValidationError(f"Choose at most {MAX_RANGE_DAYS} days.")
+        data["start"], data["end"] = start, end
+        return data
+
+    def window(self) -> tuple[date, date]:
+        """The chosen range, or the default one when the input is invalid (the page still renders)."""
+        if self.is_valid():
+            return self.cleaned_data["start"], self.cleaned_data["end"]
+        end = utc_today()
+        return end - timedelta(days=self.default_days - 1), end
+
+
+class CampaignFilterForm(DateRangeForm):
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "campaign key or name"}),
+    )
+
+
+class BounceFilterForm(DateRangeForm):
+    default_days = 7
+    category = forms.CharField(
+        required=False, max_length=50, widget=forms.TextInput(attrs={"placeholder": "any category"})
+    )
+    domain = forms.CharField(
+        required=False,
+        max_length=255,
+        label="Recipient domain",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. gmail.com"}),
+    )
+
+    def clean_domain(self) -> str:
+        domain = self.cleaned_data["domain"].strip().lower()
+        if domain and search_kind(domain) != "domain":
+            raise forms.ValidationError("Enter a domain such as gmail.com.")
+        return domain
+
+    def clean_category(self) -> str:
+        return self.cleaned_data["category"].strip().lower()
+
+
+class MessageSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Recipient",
+        max_length=320,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "full address or domain", "autofocus": True}
+        ),
+    )
+
+    def clean_q(self) -> str:
+        q = self.cleaned_data["q"].strip()
+        # Exact lookups only: a substring search would scan every retained event.
+        if search_kind(q) is None:
+            raise forms.ValidationError(
+                "Enter a full email address (bob@example.com) or a domain (example.com)."
+            )
+        return q
+
+
+class _TenantChoiceMixin:
+    """Operators act for a tenant they pick; tenant users always act for their own, so no field."""
+
+    def _setup_tenant(self, request: HttpRequest, *, required: bool) -> None:
+        actor = actor_for(request)
+        if actor.is_operator:
+            self.fields["tenant"] = forms.ModelChoiceField(
+                queryset=Tenant.objects.order_by("name"),
+                required=required,
+                empty_label="choose a tenant" if required else "any tenant",
+            )
+            self.tenant_fixed = None
+        else:
+            self.tenant_fixed = Tenant.objects.filter(pk=actor.tenant_id).first()
+
+    def tenant(self) -> Tenant | None:
+        return self.tenant_fixed or self.cleaned_data.get("tenant")
+
+
+class SuppressionFilterForm(_TenantChoiceMixin, forms.Form):
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        max_length=320,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "address or part of it"}),
+    )
+    reason = forms.ChoiceField(required=False, choices=[("", "any reason"), *Suppression.Reason.choices])
+
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_tenant(request, required=False)
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        return {
+            "q": self.cleaned_data["q"],
+            "reason": self.cleaned_data["reason"],
+            "tenant": self.cleaned_data.get("tenant"),
+        }
+
+
+class SuppressionAddForm(_TenantChoiceMixin, forms.Form):
+    email = forms.CharField(max_length=320, widget=forms.EmailInput(attrs={"placeholder": "bob@example.com"}))
+    detail = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Note",
+        widget=forms.TextInput(attrs={"placeholder": "why (optional)"}),
+    )
+
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_tenant(request, required=True)
+
+    def clean_email(self) -> str:
+        try:
+            return check_email(self.cleaned_data["email"])
+        except SuppressionError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class SuppressionImportForm(_TenantChoiceMixin, forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="One address per line, or a CSV with an 'email' column; a header line is optional.",
+    )
+
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_tenant(request, required=True)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB.")
+        return upload
+
+
+class SuppressionRemoveForm(forms.Form):
+    reason = forms.CharField(
+        required=False, max_length=300, widget=forms.TextInput(attrs={"placeholder": "why (optional)"})
+    )

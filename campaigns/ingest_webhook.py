@@ -1,0 +1,80 @@
+"""POST /hooks/pmta/accounting: a PMTA host's accounting records (machine-only, per-server token)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from campaigns.importer import BodyError, accounting_import_body
+from ips.services import server_for_token
+
+# Read the body in pieces so a lying or missing Content-Length cannot make us buffer more than the limit.
+_READ_CHUNK = 1 << 20
+
+
+def _token(request: HttpRequest) -> str:
+    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _read_body(request: HttpRequest, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than ``limit``.
+
+    Reads the stream directly: request.body would apply DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), which
+    is meant for form posts, not for this endpoint's own limit.
+    """
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        part = request.read(_READ_CHUNK)
+        if not part:
+            return b"".join(parts)
+        size += len(part)
+        if size > limit:
+            return None
+        parts.append(part)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def pmta_accounting_hook(request: HttpRequest) -> JsonResponse:
+    server = server_for_token(_token(request))
+    if server is None:
+        response = JsonResponse({"error": "missing or invalid bearer token"}, status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="pmta-accounting"'
+        return response
+    limit = getattr(settings, "ACCOUNTING_WEBHOOK_MAX_BYTES", 10 * 1024 * 1024)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return JsonResponse({"error": "bad Content-Length"}, status=400)
+    if declared > limit:
+        return JsonResponse({"error": f"body larger than {limit} bytes"}, status=413)
+    body = _read_body(request, limit)
+    if body is None:
+        return JsonResponse({"error": f"body larger than {limit} bytes"}, status=413)
+    if request.META.get("HTTP_CONTENT_ENCODING", "identity").lower() not in ("", "identity"):
+        return JsonResponse(
+            {"error": "Content-Encoding is not supported; send the body uncompressed"}, status=400
+        )
+    if not body.strip():
+        return JsonResponse({"error": "empty body"}, status=400)
+    try:
+        result = accounting_import_body(
+            server=server, body=body, content_type=request.META.get("CONTENT_TYPE", "")
+        )
+    except BodyError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse(
+        {
+            "accepted": result.imported,
+            "duplicates": result.duplicates,
+            "rejected": result.rejected,
+            "errors": [{"line": e["line"], "reason": e["reason"]} for e in result.errors],
+            **({"errors_truncated": result.errors_truncated} if result.errors_truncated else {}),
+        }
+    )

@@ -1,0 +1,287 @@
+"""Accounting data: where records came from (files, webhook), every record (short-lived), daily
+aggregates (kept for good), campaigns and each tenant's suppression list.
+
+Unique-key columns use '' rather than NULL, except tenant, whose constraints say NULLS NOT DISTINCT
+(Postgres 15+), so ``INSERT ... ON CONFLICT`` upserts always find the existing row.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from ips.models import IPAddress, MtaServer
+from tenants.models import Tenant
+
+
+class AccountingFile(models.Model):
+    """One import source and how far it has been read: an accounting file, or a server's webhook per day.
+
+    A file is recognised by path plus a digest of its first bytes (``head_digest`` over ``head_len``
+    bytes), so a rotated or replaced file at the same path becomes a new row, while a file PMTA is still
+    writing continues from ``offset``: the byte offset in the decompressed stream just after the last
+    committed record. ``offset``, ``lines`` and the counters are updated in the same transaction as
+    the records they describe.
+    """
+
+    class Kind(models.TextChoices):
+        FILE = "file", "File"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        IMPORTING = "importing", "Importing"
+        WAITING = "waiting", "Waiting for more"  # read to the end, PMTA may still append
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FILE)
+    server = models.ForeignKey(
+        MtaServer, on_delete=models.SET_NULL, null=True, blank=True, related_name="accounting_files"
+    )
+    # Webhook rows: "webhook YYYY-MM-DD" (one row per server and UTC day).
+    path = models.CharField(max_length=1024)
+    inode = models.BigIntegerField(null=True, blank=True)
+    size = models.BigIntegerField(default=0, help_text="Bytes on disk when last read")
+    mtime = models.DateTimeField(null=True, blank=True)
+    head_digest = models.CharField(max_length=64, blank=True, help_text="sha256 of the first head_len bytes")
+    head_len = models.PositiveIntegerField(default=0)
+    compressed = models.BooleanField(default=False)
+    offset = models.BigIntegerField(default=0)
+    lines = models.BigIntegerField(default=0, help_text="Lines consumed (header included)")
+    header = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW, db_index=True)
+    records_read = models.BigIntegerField(default=0)
+    imported = models.BigIntegerField(default=0)
+    duplicates = models.BigIntegerField(default=0)
+    rejected = models.BigIntegerField(default=0)
+    by_type = models.JSONField(default=dict, blank=True, help_text="Imported records per type")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        indexes = [models.Index(fields=["path"], name="acct_file_path")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["server", "path"],
+                condition=models.Q(kind="webhook"),
+                nulls_distinct=False,
+                name="acct_webhook_source_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class ImportRejection(models.Model):
+    """A record that was refused, with why. The first ``REJECTIONS_KEPT_PER_FILE`` per source are kept;
+    the rest are only counted in ``AccountingFile.rejected``."""
+
+    file = models.ForeignKey(AccountingFile, on_delete=models.CASCADE, related_name="rejections")
+    line = models.BigIntegerField(help_text="Line in the file, or item number in a webhook body")
+    reason = models.CharField(max_length=300)
+    raw = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["file", "line", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.file} line {self.line}: {self.reason}"
+
+
+class Campaign(models.Model):
+    """A campaign seen in accounting (key from ACCOUNTING_CAMPAIGN_SOURCE); MailWizz sync fills the name."""
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="campaigns"
+    )
+    key = models.CharField(max_length=200)
+    name = models.CharField(max_length=255, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_seen", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "key"], nulls_distinct=False, name="campaign_key_unique_per_tenant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.key
+
+
+class DeliveryEvent(models.Model):
+    """One accounting record, kept ACCOUNTING_EVENT_RETENTION_DAYS for drill-down.
+
+    ``fingerprint`` (from the parser) is globally unique: the same record through a file and through the
+    webhook, or posted twice, is stored and counted once.
+    """
+
+    time_logged = models.DateTimeField()
+    type = models.CharField(max_length=3)
+    outcome = models.CharField(max_length=12)  # campaigns.accounting.classify.OUTCOMES
+    rcpt = models.CharField(max_length=320, blank=True)
+    rcpt_domain = models.CharField(max_length=255, blank=True)
+    orig = models.CharField(max_length=320, blank=True)
+    source_ip = models.CharField(max_length=45, blank=True)
+    vmta = models.CharField(max_length=100, blank=True)
+    dsn_status = models.CharField(max_length=200, blank=True)
+    dsn_diag = models.CharField(max_length=500, blank=True)  # truncated
+    bounce_cat = models.CharField(max_length=50, blank=True)
+    feedback_type = models.CharField(max_length=40, blank=True)
+    campaign_key = models.CharField(max_length=200, blank=True)
+    # No database-level FK constraints or extra indexes on this table: each one costs every insert
+    # (deferred FK checks run per row at commit), and this table takes millions of rows a day.
+    # Django still applies on_delete.
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
+    )
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    server = models.ForeignKey(
+        MtaServer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    ip = models.ForeignKey(
+        IPAddress,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    message_id = models.CharField(max_length=255, blank=True)
+    job_id = models.CharField(max_length=200, blank=True)
+    # A UniqueConstraint rather than unique=True: the latter adds a second (LIKE) index on Postgres.
+    fingerprint = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ["-time_logged", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["fingerprint"], name="event_fingerprint_unique")]
+        indexes = [
+            models.Index(fields=["tenant", "rcpt"], name="event_tenant_rcpt"),
+            models.Index(fields=["time_logged"], name="event_time_logged"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.rcpt} {self.time_logged:%Y-%m-%d %H:%M:%S}"
+
+
+class DailyStat(models.Model):
+    """Counts per UTC day x sending IP x vmta x recipient domain x campaign x tenant; kept for good."""
+
+    day = models.DateField()
+    source_ip = models.CharField(max_length=45, blank=True)
+    vmta = models.CharField(max_length=100, blank=True)
+    rcpt_domain = models.CharField(max_length=255, blank=True)
+    campaign_key = models.CharField(max_length=200, blank=True)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
+    # Filled when the row is first written; not part of the key.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="daily_stats"
+    )
+    ip = models.ForeignKey(
+        IPAddress, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    delivered = models.BigIntegerField(default=0)
+    hard_bounces = models.BigIntegerField(default=0)
+    soft_bounces = models.BigIntegerField(default=0)
+    transient = models.BigIntegerField(default=0)
+    complaints = models.BigIntegerField(default=0)
+    received = models.BigIntegerField(default=0)
+    other = models.BigIntegerField(default=0)
+    bounce_categories = models.JSONField(default=dict, blank=True, help_text="b/rb records per category")
+    transient_categories = models.JSONField(default=dict, blank=True, help_text="t/tq records per category")
+
+    class Meta:
+        ordering = ["-day", "source_ip", "rcpt_domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "source_ip", "vmta", "rcpt_domain", "campaign_key", "tenant"],
+                nulls_distinct=False,
+                name="daily_stat_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "day"], name="daily_stat_tenant_day"),
+            models.Index(fields=["source_ip", "day"], name="daily_stat_ip_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.source_ip} {self.rcpt_domain} {self.campaign_key}"
+
+    @property
+    def bounces(self) -> int:
+        return self.hard_bounces + self.soft_bounces
+
+
+class Suppression(models.Model):
+    """An address a tenant must not mail again (hard bounce, complaint, or added by hand/import)."""
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        COMPLAINT = "complaint", "Complaint"
+        MANUAL = "manual", "Manual"
+        IMPORT = "import", "Import"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="suppressions")
+    email = models.CharField(max_length=320, help_text="Lower-cased")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    # Events are pruned after the retention period; detail keeps the why.
+    source_event = models.ForeignKey(
+        DeliveryEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=150, help_text="Username or a 'system: ...' label")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "email"], name="suppression_unique_email")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class AccountingCounter(models.Model):
+    """Monotonic totals for /metrics (``imported:d``, ``rejected`` ...): one cheap read, no big scans."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+

@@ -1,0 +1,397 @@
+"""Reads the campaign, bounce, message, suppression and import pages share. Every read is scoped.
+
+Counts come from DailyStat (kept for good); drill-down texts from DeliveryEvent (kept
+ACCOUNTING_EVENT_RETENTION_DAYS). Rates: bounce rate = (hard + soft bounces) / sent, complaint rate =
+complaints / delivered, where sent = delivered + hard + soft bounces (transient failures are retries, not
+outcomes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection
+from django.db.models import Count, F, Func, Min, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+
+from campaigns.accounting.classify import HARD_BOUNCE, SOFT_BOUNCE
+from campaigns.charts import Chart, Series, grouped_bars, horizontal_bars
+from campaigns.models import AccountingFile, Campaign, DailyStat, DeliveryEvent, Suppression
+from tenants.access import actor_for, scope
+from tenants.models import Tenant
+
+# --- recipient providers -----------------------------------------------------------------------------
+
+_PROVIDER_EXACT = {
+    "gmail.com": "Gmail",
+    "googlemail.com": "Gmail",
+    "outlook.com": "Microsoft",
+    "msn.com": "Microsoft",
+    "aol.com": "Yahoo/AOL",
+    "ymail.com": "Yahoo/AOL",
+    "rocketmail.com": "Yahoo/AOL",
+}
+# Country variants: hotmail.fr, live.co.uk, yahoo.co.jp ...
+_PROVIDER_PREFIX = (
+    ("hotmail.", "Microsoft"),
+    ("live.", "Microsoft"),
+    ("outlook.", "Microsoft"),
+    ("yahoo.", "Yahoo/AOL"),
+)
+
+
+def provider_for_domain(domain: str) -> str:
+    """The mailbox provider behind a recipient domain; unknown domains stand for themselves."""
+    domain = domain.strip().lower()
+    if not domain:
+        return "(no domain)"
+    if domain in _PROVIDER_EXACT:
+        return _PROVIDER_EXACT[domain]
+    for prefix, provider in _PROVIDER_PREFIX:
+        if domain.startswith(prefix):
+            return provider
+    return domain
+
+
+# --- totals and rates --------------------------------------------------------------------------------------
+
+COUNT_FIELDS = ("delivered", "hard_bounces", "soft_bounces", "transient", "complaints")
+
+
+@dataclass
+class Totals:
+    delivered: int = 0
+    hard_bounces: int = 0
+    soft_bounces: int = 0
+    transient: int = 0
+    complaints: int = 0
+
+    @classmethod
+    def from_row(cls, row: dict | object) -> Totals:
+        get = row.get if isinstance(row, dict) else lambda name: getattr(row, name, 0)
+        return cls(**{name: int(get(name) or 0) for name in COUNT_FIELDS})
+
+    def add(self, other: Totals) -> None:
+        for name in COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def bounces(self) -> int:
+        return self.hard_bounces + self.soft_bounces
+
+    @property
+    def sent(self) -> int:
+        return self.delivered + self.bounces
+
+    @property
+    def bounce_rate(self) -> float | None:
+        return 100.0 * self.bounces / self.sent if self.sent else None
+
+    @property
+    def complaint_rate(self) -> float | None:
+        return 100.0 * self.complaints / self.delivered if self.delivered else None
+
+    @property
+    def rate_level(self) -> str:
+        """A badge class, from PMTA-NOTES "derived defaults": hold at 2% / 0.1%, pause at 5% / 0.3%."""
+        bounce, complaint = self.bounce_rate or 0.0, self.complaint_rate or 0.0
+        if bounce >= 5 or complaint >= 0.3:
+            return "error"
+        if bounce > 2 or complaint > 0.1:
+            return "warning"
+        return "ok"
+
+
+def _sums(prefix: str = "", day_filter: Q | None = None) -> dict[str, Coalesce]:
+    return {name: Coalesce(Sum(f"{prefix}{name}", filter=day_filter), Value(0)) for name in COUNT_FIELDS}
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _time_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return datetime.combine(start, time.min, UTC), datetime.combine(end + timedelta(days=1), time.min, UTC)
+
+
+def day_range(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+# --- campaigns ---------------------------------------------------------------------------------------------
+
+
+def campaigns_with_totals(request: HttpRequest, *, start: date, end: date, q: str = "") -> QuerySet[Campaign]:
+    """Campaigns active in [start, end] with their totals over that range, in one query per page."""
+    in_range = Q(daily_stats__day__gte=start, daily_stats__day__lte=end)
+    lo, hi = _time_bounds(start, end)
+    qs = scope(request, Campaign.objects.select_related("tenant"), tenant_field="tenant").filter(
+        last_seen__gte=lo, first_seen__lt=hi
+    )
+    if q:
+        qs = qs.filter(Q(key__icontains=q) | Q(name__icontains=q))
+    return qs.annotate(**_sums("daily_stats__", in_range)).order_by("-last_seen", "pk")
+
+
+def _stats_for(campaign: Campaign, start: date, end: date) -> QuerySet[DailyStat]:
+    return DailyStat.objects.filter(campaign=campaign, day__gte=start, day__lte=end).order_by()
+
+
+def campaign_totals(campaign: Campaign, *, start: date, end: date) -> Totals:
+    return Totals.from_row(_stats_for(campaign, start, end).aggregate(**_sums()))
+
+
+@dataclass
+class Breakdown:
+    label: str
+    totals: Totals = field(default_factory=Totals)
+    members: list[str] = field(default_factory=list)  # domains of a provider
+    link_id: int | None = None  # the IPAddress pk, for a link to the IP page
+
+
+def totals_by_provider(stats: QuerySet[DailyStat], *, limit_members: int = 8) -> list[Breakdown]:
+    rows = stats.values("rcpt_domain").annotate(**_sums()).order_by()
+    groups: dict[str, Breakdown] = {}
+    for row in rows:
+        provider = provider_for_domain(row["rcpt_domain"])
+        group = groups.setdefault(provider, Breakdown(provider))
+        group.totals.add(Totals.from_row(row))
+        if len(group.members) < limit_members and row["rcpt_domain"] != provider:
+            group.members.append(row["rcpt_domain"])
+    return sorted(groups.values(), key=lambda g: (-g.totals.sent, g.label))
+
+
+def totals_by_ip(stats: QuerySet[DailyStat]) -> list[Breakdown]:
+    rows = stats.values("source_ip").annotate(ip_pk=Min("ip_id"), **_sums()).order_by()
+    found = [
+        Breakdown(row["source_ip"] or "(unknown)", Totals.from_row(row), link_id=row["ip_pk"]) for row in rows
+    ]
+    return sorted(found, key=lambda g: (-g.totals.sent, g.label))
+
+
+def daily_totals(stats: QuerySet[DailyStat], *, start: date, end: date) -> list[tuple[date, Totals]]:
+    """One entry per day of [start, end], zero-filled."""
+    by_day = {row["day"]: Totals.from_row(row) for row in stats.values("day").annotate(**_sums()).order_by()}
+    return [(day, by_day.get(day, Totals())) for day in day_range(start, end)]
+
+
+def daily_chart(days: list[tuple[date, Totals]], *, title: str) -> Chart:
+    return grouped_bars(
+        [day.strftime("%m-%d") for day, _ in days],
+        [
+            Series("Delivered", "delivered", [t.delivered for _, t in days]),
+            Series("Bounced", "bad", [t.bounces for _, t in days]),
+        ],
+        title=title,
+    )
+
+
+def campaign_report(campaign: Campaign, *, start: date, end: date) -> dict:
+    stats = _stats_for(campaign, start, end)
+    days = daily_totals(stats, start=start, end=end)
+    totals = Totals()
+    for _, t in days:
+        totals.add(t)
+    return {
+        "totals": totals,
+        "by_provider": totals_by_provider(stats),
+        "by_ip": totals_by_ip(stats),
+        "days": days,
+        "chart": daily_chart(days, title=f"{campaign}: delivered and bounced per day"),
+    }
+
+
+# --- bounces -----------------------------------------------------------------------------------------------
+
+
+class RegexpReplace(Func):
+    function = "REGEXP_REPLACE"
+
+
+# Parts of a diagnostic that differ per message (addresses, IPs, queue ids, long numbers), so the same
+# rejection groups together; enhanced status codes such as 5.1.1 and reply codes such as 550 are kept.
+_DIAG_VARIABLE = r"[^\s<>()\[\];:,]+@[^\s<>()\[\];:,]+|\d{1,3}(\.\d{1,3}){3}|\m[0-9A-Fa-f]{8,}\M|\d{4,}"
+
+
+def _bounce_stats(request: HttpRequest, *, start: date, end: date, domain: str = "") -> QuerySet[DailyStat]:
+    qs = DailyStat.objects.filter(day__gte=start, day__lte=end)
+    if domain:
+        qs = qs.filter(rcpt_domain=domain)
+    return scope(request, qs, tenant_field="tenant").order_by()
+
+
+def bounce_totals(request: HttpRequest, *, start: date, end: date, domain: str = "") -> Totals:
+    return Totals.from_row(_bounce_stats(request, start=start, end=end, domain=domain).aggregate(**_sums()))
+
+
+def bounce_category_counts(
+    request: HttpRequest, *, start: date, end: date, domain: str = ""
+) -> list[tuple[str, int]]:
+    """(category, bounces) over DailyStat.bounce_categories, largest first: one query, summed in Postgres."""
+    inner = _bounce_stats(request, start=start, end=end, domain=domain).values("bounce_categories")
+    sql, params = inner.query.sql_with_params()
+    # Only Django's own compiled SQL is interpolated; every value stays a bound parameter.
+    query = (
+        "SELECT c.key, SUM(c.value::bigint) AS n "  # noqa: S608
+        f"FROM ({sql}) AS s CROSS JOIN LATERAL jsonb_each_text(s.bounce_categories) AS c "
+        "GROUP BY c.key ORDER BY n DESC, c.key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return [(key or "(none)", int(n)) for key, n in cursor.fetchall()]
+
+
+def category_chart(counts: list[tuple[str, int]]) -> Chart:
+    return horizontal_bars(counts, title="Bounces by category", css="bad")
+
+
+def top_diagnostics(
+    request: HttpRequest, *, start: date, end: date, category: str = "", domain: str = "", limit: int = 25
+) -> list[dict]:
+    """The most frequent bounce texts (variable parts normalised), with a sample recipient to search for."""
+    lo, hi = _time_bounds(start, end)
+    qs = DeliveryEvent.objects.filter(
+        time_logged__gte=lo, time_logged__lt=hi, outcome__in=(HARD_BOUNCE, SOFT_BOUNCE)
+    )
+    if category:
+        qs = qs.filter(bounce_cat=category)
+    if domain:
+        qs = qs.filter(rcpt_domain=domain)
+    qs = scope(request, qs, tenant_field="tenant")
+    text = RegexpReplace(F("dsn_diag"), Value(_DIAG_VARIABLE), Value("…"), Value("g"))
+    return list(
+        qs.annotate(text=text)
+        .values("text", "bounce_cat")
+        .annotate(
+            n=Count("id"),
+            hard=Count("id", filter=Q(outcome=HARD_BOUNCE)),
+            sample=Min("rcpt"),
+            domains=Count("rcpt_domain", distinct=True),
+        )
+        .order_by("-n", "text")[:limit]
+    )
+
+
+# --- message search ----------------------------------------------------------------------------------------
+
+# Domain lookups have no (tenant, rcpt_domain) index yet, so they stay inside this window of the
+# time_logged index instead of scanning every retained event.
+DOMAIN_SEARCH_DAYS = 7
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+
+
+def search_kind(q: str) -> str | None:
+    """'address', 'domain' or None (the search needs one of the two, never a substring)."""
+    q = q.strip().lower()
+    if "@" in q:
+        try:
+            validate_email(q)
+        except ValidationError:
+            return None
+        return "address"
+    if _DOMAIN_RE.match(q):
+        return "domain"
+    return None
+
+
+def _scope_events(request: HttpRequest, qs: QuerySet[DeliveryEvent]) -> QuerySet[DeliveryEvent]:
+    """Tenant users get tenant_id = theirs. Operators get tenant_id IN (all) OR NULL rather than no
+    condition: both arms keep the leading column of the (tenant, rcpt) index usable."""
+    actor = actor_for(request)
+    if not actor.is_operator:
+        return scope(request, qs, tenant_field="tenant")
+    tenant_ids = list(Tenant.objects.values_list("pk", flat=True))
+    return qs.filter(Q(tenant_id__in=tenant_ids) | Q(tenant__isnull=True))
+
+
+def events_for_recipient(request: HttpRequest, q: str) -> QuerySet[DeliveryEvent]:
+    """Every retained event for an address, or for a domain within DOMAIN_SEARCH_DAYS; newest first.
+
+    PMTA keeps the recipient's case as the sender wrote it, and the (tenant, rcpt) index is case-sensitive,
+    so an address is looked up as typed, lower-cased, and with only its domain lower-cased.
+    """
+    kind = search_kind(q)
+    q = q.strip()
+    base = DeliveryEvent.objects.select_related("campaign", "tenant", "ip")
+    if kind == "address":
+        local, _, domain = q.rpartition("@")
+        qs = base.filter(rcpt__in=sorted({q, q.lower(), f"{local}@{domain.lower()}"}))
+    elif kind == "domain":
+        since = datetime.now(UTC) - timedelta(days=DOMAIN_SEARCH_DAYS)
+        qs = base.filter(rcpt_domain=q.lower(), time_logged__gte=since)
+    else:
+        return base.none()
+    return _scope_events(request, qs).order_by("-time_logged", "-pk")
+
+
+def suppressions_for_address(request: HttpRequest, q: str) -> QuerySet[Suppression]:
+    if search_kind(q) != "address":
+        return Suppression.objects.none()
+    return scope(
+        request,
+        Suppression.objects.select_related("tenant").filter(email=q.strip().lower()),
+        tenant_field="tenant",
+    )
+
+
+# --- suppression list --------------------------------------------------------------------------------------
+
+
+def suppressions_filtered(
+    request: HttpRequest, *, q: str = "", reason: str = "", tenant: Tenant | None = None
+) -> QuerySet[Suppression]:
+    qs = scope(request, Suppression.objects.select_related("tenant"), tenant_field="tenant")
+    if tenant is not None:
+        qs = qs.filter(tenant=tenant)
+    if reason:
+        qs = qs.filter(reason=reason)
+    if q:
+        qs = qs.filter(email__icontains=q.strip().lower())
+    return qs.order_by("-created_at", "-pk")
+
+
+def suppression_reason_counts(qs: QuerySet[Suppression]) -> list[tuple[str, str, int]]:
+    """(reason, label, n) for every reason, zeros included (one query)."""
+    found = dict(qs.order_by().values_list("reason").annotate(n=Count("id")))
+    return [(value, label, found.get(value, 0)) for value, label in Suppression.Reason.choices]
+
+
+# --- import history ----------------------------------------------------------------------------------------
+
+
+def accounting_files() -> QuerySet[AccountingFile]:
+    return AccountingFile.objects.select_related("server").order_by("-updated_at", "-pk")
+
+
+# --- the IP page's delivery card ------------------------------------------------------------------------
+
+
+def ip_delivery_summary(ip: object, days: int = 30, *, tenant_id: int | None = None) -> dict:
+    """Totals, per-provider table and daily chart for one sending IP over the last `days` UTC days.
+
+    Looked up by address (the (source_ip, day) index), so stats recorded before the IP was in the inventory
+    count too. `tenant_id` limits it to one tenant's traffic: an IP can change hands, and a tenant must not
+    see what a previous tenant sent.
+    """
+    end = utc_today()
+    start = end - timedelta(days=days - 1)
+    stats = DailyStat.objects.filter(source_ip=ip.address, day__gte=start, day__lte=end).order_by()
+    if tenant_id is not None:
+        stats = stats.filter(tenant_id=tenant_id)
+    day_rows = daily_totals(stats, start=start, end=end)
+    totals = Totals()
+    for _, t in day_rows:
+        totals.add(t)
+    return {
+        "days": days,
+        "start": start,
+        "end": end,
+        "totals": totals,
+        "by_provider": totals_by_provider(stats)[:10],
+        "chart": daily_chart(day_rows, title=f"{ip.address}: delivered and bounced per day"),
+    }

@@ -1,0 +1,28 @@
+"""Periodic accounting work: thin wrappers around campaigns.importer services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from campaigns.importer import accounting_events_prune, accounting_import_dir
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="campaigns.tasks.accounting_import_dir", ignore_result=True)
+def accounting_import_dir_task() -> dict:
+    """Import new and grown files from ACCOUNTING_DIR; a no-op when the setting is empty."""
+    result = accounting_import_dir()
+    for failed in result.failed_files:
+        log.warning("accounting import: %s: %s", failed["file"], failed["reason"])
+    summary = result.as_dict()
+    summary.pop("errors", None)
+    return summary
+
+
+@shared_task(name="campaigns.tasks.accounting_prune_events", ignore_result=True)
+def accounting_prune_events_task() -> int:
+    """Delete delivery events past ACCOUNTING_EVENT_RETENTION_DAYS (daily stats are kept)."""
+    return accounting_events_prune()

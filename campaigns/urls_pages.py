@@ -1,0 +1,21 @@
+"""Dashboard pages of the campaigns app; campaigns/urls.py appends these to its own patterns."""
+
+from django.urls import path
+
+from campaigns import views
+
+urlpatterns = [
+    path("campaigns/", views.campaign_list, name="campaign_list"),
+    path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign_detail"),
+    path("bounces/", views.bounce_explorer, name="bounce_explorer"),
+    path("messages/", views.message_search, name="message_search"),
+    path("suppression/", views.suppression_list, name="suppression_list"),
+    path("suppression/add/", views.suppression_add_view, name="suppression_add"),
+    path("suppression/import/", views.suppression_import_view, name="suppression_import"),
+    path("suppression/export.csv", views.suppression_export, name="suppression_export"),
+    path(
+        "suppression/<int:suppression_id>/remove/", views.suppression_remove_view, name="suppression_remove"
+    ),
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/<int:file_id>/", views.import_detail, name="import_detail"),
+]

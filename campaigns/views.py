@@ -1,0 +1,282 @@
+"""Campaign, bounce, message-search, suppression and import-history pages.
+
+Views stay thin: lookups in access, reads in selectors, changes in services_suppression. Every list is
+scoped to the user's tenant (operators see all); import history is operator-only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from campaigns.access import get_accounting_file_for_user, get_campaign_for_user, get_suppression_for_user
+from campaigns.forms import (
+    BounceFilterForm,
+    CampaignFilterForm,
+    DateRangeForm,
+    MessageSearchForm,
+    SuppressionAddForm,
+    SuppressionFilterForm,
+    SuppressionImportForm,
+    SuppressionRemoveForm,
+)
+from campaigns.selectors import (
+    DOMAIN_SEARCH_DAYS,
+    Totals,
+    accounting_files,
+    bounce_category_counts,
+    bounce_totals,
+    campaign_report,
+    campaigns_with_totals,
+    category_chart,
+    events_for_recipient,
+    search_kind,
+    suppression_reason_counts,
+    suppressions_filtered,
+    suppressions_for_address,
+    top_diagnostics,
+    utc_today,
+)
+from campaigns.services_suppression import (
+    SuppressionError,
+    suppression_add,
+    suppression_export_rows,
+    suppression_import_csv,
+    suppression_remove,
+)
+from tenants.access import actor_for, require_operator, require_writer
+from tenants.paging import paginate, query_without_page
+
+# Detail pages chart at most this many days when no range is given.
+DETAIL_MAX_DAYS = 92
+
+
+def _partial(request: HttpRequest, template: str, target: str, partial: str) -> str:
+    """The htmx swap of `target` renders only that partial of the page's template."""
+    if request.htmx and request.htmx.target == target:
+        return f"{template}#{partial}"
+    return template
+
+
+# --- campaigns ---------------------------------------------------------------------------------------------
+
+
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    form = CampaignFilterForm(request.GET or None)
+    start, end = form.window()
+    q = form.cleaned_data.get("q", "") if form.is_valid() else ""
+    page = paginate(request, campaigns_with_totals(request, start=start, end=end, q=q))
+    for campaign in page:
+        campaign.totals = Totals.from_row(campaign)
+    context = {"form": form, "page": page, "qs": query_without_page(request), "start": start, "end": end}
+    return render(
+        request, _partial(request, "campaigns/campaign_list.html", "campaign-results", "results"), context
+    )
+
+
+@require_GET
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request, campaign_id)
+    form = DateRangeForm(request.GET or None)
+    if request.GET and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    else:
+        # Default: the campaign's own span (UTC days), at most DETAIL_MAX_DAYS up to its last activity.
+        end = min(campaign.last_seen.astimezone(UTC).date(), utc_today())
+        start = max(campaign.first_seen.astimezone(UTC).date(), end - timedelta(days=DETAIL_MAX_DAYS - 1))
+        start = min(start, end)
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "start": start,
+        "end": end,
+        **campaign_report(campaign, start=start, end=end),
+    }
+    return render(request, "campaigns/campaign_detail.html", context)
+
+
+# --- bounces -----------------------------------------------------------------------------------------------
+
+
+@require_GET
+def bounce_explorer(request: HttpRequest) -> HttpResponse:
+    form = BounceFilterForm(request.GET or None)
+    start, end = form.window()
+    data = form.cleaned_data if form.is_valid() else {}
+    category, domain = data.get("category", ""), data.get("domain", "")
+    counts = bounce_category_counts(request, start=start, end=end, domain=domain)
+    context = {
+        "form": form,
+        "start": start,
+        "end": end,
+        "category": category,
+        "domain": domain,
+        "totals": bounce_totals(request, start=start, end=end, domain=domain),
+        "categories": counts,
+        "chart": category_chart(counts),
+        "diagnostics": top_diagnostics(request, start=start, end=end, category=category, domain=domain),
+        "qs": query_without_page(request),
+    }
+    return render(
+        request, _partial(request, "campaigns/bounce_explorer.html", "bounce-results", "results"), context
+    )
+
+
+# --- message search ----------------------------------------------------------------------------------------
+
+
+@require_GET
+def message_search(request: HttpRequest) -> HttpResponse:
+    form = MessageSearchForm(request.GET if "q" in request.GET else None)
+    context: dict = {"form": form, "domain_days": DOMAIN_SEARCH_DAYS}
+    if form.is_bound and form.is_valid():
+        q = form.cleaned_data["q"]
+        context.update(
+            q=q,
+            kind=search_kind(q),
+            page=paginate(request, events_for_recipient(request, q)),
+            suppressions=list(suppressions_for_address(request, q)),
+            qs=query_without_page(request),
+        )
+    return render(
+        request, _partial(request, "campaigns/message_search.html", "message-results", "results"), context
+    )
+
+
+# --- suppression -------------------------------------------------------------------------------------------
+
+
+@require_GET
+def suppression_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_for(request)
+    form = SuppressionFilterForm(request.GET or None, request=request)
+    filters = form.filters()
+    qs = suppressions_filtered(request, **filters)
+    context = {
+        "form": form,
+        "page": paginate(request, qs),
+        "qs": query_without_page(request),
+        "counts": suppression_reason_counts(suppressions_filtered(request, tenant=filters.get("tenant"))),
+        "can_manage": actor.can_manage_tenant_data,
+        "add_form": SuppressionAddForm(request=request) if actor.can_manage_tenant_data else None,
+    }
+    return render(
+        request,
+        _partial(request, "campaigns/suppression_list.html", "suppression-results", "results"),
+        context,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def suppression_add_view(request: HttpRequest) -> HttpResponse:
+    require_writer(request)
+    form = SuppressionAddForm(request.POST if request.method == "POST" else None, request=request)
+    if request.method == "POST" and form.is_valid():
+        tenant = form.tenant()
+        if tenant is None:
+            raise PermissionDenied("You are not a member of any tenant.")
+        try:
+            entry = suppression_add(
+                tenant=tenant,
+                email=form.cleaned_data["email"],
+                detail=form.cleaned_data["detail"],
+                by=request.user,
+            )
+        except SuppressionError as exc:
+            form.add_error("email", str(exc))
+        else:
+            messages.success(request, f"{entry.email} is now suppressed for {tenant.name}.")
+            return redirect("suppression_list")
+    return render(
+        request, "campaigns/suppression_add.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def suppression_remove_view(request: HttpRequest, suppression_id: int) -> HttpResponse:
+    # GET shows the confirmation (a read); only the POST needs the write role.
+    entry = get_suppression_for_user(request, suppression_id, write=request.method == "POST")
+    form = SuppressionRemoveForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        email, tenant = entry.email, entry.tenant
+        suppression_remove(entry=entry, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"{email} removed from {tenant.name}'s suppression list.")
+        return redirect("suppression_list")
+    can_manage = actor_for(request).can_manage_tenant_data
+    return render(
+        request, "campaigns/suppression_remove.html", {"entry": entry, "form": form, "can_manage": can_manage}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def suppression_import_view(request: HttpRequest) -> HttpResponse:
+    require_writer(request)
+    bound = request.method == "POST"
+    form = SuppressionImportForm(
+        request.POST if bound else None, request.FILES if bound else None, request=request
+    )
+    report = None
+    tenant = None
+    if request.method == "POST" and form.is_valid():
+        tenant = form.tenant()
+        if tenant is None:
+            raise PermissionDenied("You are not a member of any tenant.")
+        upload = form.cleaned_data["file"]
+        report = suppression_import_csv(
+            tenant=tenant, data=upload.read(), by=request.user, filename=upload.name
+        )
+        form = SuppressionImportForm(request=request)
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "campaigns/suppression_import.html",
+        {"form": form, "report": report, "tenant": tenant},
+        status=status,
+    )
+
+
+@require_GET
+def suppression_export(request: HttpRequest) -> StreamingHttpResponse:
+    actor = actor_for(request)
+    form = SuppressionFilterForm(request.GET or None, request=request)
+    filters = form.filters()
+    qs = suppressions_filtered(request, **filters)
+    with_tenant = actor.is_operator and not filters.get("tenant")
+    tenant = filters.get("tenant") or form.tenant_fixed
+    name = f"suppression-{tenant.slug if tenant else 'all'}-{utc_today():%Y%m%d}.csv"
+    response = StreamingHttpResponse(
+        suppression_export_rows(qs, with_tenant=with_tenant), content_type="text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- import history (operators) -------------------------------------------------------------------------
+
+
+@require_GET
+def import_list(request: HttpRequest) -> HttpResponse:
+    require_operator(request)
+    status = request.GET.get("status", "")
+    qs = accounting_files()
+    if status:
+        qs = qs.filter(status=status)
+    context = {"page": paginate(request, qs), "qs": query_without_page(request), "status": status}
+    context["statuses"] = [value for value, _ in qs.model.Status.choices]
+    return render(
+        request, _partial(request, "campaigns/import_list.html", "import-results", "results"), context
+    )
+
+
+@require_GET
+def import_detail(request: HttpRequest, file_id: int) -> HttpResponse:
+    source = get_accounting_file_for_user(request, file_id)
+    rejections = paginate(request, source.rejections.order_by("line", "pk"))
+    context = {"source": source, "page": rejections, "qs": query_without_page(request)}
+    return render(request, "campaigns/import_detail.html", context)

@@ -1,0 +1,167 @@
+from django import forms
+from django.http import HttpRequest
+
+from ips.models import IPPool, IPStatus, MtaServer
+from ips.selectors import pool_choices
+from tenants.access import actor_for
+from tenants.models import Tenant
+
+
+class PoolChoiceField(forms.ModelChoiceField):
+    """Pool names repeat across servers, so the label says which server."""
+
+    def label_from_instance(self, obj: IPPool) -> str:
+        owner = obj.tenant.name if obj.tenant_id else "unassigned"
+        return f"{obj.name} ({obj.server.name}, {owner})"
+
+
+class IPFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "address, hostname or vmta"}),
+    )
+    status = forms.ChoiceField(required=False, choices=[("", "any status"), *IPStatus.choices])
+    pool = PoolChoiceField(queryset=IPPool.objects.none(), required=False, empty_label="any pool")
+    tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, empty_label="any tenant")
+    server = forms.ModelChoiceField(
+        queryset=MtaServer.objects.all(), required=False, empty_label="any server"
+    )
+
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pool"].queryset = pool_choices(request)
+        if not actor_for(request).is_operator:
+            # Tenant users have one tenant and never see servers.
+            del self.fields["tenant"]
+            del self.fields["server"]
+
+
+BULK_ACTIONS = [("pause", "Pause"), ("resume", "Resume"), ("move", "Move to pool")]
+
+
+class BulkActionForm(forms.Form):
+    ids = forms.ModelMultipleChoiceField(
+        queryset=None,  # set per request: the IPs the user may act on
+        error_messages={"required": "Select at least one IP."},
+    )
+    action = forms.ChoiceField(choices=BULK_ACTIONS)
+    pool = PoolChoiceField(queryset=IPPool.objects.none(), required=False, empty_label="(no pool)")
+    reason = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args, ips_qs, pools_qs, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].queryset = ips_qs
+        self.fields["pool"].queryset = pools_qs
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # A pause is the one action people must explain: the next operator will want to know why.
+        if data.get("action") == "pause" and not data.get("reason", "").strip():
+            self.add_error("reason", "Say why these IPs are paused.")
+        return data
+
+
+STATUS_ACTIONS = [
+    ("warming", "Start warming"),
+    ("active", "Activate"),
+    ("paused", "Pause"),
+    ("resume", "Resume"),
+    ("retired", "Retire"),
+    ("new", "Back to new"),
+]
+
+
+class IPStatusForm(forms.Form):
+    to = forms.ChoiceField(choices=STATUS_ACTIONS)
+    reason = forms.CharField(required=False, max_length=300)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("to") in ("paused", "retired") and not data.get("reason", "").strip():
+            self.add_error("reason", "A reason is required to pause or retire an IP.")
+        return data
+
+
+class IPMoveForm(forms.Form):
+    pool = PoolChoiceField(queryset=IPPool.objects.none(), required=False, empty_label="(no pool)")
+    reason = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args, server: MtaServer, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pool"].queryset = IPPool.objects.filter(server=server).select_related("server", "tenant")
+
+
+class IPHostnameForm(forms.Form):
+    hostname = forms.CharField(required=False, max_length=253, label="HELO / PTR hostname")
+
+
+class BulkAddForm(forms.Form):
+    text = forms.CharField(
+        label="IPs and CIDR ranges",
+        widget=forms.Textarea(
+            attrs={"rows": 10, "placeholder": "203.0.113.0/24\n198.51.100.7\n2001:db8::10"}
+        ),
+        help_text="One per line; # starts a comment. A /24 adds its 254 hosts.",
+    )
+    server = forms.ModelChoiceField(queryset=MtaServer.objects.all())
+    pool = PoolChoiceField(
+        queryset=IPPool.objects.select_related("server", "tenant"), required=False, empty_label="(no pool)"
+    )
+    hostname_template = forms.CharField(
+        required=False,
+        max_length=200,
+        help_text="Optional, e.g. mail-{ip}.example.com ({ip} becomes 203-0-113-10)",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        pool, server = data.get("pool"), data.get("server")
+        if pool and server and pool.server_id != server.pk:
+            self.add_error("pool", f"Pool {pool.name} is on {pool.server.name}, not {server.name}.")
+        return data
+
+
+class PoolCreateForm(forms.ModelForm):
+    class Meta:
+        model = IPPool
+        fields = ["name", "server", "tenant", "description"]
+
+
+class PoolEditForm(forms.Form):
+    tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, empty_label="(unassigned)")
+    description = forms.CharField(required=False, max_length=200)
+
+
+class ServerCreateForm(forms.ModelForm):
+    mgmt_api_key = forms.CharField(
+        required=False, label="Management API key", widget=forms.PasswordInput(render_value=False)
+    )
+
+    class Meta:
+        model = MtaServer
+        fields = ["name", "hostname", "mgmt_url", "mgmt_api_key", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class ServerEditForm(forms.Form):
+    hostname = forms.CharField(required=False, max_length=253)
+    mgmt_url = forms.URLField(required=False, label="Management URL")
+    # Never rendered back: an empty field keeps the stored key.
+    mgmt_api_key = forms.CharField(
+        required=False,
+        label="New management API key",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the current key.",
+    )
+    clear_api_key = forms.BooleanField(required=False, label="Remove the stored API key")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def changes(self, server: MtaServer) -> dict[str, str]:
+        data = self.cleaned_data
+        changes = {f: data[f] for f in ("hostname", "mgmt_url", "notes") if data[f] != getattr(server, f)}
+        if data["mgmt_api_key"]:
+            changes["mgmt_api_key"] = data["mgmt_api_key"]
+        elif data["clear_api_key"] and server.mgmt_api_key:
+            changes["mgmt_api_key"] = ""
+        return changes

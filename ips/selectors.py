@@ -1,0 +1,117 @@
+"""Reads the IP, pool and server pages share. Every list is scoped and N+1 free."""
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+
+from ips.access import IP_TENANT_FIELD
+from ips.models import IPAddress, IPPool, IPStatus, MtaServer
+from tenants.access import scope
+from tenants.models import AuditEvent
+
+STATUSES = [value for value, _ in IPStatus.choices]
+
+
+def ips_visible(request: HttpRequest) -> QuerySet[IPAddress]:
+    return scope(
+        request,
+        IPAddress.objects.select_related("server", "pool", "pool__tenant"),
+        tenant_field=IP_TENANT_FIELD,
+    )
+
+
+def ips_filtered(
+    request: HttpRequest, filters: dict[str, Any], *, with_status: bool = True
+) -> QuerySet[IPAddress]:
+    """The IP list's rows; `with_status=False` gives the base for the per-status counts."""
+    qs = ips_visible(request)
+    if filters.get("pool"):
+        qs = qs.filter(pool=filters["pool"])
+    if filters.get("tenant"):
+        qs = qs.filter(pool__tenant=filters["tenant"])
+    if filters.get("server"):
+        qs = qs.filter(server=filters["server"])
+    if filters.get("q"):
+        q = filters["q"].strip()
+        qs = qs.filter(Q(address__icontains=q) | Q(hostname__icontains=q) | Q(vmta_name__icontains=q))
+    if with_status and filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    return qs
+
+
+def status_counts(qs: QuerySet[IPAddress]) -> dict[str, int]:
+    """{status: n} for every status, zeros included, in lifecycle order (one query)."""
+    found = dict(qs.order_by().values_list("status").annotate(n=Count("id")))
+    return {status: found.get(status, 0) for status in STATUSES}
+
+
+def _status_count_annotations(prefix: str) -> dict[str, Count]:
+    return {
+        f"n_{status}": Count(f"{prefix}id", filter=Q(**{f"{prefix}status": status}), distinct=True)
+        for status in STATUSES
+    }
+
+
+def pools_with_counts(request: HttpRequest) -> QuerySet[IPPool]:
+    qs = IPPool.objects.select_related("server", "tenant").annotate(
+        n_total=Count("ips", distinct=True), **_status_count_annotations("ips__")
+    )
+    # Grouped queries drop Meta.ordering, and pagination needs a stable order.
+    qs = qs.order_by("server__name", "name")
+    return scope(request, qs, tenant_field="tenant")
+
+
+def servers_with_counts() -> QuerySet[MtaServer]:
+    return MtaServer.objects.annotate(
+        n_pools=Count("pools", distinct=True),
+        n_total=Count("ips", distinct=True),
+        **_status_count_annotations("ips__"),
+    ).order_by("name")
+
+
+def pool_choices(request: HttpRequest) -> QuerySet[IPPool]:
+    return scope(request, IPPool.objects.select_related("server", "tenant"), tenant_field="tenant")
+
+
+def ip_timeline(ip: IPAddress, limit: int = 50) -> QuerySet[AuditEvent]:
+    """The IP's history from the audit log (status changes, moves, limits, edits), newest first."""
+    return AuditEvent.objects.filter(object_type="ips.ipaddress", object_id=str(ip.pk))[:limit]
+
+
+def with_counts(obj: Any) -> list[tuple[str, int]]:
+    """(status, n) pairs from the n_<status> annotations, for templates."""
+    return [(status, getattr(obj, f"n_{status}", 0)) for status in STATUSES]
+
+
+@dataclass(frozen=True)
+class IPBlock:
+    """A card another app adds to the IP page ("Warmup", "Blocklist listings", "Delivery stats")."""
+
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 100
+
+
+def ip_detail_blocks(request: HttpRequest, ip: IPAddress) -> list[IPBlock]:
+    """Cards from other apps, in `order`. An app opts in with an `ip_blocks.py` module defining
+    `blocks(request, ip) -> list[IPBlock]`; ips never imports those apps, so dependencies still point at ips.
+    """
+    found: list[IPBlock] = []
+    for config in apps.get_app_configs():
+        if config.name == "ips":
+            continue
+        try:
+            module = import_module(f"{config.name}.ip_blocks")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.ip_blocks":
+                raise
+            continue
+        provider = getattr(module, "blocks", None)
+        if provider is not None:
+            found.extend(provider(request, ip))
+    return sorted(found, key=lambda b: b.order)

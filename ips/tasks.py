@@ -1,0 +1,44 @@
+"""Celery tasks for PMTA hosts and IPs: thin wrappers that take ids and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+
+from ips.health import server_health_poll
+from ips.models import IPAddress, IPStatus, MtaServer
+from ips.rdns_service import ip_rdns_check
+
+
+@shared_task
+def poll_all_servers() -> int:
+    """Every 5 minutes: one task per pollable server, so one hanging host does not delay the others."""
+    ids = list(MtaServer.objects.exclude(mgmt_url="").order_by("pk").values_list("pk", flat=True))
+    for server_id in ids:
+        transaction.on_commit(lambda server_id=server_id: poll_server_task.delay(server_id))
+    return len(ids)
+
+
+@shared_task(soft_time_limit=60)
+def poll_server_task(server_id: int) -> str:
+    server = MtaServer.objects.filter(pk=server_id).first()
+    if server is None:
+        return "gone"  # deleted since it was queued
+    return server_health_poll(server=server).label
+
+
+@shared_task
+def recheck_rdns_all() -> int:
+    """Daily: re-check the PTR of every IP that is not retired, one task each."""
+    ids = list(IPAddress.objects.exclude(status=IPStatus.RETIRED).order_by("pk").values_list("pk", flat=True))
+    for ip_id in ids:
+        transaction.on_commit(lambda ip_id=ip_id: ip_rdns_check_task.delay(ip_id))
+    return len(ids)
+
+
+@shared_task(soft_time_limit=60)
+def ip_rdns_check_task(ip_id: int) -> str:
+    ip = IPAddress.objects.select_related("pool__tenant").filter(pk=ip_id).first()
+    if ip is None:
+        return "gone"
+    return ip_rdns_check(ip=ip).status

@@ -1,0 +1,297 @@
+"""Rendered PMTA config: golden files, what may not send, history and diffs, the command and the page.
+
+Regenerate the golden files (after checking the change is intended) with:
+    UPDATE_GOLDEN=1 pytest ips/tests/test_ops_config.py
+"""
+
+import io
+import json
+import os
+import re
+import tarfile
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from ips import pmta_config
+from ips.models import IPAddress, IPPool, IPStatus, MtaServer, PmtaConfigRender
+from ips.pmta_config import (
+    MAIN_FILE,
+    VMTAS_FILE,
+    config_digest,
+    config_render_and_store,
+    register_fragment,
+    render_server_config,
+)
+from tenants.models import AuditEvent
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+DKIM_FILE = "emailengine-dkim.conf"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fragments(monkeypatch):
+    """A fixed fragment registry: the DKIM fragment as domains would register it, with stable content."""
+    registry: dict = {}
+    monkeypatch.setattr(pmta_config, "_FRAGMENTS", registry)
+    register_fragment(
+        DKIM_FILE, lambda server: "domain-key s1,example.com,/etc/pmta/emailengine/dkim/s1.pem\n"
+    )
+    return registry
+
+
+def _ip(server, address, status, pool=None, hostname="", **limits):
+    return IPAddress.objects.create(
+        address=address,
+        server=server,
+        pool=pool,
+        hostname=hostname,
+        status=status,
+        vmta_name=IPAddress.default_vmta_name(address),
+        status_reason=limits.pop("reason", ""),
+        **limits,
+    )
+
+
+@pytest.fixture
+def server(tenant_a):
+    server = MtaServer.objects.create(
+        name="mta-fra1", hostname="mta-fra1.example.net", webhook_token_hash="h1", mgmt_url=""
+    )
+    main = IPPool.objects.create(name="a-main", server=server, tenant=tenant_a)
+    warm = IPPool.objects.create(name="a-warmup", server=server, tenant=tenant_a)
+    shared = IPPool.objects.create(name="shared", server=server)
+    IPPool.objects.create(name="spare", server=server)
+    _ip(server, "192.0.2.10", IPStatus.ACTIVE, main, "mail10.example.net", daily_limit=50000)
+    _ip(
+        server,
+        "192.0.2.11",
+        IPStatus.WARMING,
+        warm,
+        "mail11.example.net",
+        daily_limit=1000,
+        hourly_limit=100,
+        provider_limits={
+            "gmail.com": {"hourly": 20},
+            "yahoo.com": {"hourly": 15, "daily": 200},
+            "outlook.com": {"daily": 150},
+        },
+    )
+    _ip(server, "192.0.2.12", IPStatus.PAUSED, main, "mail12.example.net", reason="listed on zen")
+    _ip(server, "2001:db8::25", IPStatus.ACTIVE, main)  # no hostname: the IP stands in
+    _ip(server, "2001:db8::26", IPStatus.WARMING, warm, "mail6.example.net", hourly_limit=50)
+    _ip(server, "192.0.2.13", IPStatus.RETIRED, shared, "mail13.example.net")
+    _ip(server, "192.0.2.14", IPStatus.NEW, None, "mail14.example.net")
+    other = MtaServer.objects.create(name="mta-other", webhook_token_hash="h2")
+    _ip(other, "198.51.100.1", IPStatus.ACTIVE, None, "elsewhere.example.net")
+    return server
+
+
+def _live_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _assert_pmta_syntax(text: str) -> None:
+    """Blocks balance and every directive is one this renderer means to use (UG5 3.3)."""
+    known = {"smtp-source-host", "max-smtp-msg-rate", "max-msg-rate", "virtual-mta", "include", "domain-key"}
+    stack: list[str] = []
+    for line in _live_lines(text):
+        if m := re.fullmatch(r"<(/?)([a-z-]+)(?: ([^>]+))?>", line):
+            closing, tag, arg = m.groups()
+            if closing:
+                assert stack and stack.pop() == tag, line
+            else:
+                assert arg, line
+                stack.append(tag)
+            continue
+        assert line.split()[0] in known, line
+        if line.startswith(("max-msg-rate", "max-smtp-msg-rate")):
+            assert re.fullmatch(r"[a-z-]+ (0|[1-9]\d*/[dh])", line), line
+    assert not stack
+
+
+def test_it_matches_the_golden_files(server):
+    files = render_server_config(server)
+    assert sorted(files) == sorted([DKIM_FILE, MAIN_FILE, VMTAS_FILE])
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN_DIR.mkdir(exist_ok=True)
+        for name, text in files.items():
+            (GOLDEN_DIR / name).write_text(text)
+    for name, text in files.items():
+        assert text == (GOLDEN_DIR / name).read_text(), f"{name} differs from its golden file"
+    for text in files.values():
+        _assert_pmta_syntax(text)
+
+
+def test_it_is_deterministic_and_names_the_server_and_digest(server):
+    first, second = render_server_config(server), render_server_config(server)
+    assert first == second
+    vmtas = first[VMTAS_FILE]
+    assert vmtas.startswith(f"# {VMTAS_FILE}: generated by Email Engine for PMTA server mta-fra1")
+    body = vmtas.split("\n\n", 1)[1]
+    assert re.search(r"# content digest: sha256:[0-9a-f]{64}", vmtas)
+    import hashlib
+
+    assert f"sha256:{hashlib.sha256(body.encode()).hexdigest()}" in vmtas
+
+
+def test_it_keeps_ips_that_may_not_send_out_of_every_pool_and_comments_them_out(server):
+    live = _live_lines(render_server_config(server)[VMTAS_FILE])
+    for vmta in ("vmta-192-0-2-12", "vmta-192-0-2-13", "vmta-192-0-2-14"):  # paused, retired, new
+        assert not any(vmta in line for line in live), vmta
+    assert "<virtual-mta vmta-192-0-2-10>" in live
+    assert "virtual-mta vmta-192-0-2-10" in live  # pool member
+    assert "<virtual-mta-pool shared>" not in live  # only a retired member
+    assert "<virtual-mta-pool spare>" not in live  # no members at all
+    assert "smtp-source-host 198.51.100.1 elsewhere.example.net" not in live  # another server's IP
+
+
+def test_it_renders_limits_in_pmta_syntax(server):
+    text = render_server_config(server)[VMTAS_FILE]
+    block = text[
+        text.index("<virtual-mta vmta-192-0-2-11>") : text.index(
+            "</virtual-mta>", text.index("vmta-192-0-2-11>")
+        )
+    ]
+    assert "smtp-source-host 192.0.2.11 mail11.example.net" in block
+    assert "max-smtp-msg-rate 1000/d" in block
+    assert "<domain *>\n        max-msg-rate 100/h\n    </domain>" in block
+    assert "<domain gmail.com>\n        max-msg-rate 20/h\n    </domain>" in block
+    assert "<domain outlook.com>\n        max-msg-rate 150/d\n    </domain>" in block
+    assert "smtp-source-host 2001:db8::25 2001:db8::25" in text
+
+
+def test_it_falls_back_to_the_ip_for_an_unusable_hostname(server):
+    ip = IPAddress.objects.get(address="192.0.2.10")
+    ip.hostname = "bad host # name"
+    ip.save()
+    text = render_server_config(server)[VMTAS_FILE]
+    assert "smtp-source-host 192.0.2.10 192.0.2.10" in text
+    _assert_pmta_syntax(text)
+
+
+def test_it_includes_every_registered_fragment(server, fragments):
+    register_fragment("emailengine-extra.conf", lambda s: f"# extra for {s.name}")
+    files = render_server_config(server)
+    assert "include /etc/pmta/emailengine/emailengine-extra.conf" in files[MAIN_FILE]
+    assert files["emailengine-extra.conf"].endswith("# extra for mta-fra1\n")
+    with pytest.raises(ValueError):
+        register_fragment("../etc/passwd", lambda s: "")
+    with pytest.raises(ValueError):
+        register_fragment(VMTAS_FILE, lambda s: "")
+
+
+def test_it_stores_a_render_only_when_the_digest_changes(server, operator):
+    render, diff = config_render_and_store(server=server, by=operator)
+    assert render.digest == config_digest(render_server_config(server))
+    assert "+++ b/emailengine-vmtas.conf" in diff
+    assert AuditEvent.objects.filter(action="server.config_render").count() == 1
+
+    again, no_diff = config_render_and_store(server=server, by=operator)
+    assert again.pk == render.pk and no_diff == ""
+    assert PmtaConfigRender.objects.count() == 1
+    assert AuditEvent.objects.filter(action="server.config_render").count() == 1
+
+    ip = IPAddress.objects.get(address="192.0.2.10")
+    ip.status = IPStatus.PAUSED
+    ip.save()
+    newer, diff = config_render_and_store(server=server, by="system: test")
+    assert newer.pk != render.pk and newer.created_by == "system: test"
+    assert "-    virtual-mta vmta-192-0-2-10\n" in diff
+    assert "+# <virtual-mta vmta-192-0-2-10>\n" in diff
+    event = AuditEvent.objects.filter(action="server.config_render").latest("pk")
+    assert event.before == {"digest": render.digest}
+    assert event.after["digest"] == newer.digest
+
+
+# --- command ---------------------------------------------------------------------------------------------
+
+
+def test_the_command_writes_files_and_reports_json(server, tmp_path, capsys):
+    out = tmp_path / "pmta"
+    call_command("render_pmta_config", "--server", "mta-fra1", "--output", str(out), "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["server"] == "mta-fra1" and report["changed"] is True
+    assert report["files"][VMTAS_FILE] == str(out / VMTAS_FILE)
+    assert (out / VMTAS_FILE).read_text() == render_server_config(server)[VMTAS_FILE]
+    assert report["digest"] == PmtaConfigRender.objects.get().digest
+
+    call_command("render_pmta_config", "--server", "mta-fra1", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["changed"] is False
+    assert report["files"][MAIN_FILE].startswith("# emailengine.conf")
+
+
+def test_the_command_prints_files_and_a_summary(server, capsys):
+    call_command("render_pmta_config", "--server", "mta-fra1")
+    captured = capsys.readouterr()
+    assert f"# ==> {VMTAS_FILE} <==" in captured.out
+    assert "mta-fra1: changed" in captured.err
+
+
+def test_the_command_fails_for_an_unknown_server(server):
+    with pytest.raises(CommandError, match="no PMTA server named 'nope'"):
+        call_command("render_pmta_config", "--server", "nope")
+
+
+# --- page ------------------------------------------------------------------------------------------------
+
+
+def test_the_page_previews_diffs_and_saves(server, operator, login):
+    client = login(operator)
+    url = f"/servers/{server.pk}/config/"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert VMTAS_FILE in response.text and "Never saved" in response.text
+
+    response = client.post(url)
+    assert response.status_code == 302
+    assert PmtaConfigRender.objects.count() == 1
+    assert AuditEvent.objects.filter(action="server.config_render", actor=operator).count() == 1
+
+    IPAddress.objects.filter(address="192.0.2.11").update(hourly_limit=120)
+    response = client.get(url)
+    assert "Changes since the last saved render" in response.text
+    assert "max-msg-rate 120/h" in response.text
+
+
+def test_the_page_downloads_one_file_or_all(server, operator, login):
+    client = login(operator)
+    url = f"/servers/{server.pk}/config/"
+    response = client.get(url, {"download": VMTAS_FILE})
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{VMTAS_FILE}"'
+    assert response.content.decode() == render_server_config(server)[VMTAS_FILE]
+
+    response = client.get(url, {"download": "all"})
+    assert response["Content-Type"] == "application/gzip"
+    with tarfile.open(fileobj=io.BytesIO(response.content)) as tar:
+        names = sorted(tar.getnames())
+        assert names == [f"etc/pmta/emailengine/{n}" for n in sorted([DKIM_FILE, MAIN_FILE, VMTAS_FILE])]
+
+    assert client.get(url, {"download": "../../etc/passwd"}).status_code == 404
+
+
+def test_the_page_is_for_operators_only(server, admin_a, viewer_a, login):
+    url = f"/servers/{server.pk}/config/"
+    for user in (admin_a, viewer_a):
+        client = login(user)
+        assert client.get(url).status_code == 404
+        assert client.post(url).status_code == 404
+    assert PmtaConfigRender.objects.count() == 0
+
+
+def test_operator_text_cannot_escape_a_comment(server):
+    IPAddress.objects.filter(address="192.0.2.12").update(status_reason="listed\n</virtual-mta>\ninclude /x")
+    text = render_server_config(server)[VMTAS_FILE]
+    assert "include /x" not in _live_lines(text)
+    _assert_pmta_syntax(text)
+
+
+def test_a_pool_named_like_a_vmta_is_disabled(server):
+    IPPool.objects.filter(name="a-warmup").update(name="vmta-192-0-2-10")
+    live = _live_lines(render_server_config(server)[VMTAS_FILE])
+    assert "<virtual-mta-pool vmta-192-0-2-10>" not in live

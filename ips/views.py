@@ -1,0 +1,482 @@
+"""Dashboard pages for IPs, pools and PMTA servers. Views stay thin: lookups in access, reads in selectors,
+changes in services."""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ips import services
+from ips.access import get_ip_for_user, get_pool_for_user, get_server_for_user
+from ips.forms import (
+    STATUS_ACTIONS,
+    BulkActionForm,
+    BulkAddForm,
+    IPFilterForm,
+    IPHostnameForm,
+    IPMoveForm,
+    IPStatusForm,
+    PoolCreateForm,
+    PoolEditForm,
+    ServerCreateForm,
+    ServerEditForm,
+)
+from ips.models import IPAddress, IPStatus, MtaServer
+from ips.selectors import (
+    ip_detail_blocks,
+    ip_timeline,
+    ips_filtered,
+    ips_visible,
+    pool_choices,
+    pools_with_counts,
+    servers_with_counts,
+    status_counts,
+    with_counts,
+)
+from ips.services import TransitionError
+from tenants.access import actor_for, require_operator
+from tenants.paging import paginate, query_without_page
+
+# --- optional pieces from the ops side (config rendering, health polling, rDNS) --------------------------
+
+
+def _template_exists(name: str) -> bool:
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _url_exists(name: str, **kwargs: int) -> bool:
+    try:
+        reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def ops_features() -> dict[str, bool]:
+    """Which ops pages/partials are installed; the pages render without them."""
+    rdns_check = _url_exists("ip_rdns_check", ip_id=1)
+    health_poll = _url_exists("server_health_poll", server_id=1)
+    return {
+        # The partials link their own action URLs, so each counts only together with its URL.
+        "rdns_partial": rdns_check and _template_exists("ips/ops/_ip_rdns.html"),
+        "rdns_check": rdns_check,
+        "health_partial": health_poll and _template_exists("ips/ops/_server_health.html"),
+        "health_poll": health_poll,
+        "server_config": _url_exists("server_config", server_id=1),
+    }
+
+
+def _first_error(form) -> str:
+    for field, errors in form.errors.items():
+        if field == "__all__":
+            return errors[0]
+        label = form.fields[field].label or field.replace("_", " ").capitalize()
+        return f"{label}: {errors[0]}"
+    return "Invalid input."
+
+
+# --- IP list and bulk actions ------------------------------------------------------------------------------
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in ("page", *names):
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def ip_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_for(request)
+    form = IPFilterForm(request.GET or None, request=request)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = paginate(request, ips_filtered(request, filters))
+    context = {
+        "form": form,
+        "page": page,
+        "qs": query_without_page(request),
+        "qs_no_status": _query_without(request, "status"),
+        "counts": status_counts(ips_filtered(request, filters, with_status=False)),
+        "active_status": filters.get("status", ""),
+        "can_act": actor.is_operator,
+    }
+    if actor.is_operator:
+        context["bulk_form"] = BulkActionForm(ips_qs=IPAddress.objects.none(), pools_qs=pool_choices(request))
+    template = "ips/ip_list.html"
+    if request.htmx and request.htmx.target == "ip-results":
+        template += "#results"
+    return render(request, template, context)
+
+
+@dataclass
+class BulkOutcome:
+    ip: IPAddress
+    result: str  # done | unchanged | refused
+    message: str
+
+
+def _bulk_apply(form: BulkActionForm, by) -> list[BulkOutcome]:
+    """Apply one action to each selected IP on its own, so one refusal does not undo the others."""
+    action, reason, pool = form.cleaned_data["action"], form.cleaned_data["reason"], form.cleaned_data["pool"]
+    outcomes = []
+    for ip in form.cleaned_data["ids"].select_related("server", "pool", "pool__tenant").order_by("address"):
+        before = ip.status
+        try:
+            if action == "pause":
+                if ip.status == IPStatus.PAUSED:
+                    outcomes.append(BulkOutcome(ip, "unchanged", "already paused"))
+                    continue
+                services.ip_pause(ip=ip, by=by, reason=reason)
+                outcomes.append(BulkOutcome(ip, "done", f"paused (was {before})"))
+            elif action == "resume":
+                services.ip_resume(ip=ip, by=by, reason=reason)
+                outcomes.append(BulkOutcome(ip, "done", f"resumed to {ip.status}"))
+            else:
+                if ip.pool_id == (pool.pk if pool else None):
+                    outcomes.append(BulkOutcome(ip, "unchanged", "already in that pool"))
+                    continue
+                services.ip_move_to_pool(ip=ip, pool=pool, by=by, reason=reason)
+                outcomes.append(BulkOutcome(ip, "done", f"moved to {pool.name if pool else 'no pool'}"))
+        except TransitionError as exc:
+            outcomes.append(BulkOutcome(ip, "refused", str(exc)))
+    return outcomes
+
+
+BULK_MESSAGE_LEVELS = {"done": messages.SUCCESS, "unchanged": messages.INFO, "refused": messages.ERROR}
+
+
+def _safe_list_url(next_query: str) -> str:
+    # Only a query string is accepted, re-encoded, and always appended to our own list URL.
+    query = QueryDict(next_query.lstrip("?")).urlencode() if next_query else ""
+    return reverse("ip_list") + (f"?{query}" if query else "")
+
+
+@require_POST
+def ip_bulk(request: HttpRequest) -> HttpResponse:
+    require_operator(request)
+    form = BulkActionForm(request.POST, ips_qs=ips_visible(request), pools_qs=pool_choices(request))
+    outcomes = _bulk_apply(form, request.user) if form.is_valid() else []
+    if request.htmx:
+        changed = {o.ip.pk for o in outcomes}
+        fresh = ips_visible(request).filter(pk__in=changed).order_by("address")
+        return render(
+            request,
+            "ips/ip_list.html#bulk_result",
+            {
+                "bulk_errors": form.errors if not form.is_valid() else None,
+                "outcomes": outcomes,
+                "changed_ips": fresh,
+                "can_act": True,
+            },
+        )
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+    for outcome in outcomes:
+        level = BULK_MESSAGE_LEVELS[outcome.result]
+        messages.add_message(request, level, f"{outcome.ip.address}: {outcome.message}")
+    return redirect(_safe_list_url(request.POST.get("next", "")))
+
+
+# --- one IP ------------------------------------------------------------------------------------------------
+
+
+def _status_actions(ip: IPAddress) -> list[tuple[str, str]]:
+    actions = []
+    for to, label in STATUS_ACTIONS:
+        if to == "resume":
+            if ip.status == IPStatus.PAUSED:
+                actions.append((to, f"Resume ({ip.resume_target})"))
+        elif to != ip.status and ip.can_transition(to):
+            actions.append((to, label))
+    return actions
+
+
+def ip_detail(request: HttpRequest, ip_id: int) -> HttpResponse:
+    ip = get_ip_for_user(request, ip_id)
+    actor = actor_for(request)
+    context = {
+        "ip": ip,
+        "timeline": ip_timeline(ip),
+        "ops": ops_features(),
+        "ip_blocks": ip_detail_blocks(request, ip),
+        "provider_limits": sorted(ip.provider_limits.items()) if ip.provider_limits else [],
+        "can_act": actor.is_operator,
+    }
+    if actor.is_operator:
+        context |= {
+            "status_actions": _status_actions(ip),
+            "move_form": IPMoveForm(server=ip.server, initial={"pool": ip.pool_id}),
+            "hostname_form": IPHostnameForm(initial={"hostname": ip.hostname}),
+        }
+    return render(request, "ips/ip_detail.html", context)
+
+
+@require_POST
+def ip_set_status(request: HttpRequest, ip_id: int) -> HttpResponse:
+    ip = get_ip_for_user(request, ip_id, write=True)
+    form = IPStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("ip_detail", ip_id=ip.pk)
+    to, reason = form.cleaned_data["to"], form.cleaned_data["reason"]
+    before = ip.status
+    try:
+        if to == "resume":
+            services.ip_resume(ip=ip, by=request.user, reason=reason)
+        else:
+            services.ip_set_status(ip=ip, to=to, by=request.user, reason=reason)
+    except TransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{ip.address}: {before} → {ip.status}.")
+    return redirect("ip_detail", ip_id=ip.pk)
+
+
+@require_POST
+def ip_move(request: HttpRequest, ip_id: int) -> HttpResponse:
+    ip = get_ip_for_user(request, ip_id, write=True)
+    form = IPMoveForm(request.POST, server=ip.server)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+    elif form.cleaned_data["pool"] == ip.pool:
+        messages.info(request, "The IP is already in that pool.")
+    else:
+        pool = form.cleaned_data["pool"]
+        try:
+            services.ip_move_to_pool(ip=ip, pool=pool, by=request.user, reason=form.cleaned_data["reason"])
+        except TransitionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{ip.address} moved to {pool.name if pool else 'no pool'}.")
+    return redirect("ip_detail", ip_id=ip.pk)
+
+
+@require_POST
+def ip_edit(request: HttpRequest, ip_id: int) -> HttpResponse:
+    ip = get_ip_for_user(request, ip_id, write=True)
+    form = IPHostnameForm(request.POST)
+    if form.is_valid():
+        services.ip_update(ip=ip, by=request.user, hostname=form.cleaned_data["hostname"].strip())
+        messages.success(request, "Hostname saved.")
+    else:
+        messages.error(request, _first_error(form))
+    return redirect("ip_detail", ip_id=ip.pk)
+
+
+# --- bulk add ----------------------------------------------------------------------------------------------
+
+
+def _preview_digest(form: BulkAddForm) -> str:
+    """Ties "Confirm" to exactly what was previewed: an edit after the preview gets a fresh preview."""
+    d = form.cleaned_data
+    raw = "\x00".join(
+        [d["text"], str(d["server"].pk), str(d["pool"].pk if d["pool"] else ""), d["hostname_template"]]
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@require_http_methods(["GET", "POST"])
+def ip_bulk_add(request: HttpRequest) -> HttpResponse:
+    require_operator(request)
+    servers = list(MtaServer.objects.values_list("pk", flat=True)[:2])
+    default_server = request.GET.get("server") or (servers[0] if len(servers) == 1 else None)
+    form = BulkAddForm(request.POST or None, initial={"server": default_server})
+    preview, digest = None, ""
+    if request.method == "POST" and form.is_valid():
+        preview = services.ips_bulk_preview(text=form.cleaned_data["text"])
+        digest = _preview_digest(form)
+        confirmed = "confirm" in request.POST and request.POST.get("digest") == digest
+        if confirmed and preview.ok:
+            data = form.cleaned_data
+            try:
+                created = services.ips_bulk_add(
+                    server=data["server"],
+                    addresses=preview.addresses,
+                    by=request.user,
+                    pool=data["pool"],
+                    hostname_template=data["hostname_template"],
+                )
+            except (IntegrityError, TransitionError) as exc:
+                messages.error(request, f"Nothing was added: {exc}")
+            else:
+                messages.success(request, f"Added {len(created)} IPs to {data['server'].name}.")
+                return redirect(f"{reverse('ip_list')}?server={data['server'].pk}")
+        elif "confirm" in request.POST and preview.ok:
+            messages.warning(request, "The input changed since the preview; check it again.")
+    return render(
+        request,
+        "ips/ip_bulk_add.html",
+        {"form": form, "preview": preview, "digest": digest},
+        status=400 if preview is not None and preview.errors else 200,
+    )
+
+
+# --- pools -------------------------------------------------------------------------------------------------
+
+
+def pool_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, pools_with_counts(request))
+    rows = [(pool, with_counts(pool)) for pool in page]
+    return render(
+        request, "ips/pool_list.html", {"page": page, "rows": rows, "qs": query_without_page(request)}
+    )
+
+
+def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
+    pool = get_pool_for_user(request, pool_id)
+    actor = actor_for(request)
+    ips = ips_visible(request).filter(pool=pool)
+    page = paginate(request, ips)
+    context = {
+        "pool": pool,
+        "page": page,
+        "qs": query_without_page(request),
+        "counts": status_counts(ips),
+        "can_act": actor.is_operator,
+    }
+    if actor.is_operator:
+        context["edit_form"] = PoolEditForm(
+            initial={"tenant": pool.tenant_id, "description": pool.description}
+        )
+    return render(request, "ips/pool_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def pool_create(request: HttpRequest) -> HttpResponse:
+    require_operator(request)
+    form = PoolCreateForm(request.POST or None, initial={"server": request.GET.get("server")})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        pool = services.pool_create(
+            name=d["name"],
+            server=d["server"],
+            tenant=d["tenant"],
+            description=d["description"],
+            by=request.user,
+        )
+        messages.success(request, f"Pool {pool.name} created.")
+        return redirect("pool_detail", pool_id=pool.pk)
+    return render(request, "ips/pool_form.html", {"form": form, "title": "New pool"})
+
+
+@require_http_methods(["GET", "POST"])
+def pool_edit(request: HttpRequest, pool_id: int) -> HttpResponse:
+    pool = get_pool_for_user(request, pool_id, write=True)
+    form = PoolEditForm(
+        request.POST or None, initial={"tenant": pool.tenant_id, "description": pool.description}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.pool_update(
+            pool=pool,
+            by=request.user,
+            tenant=form.cleaned_data["tenant"],
+            description=form.cleaned_data["description"],
+        )
+        messages.success(request, f"Pool {pool.name} saved.")
+        return redirect("pool_detail", pool_id=pool.pk)
+    return render(
+        request, "ips/pool_form.html", {"form": form, "pool": pool, "title": f"Edit pool {pool.name}"}
+    )
+
+
+# --- servers -----------------------------------------------------------------------------------------------
+
+
+def server_list(request: HttpRequest) -> HttpResponse:
+    require_operator(request)
+    page = paginate(request, servers_with_counts())
+    rows = [(server, with_counts(server)) for server in page]
+    return render(
+        request,
+        "ips/server_list.html",
+        {"page": page, "rows": rows, "qs": query_without_page(request), "ops": ops_features()},
+    )
+
+
+def _server_edit_form(server: MtaServer, data=None) -> ServerEditForm:
+    return ServerEditForm(
+        data, initial={"hostname": server.hostname, "mgmt_url": server.mgmt_url, "notes": server.notes}
+    )
+
+
+def _server_detail(request: HttpRequest, server: MtaServer, form: ServerEditForm, status: int = 200):
+    pools = pools_with_counts(request).filter(server=server)
+    return render(
+        request,
+        "ips/server_detail.html",
+        {
+            "server": server,
+            "pool_rows": [(pool, with_counts(pool)) for pool in pools],
+            "counts": status_counts(IPAddress.objects.filter(server=server)),
+            "unpooled": IPAddress.objects.filter(server=server, pool__isnull=True).count(),
+            "edit_form": form,
+            "ops": ops_features(),
+        },
+        status=status,
+    )
+
+
+def server_detail(request: HttpRequest, server_id: int) -> HttpResponse:
+    server = get_server_for_user(request, server_id)
+    return _server_detail(request, server, _server_edit_form(server))
+
+
+@require_http_methods(["GET", "POST"])
+def server_edit(request: HttpRequest, server_id: int) -> HttpResponse:
+    server = get_server_for_user(request, server_id, write=True)
+    if request.method == "GET":
+        return redirect("server_detail", server_id=server.pk)
+    form = _server_edit_form(server, request.POST)
+    if not form.is_valid():
+        return _server_detail(request, server, form, status=400)
+    changes = form.changes(server)
+    if changes:
+        services.server_update(server=server, by=request.user, **changes)
+        messages.success(request, f"Server {server.name} saved.")
+    else:
+        messages.info(request, "Nothing changed.")
+    return redirect("server_detail", server_id=server.pk)
+
+
+def _token_page(request: HttpRequest, server: MtaServer, token: str, created: bool) -> HttpResponse:
+    response = render(
+        request, "ips/server_token.html", {"server": server, "token": token, "created": created}
+    )
+    # The token is shown this once: keep it out of every cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def server_create(request: HttpRequest) -> HttpResponse:
+    require_operator(request)
+    form = ServerCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        server, token = services.server_create(
+            name=d["name"],
+            hostname=d["hostname"],
+            mgmt_url=d["mgmt_url"],
+            mgmt_api_key=d["mgmt_api_key"],
+            notes=d["notes"],
+            by=request.user,
+        )
+        return _token_page(request, server, token, created=True)
+    return render(request, "ips/server_form.html", {"form": form})
+
+
+@require_POST
+def server_rotate_token(request: HttpRequest, server_id: int) -> HttpResponse:
+    server = get_server_for_user(request, server_id, write=True)
+    token = services.server_rotate_token(server=server, by=request.user)
+    return _token_page(request, server, token, created=False)

@@ -1,0 +1,202 @@
+"""Reads the reputation pages share: the targets x lists grid, a target's history, recent changes.
+
+Scoping goes through the inventory objects (an IP's pool's tenant, a domain's tenant) as they are now, not
+through the tenant recorded when a listing was found, so an IP moved to another tenant's pool follows its
+new owner. Every read here is a constant number of queries whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest
+
+from domains.models import SendingDomain
+from ips.models import IPAddress, IPStatus
+from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing, Sweep
+from tenants.access import actor_for, scope
+
+PROBLEMS = (CheckStatus.LISTED, CheckStatus.ERROR)
+
+
+# --- scope -------------------------------------------------------------------------------------------------
+
+
+def visible_ips(request: HttpRequest) -> QuerySet[IPAddress]:
+    """The IPs a sweep covers (not retired) that this user may see."""
+    return scope(request, IPAddress.objects.exclude(status=IPStatus.RETIRED), tenant_field="pool__tenant")
+
+
+def visible_domains(request: HttpRequest) -> QuerySet[SendingDomain]:
+    return scope(request, SendingDomain.objects.all(), tenant_field="tenant")
+
+
+def _scope_by_target(request: HttpRequest, qs: QuerySet) -> QuerySet:
+    """Listings or check states the user may see, through their IP or domain."""
+    actor = actor_for(request)
+    if actor.is_operator:
+        return qs
+    if actor.tenant_id is None:
+        return qs.none()
+    return qs.filter(Q(ip__pool__tenant_id=actor.tenant_id) | Q(domain__tenant_id=actor.tenant_id))
+
+
+# --- the overview grid -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    kind: str
+    pk: int
+    target: str
+    owner: str = ""
+    ip_status: str = ""
+
+
+@dataclass
+class Cell:
+    blocklist: Blocklist
+    state: CheckState | None = None
+    listing: Listing | None = None
+
+    @property
+    def status(self) -> str:
+        return self.state.status if self.state is not None else "unchecked"
+
+
+@dataclass
+class GridRow:
+    target: Target
+    cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def problems(self) -> int:
+        return sum(1 for cell in self.cells if cell.status in PROBLEMS)
+
+
+def _problem_exists(fk: str) -> Exists:
+    return Exists(
+        CheckState.objects.filter(**{fk: OuterRef("pk")}, status__in=PROBLEMS, blocklist__enabled=True)
+    )
+
+
+def overview_targets(
+    request: HttpRequest, *, q: str = "", kind: str = "", problems: bool = False
+) -> list[Target]:
+    """Every visible target (IPs first, then domains) matching the filters; two queries at most."""
+    rows: list[Target] = []
+    q = q.strip()
+    if kind in ("", Kind.IP):
+        ips = visible_ips(request)
+        if q:
+            ips = ips.filter(address__icontains=q)
+        if problems:
+            ips = ips.filter(_problem_exists("ip"))
+        rows += [
+            Target(Kind.IP, pk, address, owner or "", status)
+            for pk, address, status, owner in ips.order_by("address").values_list(
+                "pk", "address", "status", "pool__tenant__name"
+            )
+        ]
+    if kind in ("", Kind.DOMAIN):
+        domains = visible_domains(request)
+        if q:
+            domains = domains.filter(name__icontains=q.lower())
+        if problems:
+            domains = domains.filter(_problem_exists("domain"))
+        rows += [
+            Target(Kind.DOMAIN, pk, name, owner or "")
+            for pk, name, owner in domains.order_by("name").values_list("pk", "name", "tenant__name")
+        ]
+    return rows
+
+
+def grid_rows(targets: list[Target], lists: list[Blocklist]) -> dict[str, list[GridRow]]:
+    """{kind: rows} for one page of targets, each row with one cell per enabled list of its kind."""
+    by_kind: dict[str, list[GridRow]] = {Kind.IP: [], Kind.DOMAIN: []}
+    if not targets:
+        return by_kind
+    ip_ids = [t.pk for t in targets if t.kind == Kind.IP]
+    domain_ids = [t.pk for t in targets if t.kind == Kind.DOMAIN]
+    where = Q(ip_id__in=ip_ids) | Q(domain_id__in=domain_ids)
+    states = {
+        (s.ip_id or s.domain_id, s.target_kind, s.blocklist_id): s for s in CheckState.objects.filter(where)
+    }
+    listings = {
+        (x.ip_id or x.domain_id, x.target_kind, x.blocklist_id): x
+        for x in Listing.objects.filter(where, cleared_at__isnull=True)
+    }
+    for target in targets:
+        row = GridRow(target)
+        for blocklist in lists:
+            if blocklist.kind != target.kind:
+                continue
+            key = (target.pk, target.kind, blocklist.pk)
+            row.cells.append(Cell(blocklist, states.get(key), listings.get(key)))
+        by_kind[target.kind].append(row)
+    return by_kind
+
+
+def scope_counts(request: HttpRequest) -> dict[str, int]:
+    """Listed and error cells, and listed targets, over everything the user may see (one query)."""
+    qs = _scope_by_target(
+        request,
+        CheckState.objects.filter(blocklist__enabled=True).exclude(ip__status=IPStatus.RETIRED),
+    )
+    return qs.aggregate(
+        checked=Count("pk"),
+        listed=Count("pk", filter=Q(status=CheckStatus.LISTED)),
+        errors=Count("pk", filter=Q(status=CheckStatus.ERROR)),
+        listed_targets=Count("target", filter=Q(status=CheckStatus.LISTED), distinct=True),
+    )
+
+
+def sweep_status() -> dict[str, Sweep | None]:
+    """The last finished sweep and, if one is under way or failed after it, the latest one (two queries)."""
+    finished = Sweep.objects.filter(finished_at__isnull=False).first()
+    latest = Sweep.objects.first()
+    return {"last": finished, "latest": latest if latest is not None and latest != finished else None}
+
+
+# --- one target --------------------------------------------------------------------------------------------
+
+
+def target_history(*, kind: str, obj: IPAddress | SendingDomain) -> dict[str, Any]:
+    """A target's listings (open and cleared, newest first) and each enabled list's latest verdict."""
+    fk = "ip" if kind == Kind.IP else "domain"
+    listings = list(Listing.objects.filter(**{fk: obj}).select_related("blocklist"))
+    states = {s.blocklist_id: s for s in CheckState.objects.filter(**{fk: obj})}
+    open_by_list = {x.blocklist_id: x for x in listings if x.cleared_at is None}
+    current = [
+        Cell(blocklist, states.get(blocklist.pk), open_by_list.get(blocklist.pk))
+        for blocklist in Blocklist.objects.filter(kind=kind, enabled=True).order_by("name")
+    ]
+    return {"listings": listings, "current": current, "open": len(open_by_list)}
+
+
+# --- recent changes (home page, dashboards) ----------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    when: datetime
+    action: str  # listed | cleared
+    listing: Listing
+
+
+def recent_changes(request: HttpRequest, limit: int = 10) -> list[Change]:
+    """The latest listings found and cleared that the user may see, newest first (two queries)."""
+    base = _scope_by_target(request, Listing.objects.select_related("blocklist", "ip", "domain"))
+    opened = [Change(x.first_seen, "listed", x) for x in base.order_by("-first_seen", "-pk")[:limit]]
+    cleared = [
+        Change(x.cleared_at, "cleared", x)  # type: ignore[arg-type]
+        for x in base.filter(cleared_at__isnull=False).order_by("-cleared_at", "-pk")[:limit]
+    ]
+    return sorted(opened + cleared, key=lambda change: change.when, reverse=True)[:limit]
+
+
+def open_listings_for_ip(ip: IPAddress) -> list[Listing]:
+    return list(Listing.objects.filter(ip=ip, cleared_at__isnull=True).select_related("blocklist"))

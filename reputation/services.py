@@ -1,0 +1,350 @@
+"""Blocklist sweeps and their consequences: listings opened and cleared, audit events, IPs put on hold.
+
+The DNS work happens outside any transaction (it can take a while); the results are then applied in one
+transaction, serialised by an advisory lock so two overlapping sweeps cannot both open the same listing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from domains.models import InvalidDomainName, SendingDomain, normalise_domain
+from ips.models import IPAddress, IPStatus
+from ips.services import TransitionError, ip_pause
+from reputation.dnsbl.engine import Result, sweep
+from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing, Sweep
+from tenants.audit import audit_record
+
+Actor = AbstractBaseUser | str
+
+SYSTEM = "system: dnsbl sweep"
+# Arbitrary but fixed: the key of the Postgres advisory lock that serialises applying sweep results.
+_APPLY_LOCK = 0x444E53424C  # "DNSBL"
+
+
+class InvalidTarget(ValueError):
+    pass
+
+
+# --- running the engine ------------------------------------------------------------------------------------
+
+
+def target_kind(text: str) -> tuple[str, str]:
+    """(normalised target, "ip" | "domain") for what a person typed; InvalidTarget if it is neither."""
+    value = (text or "").strip()
+    try:
+        return str(ipaddress.ip_address(value)), Kind.IP
+    except ValueError:
+        pass
+    try:
+        return normalise_domain(value), Kind.DOMAIN
+    except InvalidDomainName as exc:
+        raise InvalidTarget(f"{value!r} is neither an IP address nor a domain name: {exc}") from None
+
+
+def enabled_lists() -> list[Blocklist]:
+    return list(Blocklist.objects.filter(enabled=True).order_by("kind", "name"))
+
+
+def _lookup(targets: list[tuple[str, str]], lists: Sequence[Blocklist]) -> list[Result]:
+    """Every target against every enabled list of its kind, one Result per pair.
+
+    Lists with their own DQS key are queried in a group per key (the engine takes one key per call); the
+    groups run concurrently in one event loop and share the concurrency budget. The zone in each result is
+    the list's display zone, so the key (a secret) never reaches the database or the output.
+    """
+    if not targets or not lists:
+        return []
+    groups: dict[str, list[Blocklist]] = defaultdict(list)
+    for row in lists:
+        groups[row.dqs_key if row.uses_dqs else ""].append(row)
+    budget = max(1, int(settings.DNSBL_CONCURRENCY) // len(groups))
+
+    async def run_all() -> list[list[Result]]:
+        return await asyncio.gather(
+            *(
+                sweep(
+                    targets,
+                    [row.as_entry() for row in rows],
+                    nameservers=list(settings.DNS_NAMESERVERS),
+                    timeout=float(settings.DNSBL_TIMEOUT),
+                    concurrency=budget,
+                    dqs_key=key or None,
+                )
+                for key, rows in groups.items()
+            )
+        )
+
+    by_key = {row.key: row for row in lists}
+    found: dict[tuple[str, str], Result] = {}
+    for results in asyncio.run(run_all()):
+        for result in results:
+            row = by_key[result.list_key]
+            found[(result.target, result.list_key)] = dataclasses.replace(result, zone=row.display_zone)
+    # Back in input order: targets first, then lists in catalogue order.
+    return [
+        found[(target, row.key)]
+        for target, kind in targets
+        for row in lists
+        if row.kind == kind and (target, row.key) in found
+    ]
+
+
+def lookup_adhoc(targets: Iterable[str]) -> list[Result]:
+    """Check IPs or domains (in the inventory or not) against the enabled lists; nothing is stored."""
+    pairs = list(dict.fromkeys(target_kind(text) for text in targets))
+    return _lookup(pairs, enabled_lists())
+
+
+# --- a stored sweep ----------------------------------------------------------------------------------------
+
+
+def sweep_inventory(
+    only: Iterable[str] | None,
+) -> tuple[dict[str, IPAddress], dict[str, SendingDomain]]:
+    ips = IPAddress.objects.exclude(status=IPStatus.RETIRED).select_related("pool")
+    domains = SendingDomain.objects.all()
+    if only is not None:
+        wanted = list(only)
+        ips = ips.filter(address__in=wanted)
+        domains = domains.filter(name__in=wanted)
+    return {ip.address: ip for ip in ips}, {d.name: d for d in domains}
+
+
+def sweep_run(*, targets: Iterable[str] | None = None, trigger: str = Sweep.Trigger.SCHEDULE) -> Sweep:
+    """Sweep every IP that is not retired and every sending domain (or only ``targets`` of the inventory).
+
+    Changes are applied and audited; standing listings only get their last_seen moved, and error results
+    change nothing, so an unreachable list never opens nor clears a listing.
+    """
+    record = Sweep.objects.create(trigger=trigger)
+    clock = time.monotonic()
+    try:
+        ips, domains = sweep_inventory(targets)
+        pairs = [(address, Kind.IP) for address in ips] + [(name, Kind.DOMAIN) for name in domains]
+        lists = enabled_lists()
+        results = _lookup(pairs, lists)
+        sweep_apply(record, results, lists, ips, domains)
+    except Exception as exc:
+        Sweep.objects.filter(pk=record.pk).update(
+            failure=f"{type(exc).__name__}: {exc}"[:2000],
+            duration=time.monotonic() - clock,
+        )
+        raise
+    record.targets = len(pairs)
+    record.queries = len(results)
+    record.listed = sum(1 for r in results if r.status == CheckStatus.LISTED)
+    record.errors = sum(1 for r in results if r.status == CheckStatus.ERROR)
+    record.finished_at = timezone.now()
+    record.duration = time.monotonic() - clock
+    # Not stored: every verdict of this sweep, for callers that print them (the sweep_dnsbl command).
+    record.results = results  # type: ignore[attr-defined]
+    record.save(
+        update_fields=[
+            "targets",
+            "queries",
+            "listed",
+            "errors",
+            "new_listings",
+            "cleared",
+            "finished_at",
+            "duration",
+        ]
+    )
+    return record
+
+
+def _tenant_of(ip: IPAddress | None, domain: SendingDomain | None) -> Any:
+    if ip is not None:
+        return ip.pool.tenant_id if ip.pool_id else None  # type: ignore[union-attr]
+    return domain.tenant_id if domain is not None else None
+
+
+@transaction.atomic
+def sweep_apply(
+    record: Sweep,
+    results: list[Result],
+    lists: list[Blocklist],
+    ips: dict[str, IPAddress],
+    domains: dict[str, SendingDomain],
+) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_APPLY_LOCK])
+    now = timezone.now()
+    by_key = {row.key: row for row in lists}
+    swept_targets = list({r.target for r in results})
+    open_listings = {
+        (listing.target, listing.blocklist_id): listing
+        for listing in Listing.objects.filter(
+            cleared_at__isnull=True, target__in=swept_targets
+        ).select_related("blocklist")
+    }
+    states = []
+    still_listed: list[int] = []
+    new_listings: list[Listing] = []
+    for result in results:
+        row = by_key[result.list_key]
+        kind = Kind.IP if result.target in ips else Kind.DOMAIN
+        ip, domain = ips.get(result.target), domains.get(result.target)
+        states.append(
+            CheckState(
+                target=result.target,
+                target_kind=kind,
+                ip=ip,
+                domain=domain,
+                blocklist=row,
+                status=result.status,
+                code=result.code[:200],
+                meaning=result.meaning[:500],
+                checked_at=now,
+            )
+        )
+        listing = open_listings.get((result.target, row.pk))
+        if result.status == CheckStatus.LISTED:
+            if listing is None:
+                new_listings.append(
+                    Listing(
+                        target=result.target,
+                        target_kind=kind,
+                        ip=ip,
+                        domain=domain,
+                        tenant_id=_tenant_of(ip, domain),
+                        blocklist=row,
+                        code=result.code[:200],
+                        meaning=result.meaning[:500],
+                        first_seen=now,
+                        last_seen=now,
+                    )
+                )
+            elif listing.code != result.code[:200]:
+                _listing_recode(listing, result, now)
+            else:
+                still_listed.append(listing.pk)
+        elif result.status == CheckStatus.CLEAN and listing is not None:
+            _listing_clear(listing, now)
+            record.cleared += 1
+        # An error leaves the listing (or its absence) exactly as it was.
+    if still_listed:
+        Listing.objects.filter(pk__in=still_listed).update(last_seen=now)
+    for listing in new_listings:
+        _listing_open(listing)
+        record.new_listings += 1
+    if states:
+        CheckState.objects.bulk_create(
+            states,
+            update_conflicts=True,
+            unique_fields=["target", "blocklist"],
+            update_fields=["target_kind", "ip", "domain", "status", "code", "meaning", "checked_at"],
+            batch_size=1000,
+        )
+
+
+def _listing_open(listing: Listing) -> None:
+    listing.save()
+    # audit_record takes the tenant from listing.tenant_id, so tenant users see it in their audit log.
+    audit_record(
+        action="dnsbl.listed",
+        by=SYSTEM,
+        obj=listing,
+        after={"list": listing.blocklist.key, "code": listing.code, "meaning": listing.meaning},
+    )
+    ip = listing.ip
+    if (
+        ip is not None
+        and listing.blocklist.severity == "critical"
+        and settings.DNSBL_HOLD_ON_CRITICAL
+        and ip.status not in (IPStatus.PAUSED, IPStatus.RETIRED)
+    ):
+        try:
+            ip_pause(
+                ip=ip,
+                by=SYSTEM,
+                reason=f"listed on {listing.blocklist.name} ({listing.meaning})"[:300],
+            )
+        except TransitionError:
+            return
+        listing.hold_applied = True
+        listing.save(update_fields=["hold_applied"])
+
+
+def _listing_recode(listing: Listing, result: Result, now: Any) -> None:
+    before = {"code": listing.code, "meaning": listing.meaning}
+    listing.code, listing.meaning, listing.last_seen = result.code[:200], result.meaning[:500], now
+    listing.save(update_fields=["code", "meaning", "last_seen"])
+    audit_record(
+        action="dnsbl.changed",
+        by=SYSTEM,
+        obj=listing,
+        before=before,
+        after={"code": listing.code, "meaning": listing.meaning},
+    )
+
+
+def _listing_clear(listing: Listing, now: Any) -> None:
+    listing.cleared_at = now
+    listing.save(update_fields=["cleared_at"])
+    # The IP stays on hold if the listing put it there: resuming is an operator's decision.
+    audit_record(
+        action="dnsbl.cleared",
+        by=SYSTEM,
+        obj=listing,
+        before={"list": listing.blocklist.key, "code": listing.code, "since": listing.first_seen.isoformat()},
+        after={"cleared": True},
+    )
+
+
+# --- the catalogue -----------------------------------------------------------------------------------------
+
+EDITABLE_FIELDS = ("enabled", "severity", "delist_url")
+
+
+@transaction.atomic
+def blocklist_update(
+    *, blocklist: Blocklist, by: Actor, dqs_key: str | None = None, **changes: Any
+) -> Blocklist:
+    """Change what operators may change on a list; ``dqs_key``: None keeps it, "" removes it.
+
+    The key itself is never written to the audit log, only that it changed.
+    """
+    fields = [
+        name for name in EDITABLE_FIELDS if name in changes and getattr(blocklist, name) != changes[name]
+    ]
+    before = {name: getattr(blocklist, name) for name in fields}
+    for name in fields:
+        setattr(blocklist, name, changes[name])
+    after = {name: getattr(blocklist, name) for name in fields}
+    if dqs_key is not None and dqs_key != blocklist.dqs_key:
+        before["dqs_key_set"] = bool(blocklist.dqs_key)
+        blocklist.dqs_key = dqs_key
+        after["dqs_key_set"] = bool(dqs_key)
+        fields.append("dqs_key")
+    if not fields:
+        return blocklist
+    blocklist.save(update_fields=[*fields, "updated_at"])
+    audit_record(action="blocklist.update", by=by, obj=blocklist, before=before, after=after)
+    return blocklist
+
+
+def catalogue_load() -> int:
+    """Create the shipped lists that are missing (never touches existing rows); returns how many."""
+    from reputation.dnsbl.catalogue import CATALOGUE, blocklist_to_dict
+
+    created = 0
+    for entry in CATALOGUE:
+        data = blocklist_to_dict(entry)
+        key = data.pop("key")
+        _, made = Blocklist.objects.get_or_create(key=key, defaults=data)
+        created += made
+    return created

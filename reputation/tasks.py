@@ -1,0 +1,17 @@
+from celery import shared_task
+
+from reputation import services
+
+
+@shared_task(name="reputation.tasks.sweep_dnsbl")
+def sweep_dnsbl(trigger: str = "schedule") -> dict:
+    """One stored blocklist sweep of the whole inventory (beat every DNSBL_SWEEP_HOURS, or "Sweep now")."""
+    record = services.sweep_run(trigger=trigger)
+    return {
+        "sweep": record.pk,
+        "queries": record.queries,
+        "listed": record.listed,
+        "errors": record.errors,
+        "new_listings": record.new_listings,
+        "cleared": record.cleared,
+    }

@@ -1,0 +1,131 @@
+"""Reputation pages: the targets x lists grid, one target's history, the blocklist catalogue."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from reputation import services
+from reputation.access import get_blocklist_for_operator, get_domain_for_reputation, get_ip_for_reputation
+from reputation.forms import BlocklistForm, OverviewFilterForm
+from reputation.models import Blocklist, Kind, Sweep
+from reputation.selectors import grid_rows, overview_targets, scope_counts, sweep_status, target_history
+from tenants.access import actor_for, require_operator
+from tenants.paging import paginate, query_without_page
+
+
+def reputation_overview(request: HttpRequest) -> HttpResponse:
+    form = OverviewFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    targets = overview_targets(
+        request,
+        q=filters.get("q", ""),
+        kind=filters.get("kind", ""),
+        problems=bool(filters.get("problems")),
+    )
+    page = paginate(request, targets)  # type: ignore[arg-type]
+    lists = list(Blocklist.objects.filter(enabled=True).order_by("name"))
+    rows = grid_rows(list(page.object_list), lists)
+    context = {
+        "form": form,
+        "page": page,
+        "qs": query_without_page(request),
+        "ip_rows": rows[Kind.IP],
+        "domain_rows": rows[Kind.DOMAIN],
+        "ip_lists": [x for x in lists if x.kind == Kind.IP],
+        "domain_lists": [x for x in lists if x.kind == Kind.DOMAIN],
+        "counts": scope_counts(request),
+        "can_sweep": actor_for(request).is_operator,
+        **sweep_status(),
+    }
+    template = "reputation/overview.html"
+    if request.htmx and request.htmx.target == "reputation-results":
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_POST
+def reputation_sweep_now(request: HttpRequest) -> HttpResponse:
+    require_operator(request)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # No worker to hand it to: run it here and say what it found.
+        try:
+            record = services.sweep_run(trigger=Sweep.Trigger.MANUAL)
+        except Exception as exc:
+            messages.error(request, f"The sweep failed: {exc}")
+        else:
+            messages.success(
+                request,
+                f"Sweep finished in {record.duration:.1f}s: {record.queries} checks, {record.listed} listed, "
+                f"{record.errors} errors, {record.new_listings} new listings, {record.cleared} cleared.",
+            )
+        return redirect("reputation_overview")
+    from reputation.tasks import sweep_dnsbl
+
+    transaction.on_commit(lambda: sweep_dnsbl.delay(trigger=Sweep.Trigger.MANUAL))
+    messages.info(request, "Sweep started; reload this page in a minute to see its results.")
+    return redirect("reputation_overview")
+
+
+def _history(request: HttpRequest, kind: str, obj, label: str) -> HttpResponse:
+    context = {
+        "kind": kind,
+        "obj": obj,
+        "label": label,
+        **target_history(kind=kind, obj=obj),
+        **sweep_status(),
+    }
+    return render(request, "reputation/target_history.html", context)
+
+
+def reputation_ip(request: HttpRequest, ip_id: int) -> HttpResponse:
+    ip = get_ip_for_reputation(request, ip_id)
+    return _history(request, Kind.IP, ip, ip.address)
+
+
+def reputation_domain(request: HttpRequest, domain_id: int) -> HttpResponse:
+    domain = get_domain_for_reputation(request, domain_id)
+    return _history(request, Kind.DOMAIN, domain, domain.display_name)
+
+
+def blocklist_list(request: HttpRequest) -> HttpResponse:
+    require_operator(request)
+    lists = Blocklist.objects.order_by("kind", "name")
+    return render(request, "reputation/blocklist_list.html", {"lists": lists})
+
+
+@require_http_methods(["GET", "POST"])
+def blocklist_edit(request: HttpRequest, blocklist_id: int) -> HttpResponse:
+    blocklist = get_blocklist_for_operator(request, blocklist_id)
+    initial = {
+        "enabled": blocklist.enabled,
+        "severity": blocklist.severity,
+        "delist_url": blocklist.delist_url,
+    }
+    form = BlocklistForm(request.POST or None, initial=initial)
+    if not blocklist.supports_dqs:
+        del form.fields["dqs_key"], form.fields["clear_dqs_key"]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data.get("clear_dqs_key"):
+            key: str | None = ""
+        else:
+            key = data.get("dqs_key") or None
+        services.blocklist_update(
+            blocklist=blocklist,
+            by=request.user,
+            dqs_key=key,
+            enabled=data["enabled"],
+            severity=data["severity"],
+            delist_url=data["delist_url"],
+        )
+        messages.success(request, f"{blocklist.name} saved.")
+        return redirect("blocklist_list")
+    return render(
+        request,
+        "reputation/blocklist_form.html",
+        {"blocklist": blocklist, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -1,0 +1,176 @@
+from django.db import models
+
+from ips.models import IPAddress
+from warmup.decide import Thresholds
+
+PROVIDERS = ("gmail", "microsoft", "yahoo")
+# The recipient domains PMTA's <domain> blocks need for each provider limit.
+PROVIDER_DOMAINS = {
+    "gmail": ("gmail.com", "googlemail.com"),
+    "microsoft": ("outlook.com", "hotmail.com", "live.com", "msn.com"),
+    "yahoo": ("yahoo.com", "aol.com", "ymail.com"),
+}
+
+
+class WarmupPlan(models.Model):
+    """An ordered list of steps plus the thresholds the daily ramp judges each IP by."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    preset_key = models.CharField(
+        max_length=40, blank=True, help_text="Set on shipped presets, which are read-only"
+    )
+    advance_min_ratio = models.FloatField(default=Thresholds.advance_min_ratio)
+    hold_bounce_rate = models.FloatField(default=Thresholds.hold_bounce_rate)
+    hold_complaint_rate = models.FloatField(default=Thresholds.hold_complaint_rate)
+    step_back_bounce_rate = models.FloatField(default=Thresholds.step_back_bounce_rate)
+    step_back_deferral_rate = models.FloatField(default=Thresholds.step_back_deferral_rate)
+    pause_bounce_rate = models.FloatField(default=Thresholds.pause_bounce_rate)
+    pause_complaint_rate = models.FloatField(default=Thresholds.pause_complaint_rate)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_preset(self) -> bool:
+        return bool(self.preset_key)
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(**{f: getattr(self, f) for f in Thresholds.__dataclass_fields__})
+
+
+class WarmupStep(models.Model):
+    plan = models.ForeignKey(WarmupPlan, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    daily_limit = models.PositiveIntegerField()
+    hourly_limit = models.PositiveIntegerField()
+    gmail_daily = models.PositiveIntegerField(null=True, blank=True)
+    microsoft_daily = models.PositiveIntegerField(null=True, blank=True)
+    yahoo_daily = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "position"], name="warmup_step_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} step {self.position}: {self.daily_limit}/day"
+
+    def provider_limits(self) -> dict[str, dict[str, int]]:
+        """Per recipient domain, in the shape ips.services.ip_set_limits stores and PMTA config renders."""
+        limits: dict[str, dict[str, int]] = {}
+        for provider in PROVIDERS:
+            daily = getattr(self, f"{provider}_daily")
+            if daily:
+                hourly = max(1, -(-daily // 12))
+                for domain in PROVIDER_DOMAINS[provider]:
+                    limits[domain] = {"daily": daily, "hourly": hourly}
+        return limits
+
+
+class IPWarmup(models.Model):
+    """One IP's place in its plan. Decisions are kept for good: they explain every limit the IP ever had."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        HELD = "held", "Held"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+
+    ip = models.OneToOneField(IPAddress, on_delete=models.CASCADE, related_name="warmup")
+    plan = models.ForeignKey(WarmupPlan, on_delete=models.PROTECT, related_name="ip_warmups")
+    step = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    started_on = models.DateField()
+    last_decision_on = models.DateField(null=True, blank=True)
+    last_reason = models.CharField(max_length=300, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ip__address"]
+
+    def __str__(self) -> str:
+        return f"{self.ip} on {self.plan} step {self.step} ({self.status})"
+
+
+class WarmupDecision(models.Model):
+    """What the ramp (or an operator) decided for one IP on one day, and the numbers it used."""
+
+    warmup = models.ForeignKey(IPWarmup, on_delete=models.CASCADE, related_name="decisions")
+    day = models.DateField(help_text="The day the decision applies to; its signals come from the day before")
+    action = models.CharField(max_length=12)
+    from_step = models.PositiveIntegerField()
+    to_step = models.PositiveIntegerField()
+    daily_limit = models.PositiveIntegerField(null=True)
+    reason = models.CharField(max_length=300)
+    numbers = models.JSONField(default=dict)
+    by = models.CharField(max_length=150, default="system: warmup ramp")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        indexes = [models.Index(fields=["warmup", "day"])]
+        constraints = [
+            # One ramp decision per IP and day: running a date twice changes nothing the second time.
+            models.UniqueConstraint(
+                fields=["warmup", "day"],
+                condition=models.Q(by="system: warmup ramp"),
+                name="one_ramp_decision_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.action} {self.from_step}->{self.to_step}"
+
+
+class ReplyRule(models.Model):
+    """Traffic shaping from remote replies: N matching failures in an hour trigger a timed action."""
+
+    class Action(models.TextChoices):
+        HOLD = "hold", "Hold the IP (stop sending)"
+        HALVE = "halve", "Halve the IP's limits"
+
+    name = models.CharField(max_length=100, unique=True)
+    pattern = models.CharField(
+        max_length=300, help_text="Regular expression on the diagnostic text (dsnDiag)"
+    )
+    provider = models.CharField(max_length=12, blank=True, choices=[(p, p.title()) for p in PROVIDERS])
+    threshold = models.PositiveIntegerField(default=10, help_text="Matches per IP within one hour")
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.HOLD)
+    duration_hours = models.PositiveIntegerField(default=4)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReplyRuleAction(models.Model):
+    """An action a reply rule took on an IP; it expires by itself and restores what it changed."""
+
+    rule = models.ForeignKey(ReplyRule, on_delete=models.CASCADE, related_name="actions")
+    ip = models.ForeignKey(IPAddress, on_delete=models.CASCADE, related_name="reply_rule_actions")
+    action = models.CharField(max_length=8)
+    matches = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    before = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.action} {self.ip}"
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None

@@ -1,0 +1,80 @@
+"""Reads the warmup pages share; every one is scoped to what the request's user may see."""
+
+from datetime import timedelta
+
+from django.db.models import Count, QuerySet, Sum
+from django.http import HttpRequest
+from django.utils import timezone
+
+from campaigns.models import DailyStat
+from ips.models import IPAddress
+from tenants.access import get_scoped_or_404, scope
+from warmup.models import IPWarmup, WarmupDecision
+
+
+def warmups_for(request: HttpRequest) -> QuerySet[IPWarmup]:
+    return scope(request, IPWarmup.objects.select_related("ip__pool__tenant", "plan"), "ip__pool__tenant")
+
+
+def get_warmup_for_user(request: HttpRequest, pk: int, *, write: bool = False) -> IPWarmup:
+    return get_scoped_or_404(
+        request,
+        IPWarmup.objects.select_related("ip__pool__tenant", "plan"),
+        pk,
+        tenant_field="ip__pool__tenant",
+        write=write,
+        write_needs_operator=True,
+    )
+
+
+def get_ip_for_warmup_page(request: HttpRequest, pk: int, *, write: bool = False) -> IPAddress:
+    return get_scoped_or_404(
+        request,
+        IPAddress.objects.select_related("pool__tenant", "server"),
+        pk,
+        tenant_field="pool__tenant",
+        write=write,
+        write_needs_operator=True,
+    )
+
+
+def step_counts(plan_ids: set[int]) -> dict[int, int]:
+    from warmup.models import WarmupStep
+
+    rows = WarmupStep.objects.filter(plan_id__in=plan_ids).values("plan_id").annotate(n=Count("id"))
+    return {r["plan_id"]: r["n"] for r in rows}
+
+
+def sent_on(day, addresses: list[str]) -> dict[str, int]:
+    rows = (
+        DailyStat.objects.filter(day=day, source_ip__in=addresses)
+        .values("source_ip")
+        .annotate(d=Sum("delivered"), h=Sum("hard_bounces"), s=Sum("soft_bounces"))
+    )
+    return {r["source_ip"]: (r["d"] or 0) + (r["h"] or 0) + (r["s"] or 0) for r in rows}
+
+
+def timeline(ip: IPAddress, days: int = 30) -> list[tuple[str, int, int | None, str]]:
+    """(day, sent, limit that day, decision) for the last `days` days."""
+    today = timezone.now().date()
+    start = today - timedelta(days=days - 1)
+    sent = {
+        r["day"]: (r["d"] or 0) + (r["h"] or 0) + (r["s"] or 0)
+        for r in DailyStat.objects.filter(source_ip=ip.address, day__gte=start)
+        .values("day")
+        .annotate(d=Sum("delivered"), h=Sum("hard_bounces"), s=Sum("soft_bounces"))
+    }
+    decisions = {}
+    for dec in WarmupDecision.objects.filter(warmup__ip=ip, day__gte=start).order_by("day", "id"):
+        decisions[dec.day] = dec
+    result, limit = [], None
+    earlier = WarmupDecision.objects.filter(warmup__ip=ip, day__lt=start).order_by("-day", "-id").first()
+    if earlier:
+        limit = earlier.daily_limit
+    for i in range(days):
+        day = start + timedelta(days=i)
+        dec = decisions.get(day)
+        if dec:
+            limit = dec.daily_limit
+        result.append((day.isoformat(), sent.get(day, 0), limit, dec.action if dec else ""))
+    return result

@@ -1,0 +1,416 @@
+"""Warmup workflows: assigning plans, the daily ramp, operator actions.
+
+Limits reach IPs only through ips.services."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Sum
+
+from campaigns.models import DailyStat
+from ips.models import IPAddress, IPStatus
+from ips.services import LimitChange, ip_set_limits, ip_set_status, ips_set_limits_bulk, ips_set_status_bulk
+from reputation.models import Listing
+from tenants.audit import audit_bulk, audit_record
+from tenants.bulk import bulk_insert_values, bulk_update_values
+from warmup import decide as d
+from warmup.models import IPWarmup, ReplyRule, ReplyRuleAction, WarmupDecision, WarmupPlan, WarmupStep
+from warmup.presets import PRESETS
+
+Actor = AbstractBaseUser | str
+RAMP = "system: warmup ramp"
+
+
+class WarmupError(ValueError):
+    pass
+
+
+# --- plans ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plans_install_presets() -> int:
+    """Create the shipped presets that are missing; idempotent (used by a data migration and seed_demo)."""
+    created = 0
+    for preset in PRESETS:
+        plan, new = WarmupPlan.objects.get_or_create(
+            preset_key=preset.key, defaults={"name": preset.name, "description": preset.description}
+        )
+        if not new:
+            continue
+        created += 1
+        WarmupStep.objects.bulk_create(
+            WarmupStep(
+                plan=plan,
+                position=i,
+                daily_limit=s.daily,
+                hourly_limit=s.hourly,
+                gmail_daily=s.providers.get("gmail"),
+                microsoft_daily=s.providers.get("microsoft"),
+                yahoo_daily=s.providers.get("yahoo"),
+            )
+            for i, s in enumerate(preset.steps, start=1)
+        )
+    return created
+
+
+@transaction.atomic
+def plan_copy(*, plan: WarmupPlan, name: str, by: Actor) -> WarmupPlan:
+    fields = {f: getattr(plan, f) for f in d.Thresholds.__dataclass_fields__}
+    copy = WarmupPlan.objects.create(name=name, description=plan.description, **fields)
+    WarmupStep.objects.bulk_create(
+        WarmupStep(
+            plan=copy,
+            position=s.position,
+            daily_limit=s.daily_limit,
+            hourly_limit=s.hourly_limit,
+            gmail_daily=s.gmail_daily,
+            microsoft_daily=s.microsoft_daily,
+            yahoo_daily=s.yahoo_daily,
+        )
+        for s in plan.steps.all()
+    )
+    audit_record(action="warmup.plan_copy", by=by, obj=copy, after={"from": plan.name, "name": name})
+    return copy
+
+
+@transaction.atomic
+def plan_update(
+    *,
+    plan: WarmupPlan,
+    by: Actor,
+    thresholds: dict[str, float],
+    steps: list[dict[str, int | None]],
+    **fields: str,
+) -> WarmupPlan:
+    """Edit an operator's plan (presets are read-only: copy them first)."""
+    if plan.is_preset:
+        raise WarmupError("Shipped presets are read-only; copy the plan to edit it.")
+    if not steps:
+        raise WarmupError("A plan needs at least one step.")
+    before = {**{f: getattr(plan, f) for f in thresholds}, "steps": plan.steps.count()}
+    for name, value in {**thresholds, **fields}.items():
+        setattr(plan, name, value)
+    plan.save()
+    plan.steps.all().delete()
+    WarmupStep.objects.bulk_create(
+        WarmupStep(plan=plan, position=i, **s) for i, s in enumerate(steps, start=1)
+    )
+    after = {**thresholds, "steps": len(steps)}
+    audit_record(action="warmup.plan_update", by=by, obj=plan, before=before, after=after)
+    return plan
+
+
+# --- per IP --------------------------------------------------------------------------------------------
+
+
+def _step_limits(step: WarmupStep, factor: float = 1.0) -> tuple[int, int, dict[str, dict[str, int]]]:
+    providers = step.provider_limits()
+    if factor != 1.0:
+        providers = {
+            dom: {k: max(1, int(v * factor)) for k, v in lim.items()} for dom, lim in providers.items()
+        }
+    return max(1, int(step.daily_limit * factor)), max(1, int(step.hourly_limit * factor)), providers
+
+
+@transaction.atomic
+def warmup_assign(*, ip: IPAddress, plan: WarmupPlan, by: Actor, start_on: date | None = None) -> IPWarmup:
+    """Put an IP on a plan at step 1: it becomes "warming" and gets step 1's limits."""
+    first = plan.steps.order_by("position").first()
+    if first is None:
+        raise WarmupError(f"Plan {plan.name} has no steps.")
+    if ip.status == IPStatus.RETIRED:
+        raise WarmupError(f"{ip.address} is retired.")
+    start_on = start_on or date.today()
+    warmup, _ = IPWarmup.objects.update_or_create(
+        ip=ip,
+        defaults={
+            "plan": plan,
+            "step": 1,
+            "status": IPWarmup.Status.RUNNING,
+            "started_on": start_on,
+            "last_decision_on": None,
+            "completed_on": None,
+            "last_reason": "plan assigned",
+        },
+    )
+    if ip.status != IPStatus.WARMING:
+        ip_set_status(ip=ip, to=IPStatus.WARMING, by=by, reason=f"warmup on {plan.name}")
+    daily, hourly, providers = _step_limits(first)
+    ip_set_limits(
+        ip=ip, by=by, daily=daily, hourly=hourly, per_provider=providers, reason=f"{plan.name} step 1"
+    )
+    audit_record(action="warmup.assign", by=by, obj=ip, after={"plan": plan.name, "step": 1})
+    return warmup
+
+
+def _record_manual(warmup: IPWarmup, action: str, to_step: int, reason: str, by: Actor) -> None:
+    step = warmup.plan.steps.filter(position=to_step).first()
+    WarmupDecision.objects.create(
+        warmup=warmup,
+        day=date.today(),
+        action=action,
+        from_step=warmup.step,
+        to_step=to_step,
+        daily_limit=step.daily_limit if step else None,
+        reason=reason,
+        by=by if isinstance(by, str) else by.get_username(),
+    )
+
+
+@transaction.atomic
+def warmup_hold(*, warmup: IPWarmup, by: Actor, reason: str) -> IPWarmup:
+    """Stop the ramp from moving this IP (it keeps sending at its current step)."""
+    if warmup.status != IPWarmup.Status.RUNNING:
+        raise WarmupError(f"Only a running warmup can be held (this one is {warmup.status}).")
+    _record_manual(warmup, "hold", warmup.step, reason or "held by operator", by)
+    warmup.status = IPWarmup.Status.HELD
+    warmup.last_reason = reason or "held by operator"
+    warmup.save(update_fields=["status", "last_reason"])
+    audit_record(action="warmup.hold", by=by, obj=warmup.ip, after={"status": "held"}, reason=reason)
+    return warmup
+
+
+@transaction.atomic
+def warmup_resume(*, warmup: IPWarmup, by: Actor, reason: str = "") -> IPWarmup:
+    if warmup.status not in (IPWarmup.Status.HELD, IPWarmup.Status.PAUSED):
+        raise WarmupError(f"Only a held or paused warmup can be resumed (this one is {warmup.status}).")
+    ip = warmup.ip
+    if ip.status == IPStatus.PAUSED:
+        ip_set_status(ip=ip, to=IPStatus.WARMING, by=by, reason=reason or "warmup resumed")
+    _record_manual(warmup, "resume", warmup.step, reason or "resumed by operator", by)
+    before = warmup.status
+    warmup.status = IPWarmup.Status.RUNNING
+    warmup.last_reason = reason or "resumed by operator"
+    warmup.save(update_fields=["status", "last_reason"])
+    audit_record(
+        action="warmup.resume", by=by, obj=ip, before={"status": before}, after={"status": "running"}
+    )
+    return warmup
+
+
+@transaction.atomic
+def warmup_move(*, warmup: IPWarmup, by: Actor, delta: int, reason: str = "") -> IPWarmup:
+    """Skip a step (+1) or step back (-1) by hand; writes the new step's limits."""
+    steps = {s.position: s for s in warmup.plan.steps.all()}
+    target = warmup.step + delta
+    if target < 1 or target not in steps:
+        raise WarmupError(f"There is no step {target} in {warmup.plan.name}.")
+    if warmup.status == IPWarmup.Status.COMPLETED:
+        raise WarmupError("This warmup is complete.")
+    action = "skip" if delta > 0 else "step_back"
+    why = reason or ("step skipped by operator" if delta > 0 else "stepped back by operator")
+    _record_manual(warmup, action, target, why, by)
+    before = warmup.step
+    warmup.step = target
+    warmup.last_reason = why
+    warmup.save(update_fields=["step", "last_reason"])
+    daily, hourly, providers = _step_limits(steps[target])
+    ip_set_limits(
+        ip=warmup.ip,
+        by=by,
+        daily=daily,
+        hourly=hourly,
+        per_provider=providers,
+        reason=f"{action} to {target}",
+    )
+    audit_record(
+        action=f"warmup.{action}", by=by, obj=warmup.ip, before={"step": before}, after={"step": target}
+    )
+    return warmup
+
+
+# --- the daily ramp ------------------------------------------------------------------------------------
+
+
+@dataclass
+class RampOutcome:
+    ip: str
+    plan: str
+    action: str
+    from_step: int
+    to_step: int
+    daily_limit: int | None
+    reason: str
+    numbers: dict = field(default_factory=dict)
+    applied: bool = True
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def _signals_for(day: date, addresses: list[str]) -> dict[str, d.DaySignals]:
+    rows = (
+        DailyStat.objects.filter(day=day, source_ip__in=addresses)
+        .values("source_ip")
+        .annotate(
+            delivered=Sum("delivered"),
+            hard=Sum("hard_bounces"),
+            soft=Sum("soft_bounces"),
+            transient=Sum("transient"),
+            complaints=Sum("complaints"),
+        )
+    )
+    return {
+        r["source_ip"]: d.DaySignals(
+            delivered=r["delivered"] or 0,
+            hard_bounces=r["hard"] or 0,
+            soft_bounces=r["soft"] or 0,
+            transient=r["transient"] or 0,
+            complaints=r["complaints"] or 0,
+        )
+        for r in rows
+    }
+
+
+def _critical_listings(ip_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    rows = Listing.objects.filter(
+        ip_id__in=ip_ids, cleared_at__isnull=True, blocklist__severity="critical"
+    ).values_list("ip_id", "blocklist__name")
+    for ip_id, name in rows:
+        found.setdefault(ip_id, []).append(name)
+    return found
+
+
+def _halving(ip_ids: list[int]) -> set[int]:
+    return set(
+        ReplyRuleAction.objects.filter(ip_id__in=ip_ids, ended_at__isnull=True, action="halve").values_list(
+            "ip_id", flat=True
+        )
+    )
+
+
+def warmup_run_ramp(*, day: date, dry_run: bool = False) -> list[RampOutcome]:
+    """Decide every running warmup for `day` from the day before's numbers, in a constant number of queries.
+
+    Idempotent: a warmup that already has the ramp's decision for `day` is left alone.
+    """
+    warmups = list(
+        IPWarmup.objects.filter(status=IPWarmup.Status.RUNNING, ip__status=IPStatus.WARMING)
+        .select_related("ip__pool__tenant", "plan")
+        .order_by("ip__address")
+    )
+    done = set(
+        WarmupDecision.objects.filter(day=day, by=RAMP, warmup__in=[w.pk for w in warmups]).values_list(
+            "warmup_id", flat=True
+        )
+    )
+    warmups = [w for w in warmups if w.pk not in done]
+    if not warmups:
+        return []
+    steps: dict[tuple[int, int], WarmupStep] = {}
+    step_counts: dict[int, int] = {}
+    for s in WarmupStep.objects.filter(plan_id__in={w.plan_id for w in warmups}):
+        steps[(s.plan_id, s.position)] = s
+        step_counts[s.plan_id] = max(step_counts.get(s.plan_id, 0), s.position)
+    signals = _signals_for(day - timedelta(days=1), [w.ip.address for w in warmups])
+    listings = _critical_listings([w.ip_id for w in warmups])
+    halved = _halving([w.ip_id for w in warmups])
+
+    outcomes, decisions, limit_changes, status_changes, events = [], [], [], [], []
+    for w in warmups:
+        step = steps.get((w.plan_id, w.step))
+        if step is None:
+            continue
+        sig = signals.get(w.ip.address, d.DaySignals())
+        if w.ip_id in listings:
+            sig = d.DaySignals(**{**sig.__dict__, "critical_listings": tuple(listings[w.ip_id])})
+        decision = d.decide(
+            step=w.step,
+            step_count=step_counts[w.plan_id],
+            daily_limit=step.daily_limit,
+            signals=sig,
+            t=w.plan.thresholds(),
+        )
+        new_step = steps[(w.plan_id, decision.to_step)]
+        outcomes.append(
+            RampOutcome(
+                ip=w.ip.address,
+                plan=w.plan.name,
+                action=decision.action,
+                from_step=w.step,
+                to_step=decision.to_step,
+                daily_limit=new_step.daily_limit,
+                reason=decision.reason,
+                numbers=decision.numbers,
+                applied=not dry_run,
+            )
+        )
+        decisions.append(
+            WarmupDecision(
+                warmup=w,
+                day=day,
+                action=decision.action,
+                from_step=w.step,
+                to_step=decision.to_step,
+                daily_limit=new_step.daily_limit,
+                reason=decision.reason[:300],
+                numbers=decision.numbers,
+                by=RAMP,
+            )
+        )
+        events.append(
+            {
+                "action": "warmup.decision",
+                "by": RAMP,
+                "obj": w.ip,
+                "tenant": w.ip.pool.tenant if w.ip.pool_id else None,
+                "before": {"step": w.step},
+                "after": {"step": decision.to_step, "decision": decision.action},
+                "reason": decision.reason,
+            }
+        )
+        w.last_decision_on, w.last_reason = day, decision.reason[:300]
+        if decision.action == d.PAUSE:
+            w.status = IPWarmup.Status.PAUSED
+            status_changes.append((w.ip, IPStatus.PAUSED, f"warmup: {decision.reason}"))
+        elif decision.action == d.COMPLETE:
+            w.status, w.completed_on = IPWarmup.Status.COMPLETED, day
+            status_changes.append((w.ip, IPStatus.ACTIVE, "warmup complete"))
+            limit_changes.append(LimitChange(w.ip, None, None, {}, "warmup complete: plan limits lifted"))
+        elif decision.changes_step:
+            w.step = decision.to_step
+            factor = 0.5 if w.ip_id in halved else 1.0
+            daily, hourly, providers = _step_limits(new_step, factor)
+            limit_changes.append(LimitChange(w.ip, daily, hourly, providers, f"{w.plan.name} step {w.step}"))
+    if dry_run:
+        return outcomes
+    with transaction.atomic():
+        bulk_insert_values(decisions)
+        bulk_update_values(warmups, ["step", "status", "last_decision_on", "last_reason", "completed_on"])
+        ips_set_limits_bulk(changes=limit_changes, by=RAMP)
+        ips_set_status_bulk(changes=status_changes, by=RAMP)
+        audit_bulk(events)
+    return outcomes
+
+
+# --- reply rules ---------------------------------------------------------------------------------------
+
+RULE_FIELDS = ["name", "pattern", "provider", "threshold", "action", "duration_hours", "enabled"]
+
+
+@transaction.atomic
+def rule_save(*, rule: ReplyRule, by: Actor, before: dict | None = None) -> ReplyRule:
+    """Create or update a reply rule (the form has set its fields)."""
+    created = rule.pk is None
+    rule.save()
+    after = {f: getattr(rule, f) for f in RULE_FIELDS}
+    audit_record(
+        action="reply_rule.create" if created else "reply_rule.update",
+        by=by,
+        obj=rule,
+        before=before,
+        after=after,
+    )
+    return rule
+
+
+@transaction.atomic
+def rule_delete(*, rule: ReplyRule, by: Actor) -> None:
+    audit_record(
+        action="reply_rule.delete", by=by, obj=rule, before={f: getattr(rule, f) for f in RULE_FIELDS}
+    )
+    rule.delete()

@@ -1,0 +1,160 @@
+"""Reply-driven rules: a burst within an hour acts, the same count spread out does not; actions expire."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from campaigns.models import DeliveryEvent
+from campaigns.signals import accounting_batch_imported
+from ips.models import IPStatus
+from tenants.models import AuditEvent
+from warmup.models import ReplyRule, ReplyRuleAction
+from warmup.reply_rules import reply_rule_actions_expire
+from warmup.tests.conftest import make_ip
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+GMAIL_RATE = "smtp;421 4.7.28 [203.0.113.60] Our system has detected an unusual rate of unsolicited mail"
+
+
+def deferrals(ip, times, diag=GMAIL_RATE, domain="gmail.com"):
+    """Store the events as the importer would and announce the batch."""
+    events = []
+    for t in times:
+        e = DeliveryEvent.objects.create(
+            time_logged=t,
+            type="t",
+            outcome="transient",
+            rcpt=f"u{uuid4().hex[:6]}@{domain}",
+            rcpt_domain=domain,
+            source_ip=ip.address,
+            dsn_diag=diag,
+            fingerprint=uuid4().hex,
+            ip=ip,
+        )
+        events.append(
+            {
+                "source_ip": e.source_ip,
+                "rcpt_domain": domain,
+                "outcome": "transient",
+                "dsn_diag": diag,
+                "time_logged": t,
+            }
+        )
+    accounting_batch_imported.send(sender=None, events=events)
+
+
+@pytest.fixture
+def ip(pool_a):
+    ip = make_ip("203.0.113.60", pool_a, status=IPStatus.ACTIVE)
+    ip.daily_limit, ip.hourly_limit, ip.provider_limits = (
+        1000,
+        100,
+        {"gmail.com": {"daily": 400, "hourly": 40}},
+    )
+    ip.save()
+    return ip
+
+
+@pytest.fixture
+def hold_rule(db):
+    return ReplyRule.objects.create(
+        name="gmail-rate",
+        pattern=r"421[ -]4\.7\.28",
+        provider="gmail",
+        threshold=5,
+        action="hold",
+        duration_hours=2,
+    )
+
+
+def test_it_holds_an_ip_when_the_threshold_is_reached_within_the_hour(ip, hold_rule):
+    deferrals(ip, [T0 + timedelta(minutes=5 * i) for i in range(5)])
+    ip.refresh_from_db()
+    assert ip.status == IPStatus.PAUSED and ip.status_reason.startswith("reply rule gmail-rate:")
+    action = ReplyRuleAction.objects.get()
+    assert action.matches == 5 and action.active
+    assert AuditEvent.objects.filter(action="reply_rule.hold", object_id=str(ip.pk)).count() == 1
+
+
+def test_it_ignores_the_same_count_spread_over_the_day(ip, hold_rule):
+    deferrals(ip, [T0 + timedelta(hours=2 * i) for i in range(5)])
+    ip.refresh_from_db()
+    assert ip.status == IPStatus.ACTIVE
+    assert not ReplyRuleAction.objects.exists()
+
+
+def test_it_counts_across_batches_and_does_not_stack_actions(ip, hold_rule):
+    deferrals(ip, [T0 + timedelta(minutes=i) for i in range(3)])
+    assert not ReplyRuleAction.objects.exists()
+    deferrals(ip, [T0 + timedelta(minutes=10 + i) for i in range(3)])
+    deferrals(ip, [T0 + timedelta(minutes=20 + i) for i in range(3)])
+    assert ReplyRuleAction.objects.count() == 1
+
+
+def test_it_only_counts_the_rules_provider_and_pattern(ip, hold_rule):
+    deferrals(ip, [T0 + timedelta(minutes=i) for i in range(6)], domain="yahoo.com")
+    deferrals(ip, [T0 + timedelta(minutes=i) for i in range(6)], diag="smtp;421 4.7.0 try later")
+    assert not ReplyRuleAction.objects.exists()
+
+
+def test_hold_expires_and_resumes_the_ip(ip, hold_rule):
+    deferrals(ip, [T0 + timedelta(minutes=i) for i in range(5)])
+    action = ReplyRuleAction.objects.get()
+    assert reply_rule_actions_expire(now=action.expires_at - timedelta(minutes=1)) == 0
+    assert reply_rule_actions_expire(now=action.expires_at) == 1
+    ip.refresh_from_db()
+    assert ip.status == IPStatus.ACTIVE
+    assert not ReplyRuleAction.objects.get().active
+
+
+def test_an_operator_pause_survives_the_expiry(ip, hold_rule, operator):
+    from ips.services import ip_resume, ip_set_status
+
+    deferrals(ip, [T0 + timedelta(minutes=i) for i in range(5)])
+    ip.refresh_from_db()
+    ip_resume(ip=ip, by=operator)
+    ip_set_status(ip=ip, to=IPStatus.PAUSED, by=operator, reason="investigating")
+    reply_rule_actions_expire(now=ReplyRuleAction.objects.get().expires_at)
+    ip.refresh_from_db()
+    assert ip.status == IPStatus.PAUSED and ip.status_reason == "investigating"
+
+
+def test_halving_halves_the_limits_and_expiry_restores_them(ip):
+    ReplyRule.objects.create(
+        name="yahoo-ts", pattern="TS0[1-4]", threshold=3, action="halve", duration_hours=1
+    )
+    deferrals(
+        ip,
+        [T0 + timedelta(minutes=i) for i in range(3)],
+        diag="421 4.7.0 [TS03] Messages from x temporarily deferred",
+        domain="yahoo.com",
+    )
+    ip.refresh_from_db()
+    assert (ip.daily_limit, ip.hourly_limit) == (500, 50)
+    assert ip.provider_limits["gmail.com"] == {"daily": 200, "hourly": 20}
+    reply_rule_actions_expire(now=ReplyRuleAction.objects.get().expires_at)
+    ip.refresh_from_db()
+    assert (ip.daily_limit, ip.hourly_limit) == (1000, 100)
+    assert ip.provider_limits["gmail.com"] == {"daily": 400, "hourly": 40}
+
+
+def test_it_acts_on_records_as_the_importer_commits_them(
+    ip, hold_rule, tmp_path, django_capture_on_commit_callbacks
+):
+    from campaigns.importer import accounting_import_path
+
+    header = "type,timeLogged,rcpt,dsnAction,dsnStatus,dsnDiag,bounceCat,dlvSourceIp\n"
+    rows = "".join(
+        f'"t","2026-11-20 10:{i:02d}:00+0000","u{i}@gmail.com","delayed","4.7.28","{GMAIL_RATE}",'
+        f'"policy-related","{ip.address}"\n'
+        for i in range(6)
+    )
+    (tmp_path / "acct.csv").write_text(header + rows)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = accounting_import_path(path=tmp_path / "acct.csv")
+    assert result.imported == 6
+    ip.refresh_from_db()
+    assert ip.status == IPStatus.PAUSED
+    assert ReplyRuleAction.objects.get().matches == 6
