@@ -116,3 +116,35 @@ def _no_real_dns(settings):
     """Tests never reach a real resolver: without the dns_server fixture, lookups fail fast and locally."""
     settings.DNS_NAMESERVERS = ["127.0.0.1:9"]
     settings.DNS_TIMEOUT = 0.5
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these Chromium keeps dialling Google's hosts, which this closed network refuses.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page(chromium_path, monkeypatch):
+    """A headless Chromium page; `page.csp_errors` collects console errors (CSP violations show there)."""
+    # Playwright's sync API runs an event loop in this thread; the live server's DB work is elsewhere.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.csp_errors = errors
+        yield page
+        context.close()
+        browser.close()

@@ -284,4 +284,3 @@ class AccountingCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
-

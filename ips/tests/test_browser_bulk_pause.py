@@ -5,37 +5,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page(chromium_path, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the live server's DB work is elsewhere.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        context = browser.new_context()
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.csp_errors = errors
-        yield page
-        context.close()
-        browser.close()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_it_bulk_pauses_two_ips_in_place(page, live_server, django_user_model):
     from ips.models import IPAddress, IPStatus
