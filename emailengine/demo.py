@@ -8,6 +8,7 @@ from ips.demo import seed as seed_ips
 from reputation.demo import seed as seed_reputation
 from tenants.demo import seed_tenants
 from tenants.models import Membership, Tenant
+from warmup.demo import seed as seed_warmup
 
 
 def seed_all(*, password: str) -> dict[str, Any]:
@@ -20,6 +21,7 @@ def seed_all(*, password: str) -> dict[str, Any]:
         "domains": seed_domains(),
         **seed_reputation(),  # after IPs and domains: its demo sweep covers them
         **seed_campaigns(tenants),  # after IPs: stats point at the demo IPs
+        **seed_warmup(),  # after campaigns: the ramp reads the demo stats
     }
     return {
         "counts": counts,

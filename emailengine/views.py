@@ -49,7 +49,9 @@ def home(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request)
     ip_counts = _ip_counts(request)
     domains = scope(request, SendingDomain.objects.all()).aggregate(
-        total=Count("id"), problems=Count("id", filter=Q(status__in=["missing", "invalid", "warning"]))
+        total=Count("id"),
+        problems=Count("id", filter=Q(status__in=["missing", "invalid", "warning"])),
+        unchecked=Count("id", filter=Q(status="")),
     )
     listings = scope(request, Listing.objects.filter(cleared_at__isnull=True)).count()
     warming = scope(request, IPWarmup.objects.exclude(status=IPWarmup.Status.COMPLETED), "ip__pool__tenant")

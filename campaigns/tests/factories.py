@@ -11,8 +11,9 @@ from django.utils import timezone
 from campaigns.models import Campaign, Suppression
 from ips.models import IPAddress, IPPool, MtaServer
 from ips.tests.factories import IPAddressFactory, IPPoolFactory, MtaServerFactory
+from testsupport.fixtures import PMTA_FIXTURES
 
-FIXTURES = "/work/shared/fixtures/pmta"
+FIXTURES = str(PMTA_FIXTURES)
 
 # PMTA 5.x default d/b header (PMTA-NOTES section 1).
 HEADER = [

@@ -7,10 +7,8 @@ import dataclasses
 import gzip
 import io
 import json
-import os
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -26,22 +24,9 @@ from campaigns.accounting.parser import (
     parse_json_array,
     parse_ndjson,
 )
+from testsupport.fixtures import PMTA_FIXTURES
 
-
-def _fixture_dir() -> Path:
-    here = Path(__file__).resolve()
-    candidates = [
-        Path(os.environ.get("PMTA_FIXTURES", "/nonexistent")),
-        here.parents[2] / "testsupport" / "fixtures" / "pmta",
-        here.parents[3] / "shared" / "fixtures" / "pmta",
-    ]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise RuntimeError("PMTA fixtures not found; set PMTA_FIXTURES")
-
-
-FIXTURES = _fixture_dir()
+FIXTURES = PMTA_FIXTURES
 REAL_FILES = sorted(FIXTURES.glob("acct-*.csv"))
 HEADER = (
     "type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,"

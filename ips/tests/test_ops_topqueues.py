@@ -1,26 +1,17 @@
 """`pmta --dom show topqueues` output, read from the real fixture, and the paste page."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from ips.models import IPAddress, MtaServer
 from ips.topqueues import TopQueuesError, parse_topqueues
+from testsupport.fixtures import PMTA_FIXTURES
 
 
 def _fixture() -> Path:
-    """The real file, from $PMTA_FIXTURES, the repo's testsupport copy or the shared folder next to it."""
-    here = Path(__file__).resolve()
-    for directory in (
-        Path(os.environ.get("PMTA_FIXTURES", "/nonexistent")),
-        here.parents[2] / "testsupport" / "fixtures" / "pmta",
-        here.parents[3] / "shared" / "fixtures" / "pmta",
-    ):
-        if (directory / "show-topqueues.dom.txt").is_file():
-            return directory / "show-topqueues.dom.txt"
-    raise RuntimeError("PMTA fixtures not found; set PMTA_FIXTURES")
+    return PMTA_FIXTURES / "show-topqueues.dom.txt"
 
 
 FIXTURE = _fixture()
