@@ -4,7 +4,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DJANGO_SETTINGS_MODULE=emailengine.settings \
     STATIC_ROOT=/app/staticfiles \
     STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage \
-    WHITENOISE_USE_FINDERS=0
+    WHITENOISE_USE_FINDERS=0 \
+    LOG_FORMAT=json
 
 WORKDIR /app
 RUN groupadd --system app && useradd --system --gid app --home /app app

@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from prometheus_client import Counter
 
 from campaigns.importer import BodyError, accounting_import_body
 from ips.services import server_for_token
+
+# Per process: without prometheus_client multiprocess mode each gunicorn worker keeps its own count.
+WEBHOOK_REQUESTS = Counter(
+    "emailengine_webhook_requests", "Accounting webhook requests by HTTP response status", ["status"]
+)
+
+
+def _count_status(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Outermost, so 401s, 405s from require_POST and unhandled errors (500) are counted as well."""
+
+    @functools.wraps(view)  # keeps csrf_exempt / login_required attributes set by the inner decorators
+    def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except Exception:
+            WEBHOOK_REQUESTS.labels(status="500").inc()
+            raise
+        WEBHOOK_REQUESTS.labels(status=str(response.status_code)).inc()
+        return response
+
+    return wrapper
+
 
 # Read the body in pieces so a lying or missing Content-Length cannot make us buffer more than the limit.
 _READ_CHUNK = 1 << 20
@@ -38,6 +64,7 @@ def _read_body(request: HttpRequest, limit: int) -> bytes | None:
         parts.append(part)
 
 
+@_count_status
 @csrf_exempt
 @login_not_required
 @require_POST

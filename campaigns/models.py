@@ -205,9 +205,9 @@ class DailyStat(models.Model):
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
-    # Filled when the row is first written; not part of the key.
+    # Filled when the row is first written; not part of the key. Indexed by daily_stat_campaign_day.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="daily_stats"
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="daily_stats", db_index=False
     )
     ip = models.ForeignKey(
         IPAddress, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
@@ -234,6 +234,8 @@ class DailyStat(models.Model):
         indexes = [
             models.Index(fields=["tenant", "day"], name="daily_stat_tenant_day"),
             models.Index(fields=["source_ip", "day"], name="daily_stat_ip_day"),
+            # The campaign list sums a page of campaigns over a date range.
+            models.Index(fields=["campaign", "day"], name="daily_stat_campaign_day"),
         ]
 
     def __str__(self) -> str:
@@ -284,3 +286,7 @@ class AccountingCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+from campaigns.models_mailwizz import *  # noqa: E402,F403
+from campaigns.models_validation import *  # noqa: E402,F403

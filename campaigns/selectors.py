@@ -126,16 +126,33 @@ def day_range(start: date, end: date) -> list[date]:
 # --- campaigns ---------------------------------------------------------------------------------------------
 
 
-def campaigns_with_totals(request: HttpRequest, *, start: date, end: date, q: str = "") -> QuerySet[Campaign]:
-    """Campaigns active in [start, end] with their totals over that range, in one query per page."""
-    in_range = Q(daily_stats__day__gte=start, daily_stats__day__lte=end)
+def campaigns_in_range(request: HttpRequest, *, start: date, end: date, q: str = "") -> QuerySet[Campaign]:
+    """Campaigns active in [start, end], newest first; `attach_totals` adds a page's totals."""
     lo, hi = _time_bounds(start, end)
     qs = scope(request, Campaign.objects.select_related("tenant"), tenant_field="tenant").filter(
         last_seen__gte=lo, first_seen__lt=hi
     )
     if q:
         qs = qs.filter(Q(key__icontains=q) | Q(name__icontains=q))
-    return qs.annotate(**_sums("daily_stats__", in_range)).order_by("-last_seen", "pk")
+    return qs.order_by("-last_seen", "pk")
+
+
+def attach_totals(campaigns: list[Campaign], *, start: date, end: date) -> list[Campaign]:
+    """Set `.totals` (over [start, end]) on each campaign: one query for all of them.
+
+    Summed for the shown campaigns only, through the (campaign, day) index; annotating the paginated
+    queryset instead joined every stat row of every campaign in range, and counting the pages did it again.
+    """
+    rows = (
+        DailyStat.objects.filter(campaign_id__in=[c.pk for c in campaigns], day__gte=start, day__lte=end)
+        .order_by()
+        .values("campaign_id")
+        .annotate(**_sums())
+    )
+    by_campaign = {row["campaign_id"]: Totals.from_row(row) for row in rows}
+    for campaign in campaigns:
+        campaign.totals = by_campaign.get(campaign.pk, Totals())  # type: ignore[attr-defined]
+    return campaigns
 
 
 def _stats_for(campaign: Campaign, start: date, end: date) -> QuerySet[DailyStat]:

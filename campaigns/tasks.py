@@ -7,11 +7,13 @@ import logging
 from celery import shared_task
 
 from campaigns.importer import accounting_events_prune, accounting_import_dir
+from tenants.jobs import scheduled_job
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="campaigns.tasks.accounting_import_dir", ignore_result=True)
+@scheduled_job("accounting-import-dir")
 def accounting_import_dir_task() -> dict:
     """Import new and grown files from ACCOUNTING_DIR; a no-op when the setting is empty."""
     result = accounting_import_dir()
@@ -23,6 +25,7 @@ def accounting_import_dir_task() -> dict:
 
 
 @shared_task(name="campaigns.tasks.accounting_prune_events", ignore_result=True)
+@scheduled_job("accounting-prune-events")
 def accounting_prune_events_task() -> int:
     """Delete delivery events past ACCOUNTING_EVENT_RETENTION_DAYS (daily stats are kept)."""
     return accounting_events_prune()

@@ -27,12 +27,12 @@ from campaigns.forms import (
 )
 from campaigns.selectors import (
     DOMAIN_SEARCH_DAYS,
-    Totals,
     accounting_files,
+    attach_totals,
     bounce_category_counts,
     bounce_totals,
     campaign_report,
-    campaigns_with_totals,
+    campaigns_in_range,
     category_chart,
     events_for_recipient,
     search_kind,
@@ -71,9 +71,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     form = CampaignFilterForm(request.GET or None)
     start, end = form.window()
     q = form.cleaned_data.get("q", "") if form.is_valid() else ""
-    page = paginate(request, campaigns_with_totals(request, start=start, end=end, q=q))
-    for campaign in page:
-        campaign.totals = Totals.from_row(campaign)
+    page = paginate(request, campaigns_in_range(request, start=start, end=end, q=q))
+    page.object_list = attach_totals(list(page.object_list), start=start, end=end)
     context = {"form": form, "page": page, "qs": query_without_page(request), "start": start, "end": end}
     return render(
         request, _partial(request, "campaigns/campaign_list.html", "campaign-results", "results"), context

@@ -6,6 +6,9 @@ class DomainsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from domains.metrics import register as register_metrics
+
+        register_metrics()  # before the guarded import below, which may return early
         # ips renders each server's PMTA config and includes whatever fragments apps register; the import
         # goes domains -> ips, never the other way. Guarded so domains works with an ips without a registry.
         try:

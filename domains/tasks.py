@@ -6,9 +6,11 @@ from celery import shared_task
 
 from domains import services
 from domains.models import SendingDomain
+from tenants.jobs import scheduled_job
 
 
 @shared_task
+@scheduled_job("domains-recheck")
 def recheck_all_domains() -> int:
     """Hourly: one task per domain, so one slow DNS zone does not hold up the others."""
     ids = list(SendingDomain.objects.order_by("pk").values_list("pk", flat=True))
@@ -28,5 +30,6 @@ def check_domain(domain_id: int) -> str:
 
 
 @shared_task
+@scheduled_job("dkim-retire-expired")
 def retire_expired_dkim_keys() -> int:
     return services.dkim_retire_expired()

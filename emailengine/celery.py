@@ -5,11 +5,29 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from emailengine.logging import connect_celery_logging
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
 
 app = Celery("emailengine")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Tasks in a sub-package of an app are not found by the default discovery.
+app.autodiscover_tasks(["campaigns.validation", "campaigns.mailwizz"])
+
+# Work is split by area, one worker service per queue (docker-compose.yml, deploy/systemd), so a long
+# validation run or MailWizz sync never delays the warmup ramp or a health poll. Routes match task names
+# (module paths), so new tasks in those modules are routed without touching this file.
+TASK_QUEUES = ("default", "accounting", "warmup", "validation", "mailwizz")
+app.conf.task_default_queue = "default"
+app.conf.task_routes = {
+    "campaigns.validation.*": {"queue": "validation"},
+    "campaigns.mailwizz.*": {"queue": "mailwizz"},
+    "campaigns.tasks.*": {"queue": "accounting"},
+    "warmup.*": {"queue": "warmup"},
+}
+# With LOG_FORMAT=json, workers and beat log through Django's LOGGING (JSON lines) instead of Celery's text.
+connect_celery_logging()
 
 
 def _dnsbl_sweep_seconds() -> float:
@@ -33,4 +51,12 @@ app.conf.beat_schedule: dict[str, dict] = {
     # The ramp decides each day's limits from the previous (UTC) day's results.
     "warmup-daily-ramp": {"task": "warmup.tasks.run_daily_ramp", "schedule": crontab(minute=0, hour=0)},
     "warmup-expire-reply-actions": {"task": "warmup.tasks.expire_reply_rule_actions", "schedule": 300.0},
+    # Re-queues validation jobs whose worker died, so none stays "running".
+    "validation-resume-stuck": {
+        "task": "campaigns.validation.tasks.validation_resume_stuck",
+        "schedule": 120.0,
+    },
+    # MailWizz: campaign names every 15 minutes; bounces and complaints posted back every minute.
+    "mailwizz-sync": {"task": "campaigns.mailwizz.tasks.sync_all", "schedule": 900.0},
+    "mailwizz-feedback": {"task": "campaigns.mailwizz.tasks.feedback_all", "schedule": 60.0},
 }

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campaigns.models import DailyStat
 from domains.models import SendingDomain
+from emailengine.jobs_overview import scheduled_jobs_overview
 from ips.models import IPAddress, IPStatus, MtaServer
 from reputation.models import Listing
 from reputation.selectors import recent_changes
@@ -75,6 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "domains with problems": domains["problems"],
         }
         context["servers"] = MtaServer.objects.annotate(n_ips=Count("ips")).order_by("name")
+        context["jobs"] = scheduled_jobs_overview()
         template = "emailengine/home_operator.html"
     else:
         context["tenant"] = Tenant.objects.filter(pk=actor.tenant_id).first()

@@ -5,7 +5,8 @@ from importlib import import_module
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from ips.access import IP_TENANT_FIELD
@@ -65,11 +66,19 @@ def pools_with_counts(request: HttpRequest) -> QuerySet[IPPool]:
     return scope(request, qs, tenant_field="tenant")
 
 
+def _per_server(qs: QuerySet) -> Coalesce:
+    rows = qs.filter(server=OuterRef("pk")).order_by().values("server").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows), Value(0))
+
+
 def servers_with_counts() -> QuerySet[MtaServer]:
+    # One small subquery per count instead of joining pools and IPs: that join multiplied the rows
+    # (pools x IPs per server) and the distinct counts then had to sort them away.
+    ips = IPAddress.objects.all()
     return MtaServer.objects.annotate(
-        n_pools=Count("pools", distinct=True),
-        n_total=Count("ips", distinct=True),
-        **_status_count_annotations("ips__"),
+        n_pools=_per_server(IPPool.objects.all()),
+        n_total=_per_server(ips),
+        **{f"n_{status}": _per_server(ips.filter(status=status)) for status in STATUSES},
     ).order_by("name")
 
 

@@ -8,9 +8,11 @@ from django.db import transaction
 from ips.health import server_health_poll
 from ips.models import IPAddress, IPStatus, MtaServer
 from ips.rdns_service import ip_rdns_check
+from tenants.jobs import scheduled_job
 
 
 @shared_task
+@scheduled_job("ips-health-poll")
 def poll_all_servers() -> int:
     """Every 5 minutes: one task per pollable server, so one hanging host does not delay the others."""
     ids = list(MtaServer.objects.exclude(mgmt_url="").order_by("pk").values_list("pk", flat=True))
@@ -28,6 +30,7 @@ def poll_server_task(server_id: int) -> str:
 
 
 @shared_task
+@scheduled_job("ips-rdns-recheck")
 def recheck_rdns_all() -> int:
     """Daily: re-check the PTR of every IP that is not retired, one task each."""
     ids = list(IPAddress.objects.exclude(status=IPStatus.RETIRED).order_by("pk").values_list("pk", flat=True))

@@ -1,9 +1,11 @@
 from celery import shared_task
 
 from reputation import services
+from tenants.jobs import scheduled_job
 
 
 @shared_task(name="reputation.tasks.sweep_dnsbl")
+@scheduled_job("reputation-sweep")
 def sweep_dnsbl(trigger: str = "schedule") -> dict:
     """One stored blocklist sweep of the whole inventory (beat every DNSBL_SWEEP_HOURS, or "Sweep now")."""
     record = services.sweep_run(trigger=trigger)

@@ -22,7 +22,7 @@ PY = sys.executable
 def main() -> int:
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
-    for sub in ("broker/queue", "broker/processed", "accounting"):
+    for sub in ("broker/queue", "broker/processed", "broker/control", "accounting"):
         (ROOT / "var" / sub).mkdir(parents=True, exist_ok=True)
     ensure_database_url()
     port = os.environ.get("PORT", "8000")
@@ -31,7 +31,17 @@ def main() -> int:
     celery = [PY, "-m", "celery", "-A", "emailengine"]
     commands = {
         "web": [PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        # Production runs one worker per queue; locally one worker consumes them all.
+        "worker": [
+            *celery,
+            "worker",
+            "-Q",
+            "default,accounting,warmup,validation,mailwizz",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+        ],
         "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(ROOT / "var" / "celerybeat")],
     }
     procs = {name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands.items()}

@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from tenants.audit import request_ip
@@ -17,3 +18,21 @@ class AuditContextMiddleware:
             return self.get_response(request)
         finally:
             request_ip.reset(token)
+
+
+class RealClientIPMiddleware:
+    """Behind nginx every request comes from 127.0.0.1; take the client address nginx puts in X-Real-IP.
+
+    Only with BEHIND_PROXY=1, because without a proxy that overwrites the header a client could set it to
+    anything (and then dodge the login lockout or forge the address in the audit log).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.BEHIND_PROXY:
+            real = request.META.get("HTTP_X_REAL_IP", "").strip()
+            if real:
+                request.META["REMOTE_ADDR"] = real
+        return self.get_response(request)

@@ -13,7 +13,8 @@ from tenants.paging import paginate, query_without_page
 
 def tenant_list(request: HttpRequest) -> HttpResponse:
     require_operator(request)
-    qs = Tenant.objects.annotate(member_count=Count("memberships"))
+    # Grouped queries drop Meta.ordering; pagination needs a stable order.
+    qs = Tenant.objects.annotate(member_count=Count("memberships")).order_by("name")
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(slug__icontains=q))

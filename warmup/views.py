@@ -1,5 +1,6 @@
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,7 +11,7 @@ from tenants.access import require_operator
 from tenants.paging import paginate, query_without_page
 from warmup import charts, selectors, services
 from warmup.forms import ActionForm, AssignPlanForm, CopyPlanForm, PlanEditForm, ReplyRuleForm
-from warmup.models import IPWarmup, ReplyRule, ReplyRuleAction, WarmupPlan
+from warmup.models import IPWarmup, ReplyRule, ReplyRuleAction, WarmupPlan, WarmupStep
 from warmup.presets import days_to_reach
 from warmup.services import WarmupError
 
@@ -136,17 +137,31 @@ def pool_assign(request: HttpRequest, pool_id: int) -> HttpResponse:
     return redirect("warmup_board")
 
 
+def _count_per_plan(qs: QuerySet) -> Coalesce:
+    rows = qs.filter(plan=OuterRef("pk")).order_by().values("plan").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows), Value(0))
+
+
 def plan_list(request: HttpRequest) -> HttpResponse:
     require_operator(request)
+    # Counted in subqueries: joining steps and warmups together would multiply their rows (30 x 1,000).
     plans = WarmupPlan.objects.annotate(
-        n_steps=Count("steps", distinct=True),
-        n_ips=Count("ip_warmups", filter=~Q(ip_warmups__status=IPWarmup.Status.COMPLETED), distinct=True),
+        n_steps=_count_per_plan(WarmupStep.objects.all()),
+        n_ips=_count_per_plan(IPWarmup.objects.exclude(status=IPWarmup.Status.COMPLETED)),
     )
     pools = IPPool.objects.select_related("tenant", "server")
+    assign_form = AssignPlanForm()
     return render(
         request,
         "warmup/plan_list.html",
-        {"plans": plans, "copy_form": CopyPlanForm(), "pools": pools, "assign_form": AssignPlanForm()},
+        {
+            "plans": plans,
+            "copy_form": CopyPlanForm(),
+            "pools": pools,
+            "assign_form": assign_form,
+            # Rendered once: a choice field queries its choices on every render, i.e. once per pool.
+            "plan_select": str(assign_form["plan"]),
+        },
     )
 
 

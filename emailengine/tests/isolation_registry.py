@@ -111,6 +111,21 @@ def _accounting_file(tenant: Tenant) -> int:
     return AccountingFile.objects.create(path=f"/iso/acct-{AccountingFile.objects.count() + 1}.csv").pk
 
 
+def _validation_job(tenant: Tenant) -> int:
+    from campaigns.models import ValidationJob
+
+    return ValidationJob.objects.create(
+        tenant=tenant, filename="iso.csv", status="done", header=["email"], has_header=True
+    ).pk
+
+
+def _mailwizz_outbox(tenant: Tenant) -> int:
+    from campaigns.models_mailwizz import MailWizzOutbox
+
+    email = f"iso-{MailWizzOutbox.objects.count() + 1}@example.com"
+    return MailWizzOutbox.objects.create(tenant=tenant, kind="complaint", email=email, status="failed").pk
+
+
 OBJECT_FACTORIES: dict[str, Callable[[Tenant], int]] = {
     "tenant_id": lambda tenant: tenant.pk,
     "member_id": _member,
@@ -126,4 +141,6 @@ OBJECT_FACTORIES: dict[str, Callable[[Tenant], int]] = {
     "campaign_id": _campaign,
     "suppression_id": _suppression,
     "file_id": _accounting_file,
+    "job_id": _validation_job,
+    "outbox_id": _mailwizz_outbox,
 }

@@ -78,3 +78,21 @@ def test_it_returns_only_the_results_partial_to_htmx(login, operator, tenant_a):
     body = response.content.decode()
     assert "test.a" in body
     assert "<html" not in body
+
+
+@pytest.mark.django_db
+def test_it_audits_the_real_client_address_behind_the_proxy(login, operator, settings):
+    settings.BEHIND_PROXY = True
+    login(operator).post(
+        "/tenants/new/", {"name": "Proxied", "slug": "proxied"}, headers={"X-Real-IP": "192.0.2.7"}
+    )
+    assert AuditEvent.objects.get(action="tenant.create").ip_address == "192.0.2.7"
+
+
+@pytest.mark.django_db
+def test_it_ignores_a_client_supplied_real_ip_without_a_proxy(login, operator, settings):
+    settings.BEHIND_PROXY = False
+    login(operator).post(
+        "/tenants/new/", {"name": "Direct", "slug": "direct"}, headers={"X-Real-IP": "192.0.2.7"}
+    )
+    assert AuditEvent.objects.get(action="tenant.create").ip_address == "127.0.0.1"

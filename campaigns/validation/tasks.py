@@ -1,0 +1,37 @@
+"""Celery tasks of address validation: thin wrappers around campaigns.validation.services.
+
+Registered with the worker through emailengine/celery.py (``autodiscover_tasks(["campaigns.validation"])``).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+
+from campaigns.validation.services import validation_job_run, validation_jobs_requeue_stale
+from tenants.jobs import scheduled_job
+
+
+@shared_task(name="campaigns.validation.tasks.validation_job_run", ignore_result=True)
+def validation_job_run_task(job_id: int) -> dict:
+    """Run or resume one job. acks_late (settings): a worker that dies mid-job gets the message redelivered,
+    and the run goes on from the last committed chunk."""
+    job = validation_job_run(job_id=job_id)
+    if job is None:
+        return {"job": job_id, "status": "missing"}
+    return {"job": job.pk, "status": job.status, "done": job.done, "total": job.total}
+
+
+def validation_job_enqueue(job_id: int) -> None:
+    """Queue a run once the current transaction commits (the worker must see the job)."""
+    transaction.on_commit(lambda: validation_job_run_task.delay(job_id))
+
+
+@shared_task(name="campaigns.validation.tasks.validation_resume_stuck", ignore_result=True)
+@scheduled_job("validation-resume-stuck")
+def validation_resume_stuck_task() -> dict:
+    """Re-queue jobs whose worker died or whose queue message was lost, so none stays "running"."""
+    ids = validation_jobs_requeue_stale()
+    for job_id in ids:
+        validation_job_enqueue(job_id)
+    return {"requeued": len(ids)}

@@ -1,0 +1,11 @@
+"""List hygiene pages; campaigns/urls.py appends these patterns."""
+
+from django.urls import path
+
+from campaigns.validation import views
+
+urlpatterns = [
+    path("validation/", views.validation_list, name="validation_list"),
+    path("validation/<int:job_id>/", views.validation_detail, name="validation_detail"),
+    path("validation/<int:job_id>/result.csv", views.validation_download, name="validation_download"),
+]
