@@ -246,6 +246,37 @@ class DailyStat(models.Model):
         return self.hard_bounces + self.soft_bounces
 
 
+class DailyTenantStat(models.Model):
+    """DailyStat summed per UTC day and tenant, for pages that look at the whole fleet or a whole tenant.
+
+    Kept by a Postgres trigger on DailyStat (migration 0006), so every way of writing DailyStat (the
+    importer's upserts, COPY, the ORM) keeps it exact without knowing it exists. The tenant is a bare id:
+    when a tenant is deleted its DailyStat rows go, the trigger zeroes these, and nothing must block that.
+    """
+
+    day = models.DateField()
+    tenant_id = models.BigIntegerField(null=True, blank=True)
+    delivered = models.BigIntegerField(default=0)
+    hard_bounces = models.BigIntegerField(default=0)
+    soft_bounces = models.BigIntegerField(default=0)
+    transient = models.BigIntegerField(default=0)
+    complaints = models.BigIntegerField(default=0)
+    received = models.BigIntegerField(default=0)
+    other = models.BigIntegerField(default=0)
+    bounce_categories = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "tenant_id"], nulls_distinct=False, name="daily_tenant_stat_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} tenant {self.tenant_id}"
+
+
 class Suppression(models.Model):
     """An address a tenant must not mail again (hard bounce, complaint, or added by hand/import)."""
 

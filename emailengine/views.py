@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from campaigns.models import DailyStat
+from campaigns.models import DailyTenantStat
 from domains.models import SendingDomain
 from emailengine.jobs_overview import scheduled_jobs_overview
 from ips.models import IPAddress, IPStatus, MtaServer
@@ -30,7 +30,7 @@ def _ip_counts(request: HttpRequest) -> dict[str, int]:
 
 def _delivery_24h(request: HttpRequest) -> dict[str, int | float]:
     since = timezone.now().date() - timedelta(days=1)
-    totals = scope(request, DailyStat.objects.filter(day__gte=since)).aggregate(
+    totals = scope(request, DailyTenantStat.objects.filter(day__gte=since)).aggregate(
         delivered=Sum("delivered"),
         hard=Sum("hard_bounces"),
         soft=Sum("soft_bounces"),
