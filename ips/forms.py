@@ -5,10 +5,13 @@ from ips.models import IPPool, IPStatus, MtaServer
 from ips.selectors import pool_choices
 from tenants.access import actor_for
 from tenants.models import Tenant
+from tenants.widgets import FastSelect
 
 
 class PoolChoiceField(forms.ModelChoiceField):
     """Pool names repeat across servers, so the label says which server."""
+
+    widget = FastSelect
 
     def label_from_instance(self, obj: IPPool) -> str:
         owner = obj.tenant.name if obj.tenant_id else "unassigned"
@@ -23,9 +26,11 @@ class IPFilterForm(forms.Form):
     )
     status = forms.ChoiceField(required=False, choices=[("", "any status"), *IPStatus.choices])
     pool = PoolChoiceField(queryset=IPPool.objects.none(), required=False, empty_label="any pool")
-    tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, empty_label="any tenant")
+    tenant = forms.ModelChoiceField(
+        queryset=Tenant.objects.all(), required=False, empty_label="any tenant", widget=FastSelect
+    )
     server = forms.ModelChoiceField(
-        queryset=MtaServer.objects.all(), required=False, empty_label="any server"
+        queryset=MtaServer.objects.all(), required=False, empty_label="any server", widget=FastSelect
     )
 
     def __init__(self, *args, request: HttpRequest, **kwargs) -> None:

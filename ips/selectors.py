@@ -83,7 +83,9 @@ def servers_with_counts() -> QuerySet[MtaServer]:
 
 
 def pool_choices(request: HttpRequest) -> QuerySet[IPPool]:
-    return scope(request, IPPool.objects.select_related("server", "tenant"), tenant_field="tenant")
+    # Only what the option labels show: a filter bar may list hundreds of pools.
+    qs = IPPool.objects.select_related("server", "tenant").only("name", "server__name", "tenant__name")
+    return scope(request, qs, tenant_field="tenant")
 
 
 def ip_timeline(ip: IPAddress, limit: int = 50) -> QuerySet[AuditEvent]:
