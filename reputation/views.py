@@ -15,6 +15,8 @@ from reputation.selectors import grid_rows, overview_targets, scope_counts, swee
 from tenants.access import actor_for, require_operator
 from tenants.paging import paginate, query_without_page
 
+GRID_PAGE_SIZE = 25
+
 
 def reputation_overview(request: HttpRequest) -> HttpResponse:
     form = OverviewFilterForm(request.GET or None)
@@ -25,7 +27,8 @@ def reputation_overview(request: HttpRequest) -> HttpResponse:
         kind=filters.get("kind", ""),
         problems=bool(filters.get("problems")),
     )
-    page = paginate(request, targets)  # type: ignore[arg-type]
+    # A row is a target times every list (a dozen cells), so a page holds fewer rows than other lists.
+    page = paginate(request, targets, per_page=GRID_PAGE_SIZE)  # type: ignore[arg-type]
     lists = list(Blocklist.objects.filter(enabled=True).order_by("name"))
     rows = grid_rows(list(page.object_list), lists)
     context = {
