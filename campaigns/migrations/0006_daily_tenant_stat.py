@@ -10,29 +10,48 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     FROM jsonb_each_text(coalesce(a, '{}'::jsonb))
 $$;
 
+-- One upsert per statement and (day, tenant), from the statement's transition tables: a row trigger
+-- rewrote the same hot rollup row once per daily-stat row, which slowed imports and serialised webhooks.
 CREATE OR REPLACE FUNCTION campaigns_dailystat_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    INSERT INTO campaigns_dailytenantstat AS t (day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories)
-    VALUES (OLD.day, OLD.tenant_id, -OLD.delivered, -OLD.hard_bounces, -OLD.soft_bounces, -OLD.transient, -OLD.complaints, -OLD.received, -OLD.other, campaigns_jsonb_scale(OLD.bounce_categories, -1))
-    ON CONFLICT ON CONSTRAINT daily_tenant_stat_key DO UPDATE SET
-        delivered = t.delivered + EXCLUDED.delivered, hard_bounces = t.hard_bounces + EXCLUDED.hard_bounces, soft_bounces = t.soft_bounces + EXCLUDED.soft_bounces, transient = t.transient + EXCLUDED.transient, complaints = t.complaints + EXCLUDED.complaints, received = t.received + EXCLUDED.received, other = t.other + EXCLUDED.other,
-        bounce_categories = campaigns_jsonb_add(t.bounce_categories, EXCLUDED.bounce_categories);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO campaigns_dailytenantstat AS t (day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories)
-    VALUES (NEW.day, NEW.tenant_id, NEW.delivered, NEW.hard_bounces, NEW.soft_bounces, NEW.transient, NEW.complaints, NEW.received, NEW.other, campaigns_jsonb_scale(NEW.bounce_categories, 1))
-    ON CONFLICT ON CONSTRAINT daily_tenant_stat_key DO UPDATE SET
-        delivered = t.delivered + EXCLUDED.delivered, hard_bounces = t.hard_bounces + EXCLUDED.hard_bounces, soft_bounces = t.soft_bounces + EXCLUDED.soft_bounces, transient = t.transient + EXCLUDED.transient, complaints = t.complaints + EXCLUDED.complaints, received = t.received + EXCLUDED.received, other = t.other + EXCLUDED.other,
-        bounce_categories = campaigns_jsonb_add(t.bounce_categories, EXCLUDED.bounce_categories);
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO campaigns_dailytenantstat AS t (day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories)
+        SELECT day, tenant_id, sum(delivered), sum(hard_bounces), sum(soft_bounces), sum(transient), sum(complaints), sum(received), sum(other), campaigns_jsonb_sum(bounce_categories)
+        FROM (SELECT day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories FROM new_rows) AS delta
+        GROUP BY day, tenant_id
+        ORDER BY day, tenant_id
+        ON CONFLICT ON CONSTRAINT daily_tenant_stat_key DO UPDATE SET
+            delivered = t.delivered + EXCLUDED.delivered, hard_bounces = t.hard_bounces + EXCLUDED.hard_bounces, soft_bounces = t.soft_bounces + EXCLUDED.soft_bounces, transient = t.transient + EXCLUDED.transient, complaints = t.complaints + EXCLUDED.complaints, received = t.received + EXCLUDED.received, other = t.other + EXCLUDED.other,
+            bounce_categories = campaigns_jsonb_add(t.bounce_categories, EXCLUDED.bounce_categories);
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO campaigns_dailytenantstat AS t (day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories)
+        SELECT day, tenant_id, sum(delivered), sum(hard_bounces), sum(soft_bounces), sum(transient), sum(complaints), sum(received), sum(other), campaigns_jsonb_sum(bounce_categories)
+        FROM (SELECT day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories FROM new_rows UNION ALL SELECT day, tenant_id, -delivered AS delivered, -hard_bounces AS hard_bounces, -soft_bounces AS soft_bounces, -transient AS transient, -complaints AS complaints, -received AS received, -other AS other, campaigns_jsonb_scale(bounce_categories, -1) AS bounce_categories FROM old_rows) AS delta
+        GROUP BY day, tenant_id
+        ORDER BY day, tenant_id
+        ON CONFLICT ON CONSTRAINT daily_tenant_stat_key DO UPDATE SET
+            delivered = t.delivered + EXCLUDED.delivered, hard_bounces = t.hard_bounces + EXCLUDED.hard_bounces, soft_bounces = t.soft_bounces + EXCLUDED.soft_bounces, transient = t.transient + EXCLUDED.transient, complaints = t.complaints + EXCLUDED.complaints, received = t.received + EXCLUDED.received, other = t.other + EXCLUDED.other,
+            bounce_categories = campaigns_jsonb_add(t.bounce_categories, EXCLUDED.bounce_categories);
+    ELSE
+        INSERT INTO campaigns_dailytenantstat AS t (day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories)
+        SELECT day, tenant_id, sum(delivered), sum(hard_bounces), sum(soft_bounces), sum(transient), sum(complaints), sum(received), sum(other), campaigns_jsonb_sum(bounce_categories)
+        FROM (SELECT day, tenant_id, -delivered AS delivered, -hard_bounces AS hard_bounces, -soft_bounces AS soft_bounces, -transient AS transient, -complaints AS complaints, -received AS received, -other AS other, campaigns_jsonb_scale(bounce_categories, -1) AS bounce_categories FROM old_rows) AS delta
+        GROUP BY day, tenant_id
+        ORDER BY day, tenant_id
+        ON CONFLICT ON CONSTRAINT daily_tenant_stat_key DO UPDATE SET
+            delivered = t.delivered + EXCLUDED.delivered, hard_bounces = t.hard_bounces + EXCLUDED.hard_bounces, soft_bounces = t.soft_bounces + EXCLUDED.soft_bounces, transient = t.transient + EXCLUDED.transient, complaints = t.complaints + EXCLUDED.complaints, received = t.received + EXCLUDED.received, other = t.other + EXCLUDED.other,
+            bounce_categories = campaigns_jsonb_add(t.bounce_categories, EXCLUDED.bounce_categories);
     END IF;
     RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER campaigns_dailystat_rollup
-AFTER INSERT OR UPDATE OR DELETE ON campaigns_dailystat
-FOR EACH ROW EXECUTE FUNCTION campaigns_dailystat_rollup();
+CREATE TRIGGER campaigns_dailystat_rollup_insert AFTER INSERT ON campaigns_dailystat
+REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION campaigns_dailystat_rollup();
+CREATE TRIGGER campaigns_dailystat_rollup_update AFTER UPDATE ON campaigns_dailystat
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION campaigns_dailystat_rollup();
+CREATE TRIGGER campaigns_dailystat_rollup_delete AFTER DELETE ON campaigns_dailystat
+REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION campaigns_dailystat_rollup();
 
 INSERT INTO campaigns_dailytenantstat (day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories)
 SELECT day, tenant_id, sum(delivered), sum(hard_bounces), sum(soft_bounces), sum(transient), sum(complaints), sum(received), sum(other), campaigns_jsonb_sum(bounce_categories)
@@ -40,7 +59,9 @@ FROM campaigns_dailystat GROUP BY day, tenant_id;
 """
 
 DROP = """
-DROP TRIGGER IF EXISTS campaigns_dailystat_rollup ON campaigns_dailystat;
+DROP TRIGGER IF EXISTS campaigns_dailystat_rollup_insert ON campaigns_dailystat;
+DROP TRIGGER IF EXISTS campaigns_dailystat_rollup_update ON campaigns_dailystat;
+DROP TRIGGER IF EXISTS campaigns_dailystat_rollup_delete ON campaigns_dailystat;
 DROP FUNCTION IF EXISTS campaigns_dailystat_rollup();
 DROP FUNCTION IF EXISTS campaigns_jsonb_scale(jsonb, bigint);
 """
