@@ -28,7 +28,6 @@ import dns.resolver
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from emailengine.dnsresolver import make_async_resolver
 from reputation.dnsbl.catalogue import Blocklist, ip_lists
 from reputation.dnsbl.engine import (
     MEANING_REFUSED,
@@ -39,6 +38,7 @@ from reputation.dnsbl.engine import (
     query_name,
     sweep,
 )
+from tenants.dnsresolver import make_async_resolver
 from testsupport.dnsserver import LocalDNSServer
 
 LIST_COUNT = 12

@@ -31,10 +31,10 @@ from domains.models import (
     normalise_domain,
     worst_status,
 )
-from emailengine.dnsresolver import make_resolver
 from ips.models import IPAddress, IPStatus, MtaServer
 from ips.rdns import check_rdns
 from tenants.audit import audit_record
+from tenants.dnsresolver import make_resolver
 from tenants.models import Tenant
 
 Actor = AbstractBaseUser | str

@@ -37,6 +37,33 @@ __all__ = [
     "parse_time",
 ]
 
+# The columns PMTA 5.x writes with the default `record-fields` for d and b records (PMTA-NOTES section 1).
+PMTA5_DEFAULT_HEADER = (
+    "type",
+    "timeLogged",
+    "timeQueued",
+    "orig",
+    "rcpt",
+    "orcpt",
+    "dsnAction",
+    "dsnStatus",
+    "dsnDiag",
+    "dsnMta",
+    "bounceCat",
+    "srcType",
+    "srcMta",
+    "dlvType",
+    "dlvSourceIp",
+    "dlvDestinationIp",
+    "dlvEsmtpAvailable",
+    "dlvSize",
+    "vmta",
+    "jobId",
+    "envId",
+    "queue",
+    "vmtaPool",
+)
+
 RECORD_TYPES = frozenset({"d", "b", "t", "tq", "r", "rb", "rs", "f"})
 
 # Big enough that per-chunk overhead vanishes, small enough that a growing file is picked up quickly.

@@ -8,6 +8,7 @@ import io
 import factory
 from django.utils import timezone
 
+from campaigns.accounting.parser import PMTA5_DEFAULT_HEADER
 from campaigns.models import Campaign, Suppression
 from ips.models import IPAddress, IPPool, MtaServer
 from ips.tests.factories import IPAddressFactory, IPPoolFactory, MtaServerFactory
@@ -15,32 +16,7 @@ from testsupport.fixtures import PMTA_FIXTURES
 
 FIXTURES = str(PMTA_FIXTURES)
 
-# PMTA 5.x default d/b header (PMTA-NOTES section 1).
-HEADER = [
-    "type",
-    "timeLogged",
-    "timeQueued",
-    "orig",
-    "rcpt",
-    "orcpt",
-    "dsnAction",
-    "dsnStatus",
-    "dsnDiag",
-    "dsnMta",
-    "bounceCat",
-    "srcType",
-    "srcMta",
-    "dlvType",
-    "dlvSourceIp",
-    "dlvDestinationIp",
-    "dlvEsmtpAvailable",
-    "dlvSize",
-    "vmta",
-    "jobId",
-    "envId",
-    "queue",
-    "vmtaPool",
-]
+HEADER = list(PMTA5_DEFAULT_HEADER)
 
 
 def server_with_token(name: str = "mta1") -> tuple[MtaServer, str]:

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from domains.checks.dkim import check_dkim
 from domains.dkim_keys import dkim_txt_value, generate_keypair, split_txt
-from emailengine.dnsresolver import make_resolver
+from tenants.dnsresolver import make_resolver
 from testsupport.dnsserver import LocalDNSServer
 
 NAME = "ee1._domainkey.example.com"

@@ -8,7 +8,7 @@ import dns.resolver
 import pytest
 
 from domains.checks.dmarc import check_dmarc, organizational_domain, spf_aligned
-from emailengine.dnsresolver import make_resolver
+from tenants.dnsresolver import make_resolver
 from testsupport.dnsserver import LocalDNSServer
 
 NAME = "_dmarc.example.com"

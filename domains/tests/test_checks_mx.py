@@ -8,7 +8,7 @@ import dns.resolver
 import pytest
 
 from domains.checks.mx import check_mx
-from emailengine.dnsresolver import make_resolver
+from tenants.dnsresolver import make_resolver
 from testsupport.dnsserver import LocalDNSServer
 
 RETURN_PATH = "bounce.example.com"

@@ -9,7 +9,7 @@ import dns.resolver
 import pytest
 
 from domains.checks.spf import check_spf
-from emailengine.dnsresolver import make_resolver
+from tenants.dnsresolver import make_resolver
 from testsupport.dnsserver import LocalDNSServer
 
 POOL = ["192.0.2.10", "192.0.2.11", "2001:db8:1::25"]
