@@ -31,6 +31,7 @@ from domains.models import (
     normalise_domain,
     worst_status,
 )
+from domains.pmta_fragment import key_files_tarball
 from ips.models import IPAddress, IPStatus, MtaServer
 from ips.rdns import check_rdns
 from tenants.audit import audit_record
@@ -541,3 +542,12 @@ def _ptr_fix(ip: IPAddress, ptr: str) -> list[str]:
         f"{reverse} {DEFAULT_TTL} IN PTR {hostname}.",
         f"{hostname}. {DEFAULT_TTL} IN {rtype} {ip.address}",
     ]
+
+
+def dkim_keys_export(*, server: MtaServer | None, by: AbstractBaseUser | str) -> tuple[bytes, int]:
+    """The active private keys as a .tar.gz for PMTA; the only way keys leave Email Engine, so audited."""
+    data, count = key_files_tarball(server)
+    audit_record(
+        action="dkim.export", by=by, after={"keys": count, "server": server.name if server else None}
+    )
+    return data, count

@@ -12,7 +12,7 @@ from domains import services
 from domains.access import get_domain_for_user
 from domains.forms import DomainCreateForm, DomainEditForm, RetireForm, RotationStartForm
 from domains.models import LIST_CHECKS, CheckName, SendingDomain
-from domains.pmta_fragment import FRAGMENT_NAME, active_keys, key_files_tarball, render_dkim_fragment
+from domains.pmta_fragment import FRAGMENT_NAME, active_keys, render_dkim_fragment
 from domains.selectors import (
     domain_timeline,
     domains_for_list,
@@ -23,7 +23,6 @@ from domains.selectors import (
 )
 from ips.models import MtaServer
 from tenants.access import actor_for, require_operator, require_writer
-from tenants.audit import audit_record
 from tenants.models import Tenant
 from tenants.paging import paginate, query_without_page
 
@@ -255,12 +254,7 @@ def dkim_keys_export(request: HttpRequest) -> HttpResponse:
     """The private keys leave Email Engine only here: operators, POST, audited."""
     require_operator(request)
     server = _server_param(request)
-    data, count = key_files_tarball(server)
-    audit_record(
-        action="dkim.export",
-        by=request.user,
-        after={"keys": count, "server": server.name if server else None},
-    )
+    data, _count = services.dkim_keys_export(server=server, by=request.user)
     filename = f"emailengine-dkim-{server.name}.tar.gz" if server else "emailengine-dkim.tar.gz"
     response = HttpResponse(data, content_type="application/gzip")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
