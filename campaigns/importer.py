@@ -18,31 +18,41 @@ import ipaddress
 import json
 import logging
 import os
+import queue
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from campaigns.accounting.classify import DEFAULT_HARD_CATEGORIES, outcome
+from campaigns.accounting.classify import DEFAULT_HARD_CATEGORIES
 from campaigns.accounting.parser import (
     AccountingRecord,
     BodyError,
     HeaderError,
     RowResult,
     campaign_from,
-    iter_objects,
+    iter_object_stage,
     iter_rows,
     open_accounting,
     parse_json_array,
     parse_ndjson,
+)
+from campaigns.accounting.stage import (
+    CAMPAIGN_ID,
+    CAMPAIGN_KEY,
+    COPY_OPTIONS,
+    STAGE_COLUMNS,
+    TENANT_ID,
+    StageContext,
+    copy_data,
 )
 from campaigns.models import (
     AccountingCounter,
@@ -75,6 +85,9 @@ ERRORS_IN_RESULT = 100
 BATCH_SIZE = 10_000
 HEAD_BYTES = 1024
 SYSTEM_ACTOR = "system: accounting import"
+# Campaigns seen within this many days start each import with their ids known (at most this many).
+CAMPAIGN_IDS_DAYS = 14
+CAMPAIGN_IDS_MAX = 50_000
 
 _ACCOUNTING_SUFFIXES = (".csv", ".csv.gz", ".gz")
 
@@ -143,42 +156,30 @@ def hard_categories() -> frozenset[str]:
     return frozenset(name.strip().lower() for name in configured if name.strip())
 
 
-def campaign_getter(source: str | None = None) -> Callable[[AccountingRecord], str]:
-    """A fast per-record accessor for the configured campaign source (see parser.campaign_from)."""
-    source = source or getattr(settings, "ACCOUNTING_CAMPAIGN_SOURCE", "jobId") or "jobId"
-    key = source.strip().lower()
-    if key == "jobid":
-        return attrgetter("job_id")
-    if key == "envid":
-        return attrgetter("env_id")
-    if key == "header_message-id":
-        return attrgetter("message_id")
-    campaign_from(_PROBE, source)  # raises ValueError for a bad setting, before any record is read
-    exact = source.strip()
-
-    def from_header(record: AccountingRecord) -> str:
-        # The exact name almost always matches; the case-insensitive scan is the fallback.
-        value = record.extra.get(exact)
-        return value if value is not None else campaign_from(record, source)
-
-    return from_header
+def campaign_source() -> str:
+    """The configured ACCOUNTING_CAMPAIGN_SOURCE; ValueError for a bad setting, before any record is read."""
+    source = (getattr(settings, "ACCOUNTING_CAMPAIGN_SOURCE", "jobId") or "jobId").strip()
+    campaign_from(_PROBE, source)
+    return source
 
 
 # --- the IP map: source IP -> (ip id, tenant id, server id) -----------------------------------------
 
 
 class _IPMap:
+    """Sending IP -> (ip id, tenant id, server id) as COPY text ('' for NULL)."""
+
     __slots__ = ("_map", "_server_id")
 
     def __init__(self, server_id: int | None) -> None:
-        self._server_id = server_id
-        self._map: dict[str, tuple[int | None, int | None, int | None]] = {}
+        self._server_id = "" if server_id is None else str(server_id)
+        self._map: dict[str, tuple[str, str, str]] = {}
         for ip_id, address, tenant_id, ip_server_id in IPAddress.objects.values_list(
             "id", "address", "pool__tenant_id", "server_id"
         ):
-            self._map[address] = (ip_id, tenant_id, ip_server_id)
+            self._map[address] = (str(ip_id), _text(tenant_id), _text(ip_server_id))
 
-    def get(self, address: str) -> tuple[int | None, int | None, int | None]:
+    def get(self, address: str) -> tuple[str, str, str]:
         found = self._map.get(address)
         if found is None:
             # PMTA may write an IPv6 address in another form than the one stored; normalise once.
@@ -188,45 +189,40 @@ class _IPMap:
                 normal = None
             found = self._map.get(normal) if normal else None
             if found is None:
-                found = (None, None, self._server_id)
+                found = ("", "", self._server_id)
             self._map[address] = found
         return found
 
 
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _campaign_ids() -> dict[tuple[str, str], str]:
+    """Campaign ids by (tenant id text, key) for the stage builder, of campaigns seen lately.
+
+    Only a head start: a key not in it is looked up (or created) by the batch that meets it.
+    """
+    since = timezone.now() - timedelta(days=CAMPAIGN_IDS_DAYS)
+    return {
+        (_text(tenant_id), key): str(pk)
+        for pk, tenant_id, key in Campaign.objects.filter(last_seen__gte=since).values_list(
+            "pk", "tenant_id", "key"
+        )[:CAMPAIGN_IDS_MAX]
+    }
+
+
+def _stage_context(server_id: int | None) -> StageContext:
+    return StageContext(
+        ip_ids=_IPMap(server_id).get,
+        campaign_ids=_campaign_ids(),
+        hard_categories=hard_categories(),
+        campaign_source=campaign_source(),
+    )
+
+
 # --- SQL -------------------------------------------------------------------------------------------
 # Only table names (from model Meta, never input) are formatted into SQL; values are always parameters.
-
-_STAGE = "campaigns_acct_stage"
-_STAGE_COLUMNS = (
-    "time_logged",
-    "type",
-    "outcome",
-    "rcpt",
-    "rcpt_domain",
-    "orig",
-    "source_ip",
-    "vmta",
-    "dsn_status",
-    "dsn_diag",
-    "bounce_cat",
-    "feedback_type",
-    "campaign_key",
-    "tenant_id",
-    "server_id",
-    "ip_id",
-    "message_id",
-    "job_id",
-    "fingerprint",
-)
-_STAGE_DDL = f"""
-CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
-    time_logged timestamptz, type text, outcome text, rcpt text, rcpt_domain text, orig text,
-    source_ip text, vmta text, dsn_status text, dsn_diag text, bounce_cat text, feedback_type text,
-    campaign_key text, tenant_id bigint, server_id bigint, ip_id bigint, message_id text, job_id text,
-    fingerprint text
-)
-"""
-_COPY = f"COPY {_STAGE} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
 
 _EVENT = DeliveryEvent._meta.db_table
 _STAT = DailyStat._meta.db_table
@@ -235,41 +231,60 @@ _SUPPRESSION = Suppression._meta.db_table
 _FILE = AccountingFile._meta.db_table
 _REJECTION = ImportRejection._meta.db_table
 _COUNTER = AccountingCounter._meta.db_table
+_STAGE = "campaigns_acct_stage"
+
+_COLUMNS = ", ".join((*STAGE_COLUMNS, "id"))
+_COPY_OPTIONS = f"({COPY_OPTIONS})"
+# The fast way in: COPY straight into the event table. A record already there (a re-sent webhook
+# batch, a file that overlaps the webhook) makes the unique index refuse the whole COPY; that batch
+# then goes through the stage table and ON CONFLICT DO NOTHING instead.
+_COPY_EVENTS = f"COPY {_EVENT} ({_COLUMNS}) FROM STDIN WITH {_COPY_OPTIONS}"
+_STAGE_DDL = f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE {_EVENT} INCLUDING DEFAULTS)"
+_COPY_STAGE = f"COPY {_STAGE} ({_COLUMNS}) FROM STDIN WITH {_COPY_OPTIONS}"
+_INSERT_STAGED = f"""
+INSERT INTO {_EVENT} ({_COLUMNS}) SELECT {_COLUMNS} FROM {_STAGE}
+ON CONFLICT ON CONSTRAINT event_time_fingerprint_unique DO NOTHING
+"""  # noqa: S608
+
+# Event ids are taken from the sequence before COPY, so the batch's new rows are found again by id
+# (a plain range unless another importer took ids in between).
+_RESERVE_IDS = """
+SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL ELSE array_agg(v ORDER BY v) END
+FROM (SELECT nextval(%(seq)s::regclass) AS v FROM generate_series(1, %(n)s)) ids
+"""
+
+# Campaigns first met in this batch; first/last seen are set from the records by _INGEST_SQL.
+_CAMPAIGN_UPSERT = f"""
+INSERT INTO {_CAMPAIGN} (tenant_id, key, name, first_seen, last_seen)
+SELECT tenant_id, key, '', 'infinity', '-infinity'
+FROM unnest(%s::bigint[], %s::text[]) AS k (tenant_id, key) ORDER BY 1, 2
+ON CONFLICT ON CONSTRAINT campaign_key_unique_per_tenant DO UPDATE SET key = EXCLUDED.key
+RETURNING id, tenant_id, key
+"""  # noqa: S608
 
 # Rows are ordered before each upsert so concurrent imports lock shared rows in the same order
 # (no deadlocks between the directory task and webhook posts touching the same day's stats).
 _INGEST_SQL = f"""
-WITH camp AS (
-    INSERT INTO {_CAMPAIGN} (tenant_id, key, name, first_seen, last_seen)
-    SELECT tenant_id, left(campaign_key, 200), '', min(time_logged), max(time_logged)
-    FROM {_STAGE} WHERE campaign_key <> ''
-    GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT ON CONSTRAINT campaign_key_unique_per_tenant DO UPDATE SET
-        first_seen = LEAST({_CAMPAIGN}.first_seen, EXCLUDED.first_seen),
-        last_seen = GREATEST({_CAMPAIGN}.last_seen, EXCLUDED.last_seen)
-    RETURNING id, tenant_id, key
-),
-new AS (
-    INSERT INTO {_EVENT} (
-        time_logged, type, outcome, rcpt, rcpt_domain, orig, source_ip, vmta, dsn_status, dsn_diag,
-        bounce_cat, feedback_type, campaign_key, campaign_id, tenant_id, server_id, ip_id, message_id,
-        job_id, fingerprint
-    )
-    SELECT s.time_logged, s.type, s.outcome, left(s.rcpt, 320), left(s.rcpt_domain, 255),
-        left(s.orig, 320), left(s.source_ip, 45), left(s.vmta, 100), left(s.dsn_status, 200),
-        left(s.dsn_diag, 500), left(s.bounce_cat, 50), left(s.feedback_type, 40),
-        left(s.campaign_key, 200), c.id, s.tenant_id, s.server_id, s.ip_id, left(s.message_id, 255),
-        left(s.job_id, 200), s.fingerprint
-    FROM {_STAGE} s
-    LEFT JOIN camp c ON c.key = left(s.campaign_key, 200)
-        AND coalesce(c.tenant_id, 0) = coalesce(s.tenant_id, 0)
-    ON CONFLICT (fingerprint) DO NOTHING
-    RETURNING id, time_logged, type, outcome, rcpt, rcpt_domain, source_ip, vmta, dsn_status, dsn_diag,
+WITH new AS MATERIALIZED (
+    SELECT id, time_logged, type, outcome, rcpt, rcpt_domain, source_ip, vmta, dsn_status, dsn_diag,
         bounce_cat, feedback_type, campaign_key, campaign_id, tenant_id, ip_id
+    FROM {_EVENT} WHERE id BETWEEN %(lo)s AND %(hi)s /* only ours */
+),
+seen AS (
+    SELECT campaign_id, min(time_logged) AS first_seen, max(time_logged) AS last_seen
+    FROM new WHERE campaign_id IS NOT NULL GROUP BY 1
+),
+camp AS (
+    UPDATE {_CAMPAIGN} c SET first_seen = LEAST(c.first_seen, s.first_seen),
+        last_seen = GREATEST(c.last_seen, s.last_seen)
+    FROM (SELECT * FROM seen ORDER BY campaign_id) s
+    WHERE c.id = s.campaign_id AND (s.first_seen < c.first_seen OR s.last_seen > c.last_seen)
+    RETURNING 1
 ),
 grouped AS (
-    SELECT (time_logged AT TIME ZONE 'UTC')::date AS day, source_ip, vmta, rcpt_domain, campaign_key,
-        tenant_id, outcome, coalesce(nullif(lower(bounce_cat), ''), 'other') AS cat, count(*) AS n,
+    SELECT (time_logged AT TIME ZONE 'UTC')::date AS day, left(source_ip, 45) AS source_ip,
+        left(vmta, 100) AS vmta, left(rcpt_domain, 255) AS rcpt_domain, campaign_key, tenant_id, outcome,
+        coalesce(nullif(lower(bounce_cat), ''), 'other') AS cat, count(*) AS n,
         max(campaign_id) AS campaign_id, max(ip_id) AS ip_id
     FROM new GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ),
@@ -311,7 +326,7 @@ stats AS (
 ),
 supp AS (
     INSERT INTO {_SUPPRESSION} (tenant_id, email, reason, source_event_id, detail, created_at, created_by)
-    SELECT DISTINCT ON (tenant_id, lower(rcpt)) tenant_id, lower(rcpt),
+    SELECT DISTINCT ON (tenant_id, lower(rcpt)) tenant_id, left(lower(rcpt), 320),
         CASE outcome WHEN 'complaint' THEN 'complaint' ELSE 'hard_bounce' END, id,
         left(CASE WHEN outcome = 'complaint'
             THEN concat_ws(' ', 'complaint', nullif(feedback_type, ''))
@@ -327,7 +342,10 @@ supp AS (
 SELECT 'type', type, count(*) FROM new GROUP BY type
 UNION ALL SELECT 'stats', '', count(*) FROM stats
 UNION ALL SELECT 'supp', '', count(*) FROM supp
+UNION ALL SELECT 'camp', '', count(*) FROM camp
 """  # noqa: S608
+# When another importer took ids between ours, the range holds its rows too.
+_INGEST_SCATTERED_SQL = _INGEST_SQL.replace("/* only ours */", "AND id = ANY(%(ids)s)")
 
 _FILE_UPDATE = f"""
 UPDATE {_FILE} SET
@@ -352,35 +370,28 @@ class _Batch:
     rows: list[tuple] = field(default_factory=list)
     rejections: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw)
     read: int = 0
-
-
-def _has_nul(rows: list[tuple]) -> bool:
-    return any(isinstance(value, str) and "\x00" in value for row in rows for value in row)
-
-
-def _sanitise(rows: list[tuple]) -> list[tuple]:
-    """Postgres text cannot hold NUL; strip it (rare, so only done after a batch failed on it)."""
-    return [
-        tuple(value.replace("\x00", "") if isinstance(value, str) else value for value in row) for row in rows
-    ]
+    missing_campaigns: set[tuple[str, str]] = field(default_factory=set)
 
 
 class _Writer:
     """Writes batches for one source (AccountingFile row): the single-transaction unit of exactly-once."""
 
-    def __init__(self, source: AccountingFile, *, check_offset: bool) -> None:
+    def __init__(self, source: AccountingFile, context: StageContext, *, check_offset: bool) -> None:
         self.source = source
+        self.context = context
         self.check_offset = check_offset
         self.committed_offset = source.offset
         self.rejections_stored = source.rejected  # approximation of stored rows, for the cap
+        self._sequence: str | None = None
 
     def write(
         self, batch: _Batch, *, offset: int, lines: int, header: list[str], status: str, result: ImportResult
     ) -> None:
-        rows = batch.rows
+        found: dict[tuple[str, str], str] = {}
         for attempt in range(4):
             try:
                 with transaction.atomic():
+                    rows = self._with_campaign_ids(batch, found)
                     counts = self._write_once(rows, batch, offset, lines, header, status)
                 break
             except ImportConflict:
@@ -389,13 +400,11 @@ class _Writer:
                 # deadlock / serialization failure between concurrent importers: retry the batch
                 if attempt == 3 or getattr(exc.__cause__, "sqlstate", "") not in ("40P01", "40001"):
                     raise
-            except (DatabaseError, psycopg.Error) as exc:
-                if attempt or not _has_nul(rows):
-                    raise
-                log.warning("accounting batch had NUL characters; retrying without them: %s", exc)
-                rows = _sanitise(rows)
+                found.clear()
+        # Committed: campaign ids met in this batch now exist for the batches after it.
+        self.context.campaign_ids.update(found)
         by_type, suppressed = counts
-        _announce(rows)
+        _announce(batch.rows)
         imported = sum(by_type.values())
         result.read += batch.read
         result.imported += imported
@@ -407,6 +416,47 @@ class _Writer:
             result.add_error(self.source.path, line, reason)
         self.committed_offset = offset
 
+    def _with_campaign_ids(self, batch: _Batch, found: dict[tuple[str, str], str]) -> list[tuple]:
+        """The batch's rows, with the ids of campaigns the stage builder did not know filled in."""
+        missing = sorted(batch.missing_campaigns - found.keys())
+        if missing:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _CAMPAIGN_UPSERT,
+                    [[int(tenant) if tenant else None for tenant, _ in missing], [key for _, key in missing]],
+                )
+                for pk, tenant_id, key in cursor.fetchall():
+                    found[(_text(tenant_id), key)] = str(pk)
+        if not batch.missing_campaigns:
+            return batch.rows
+        return [
+            row
+            if row[CAMPAIGN_ID] or not row[CAMPAIGN_KEY]
+            else (*row[:CAMPAIGN_ID], found[(row[TENANT_ID], row[CAMPAIGN_KEY])], *row[CAMPAIGN_ID + 1 :])
+            for row in batch.rows
+        ]
+
+    def _event_ids(self, cursor: Any, count: int) -> tuple[int, int, list[int] | None]:
+        if self._sequence is None:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [_EVENT])
+            self._sequence = cursor.fetchone()[0]
+        cursor.execute(_RESERVE_IDS, {"seq": self._sequence, "n": count})
+        return cursor.fetchone()
+
+    def _insert_events(self, cursor: Any, rows: list[tuple]) -> tuple[int, int, list[int] | None]:
+        lo, hi, scattered = self._event_ids(cursor, len(rows))
+        data = copy_data(rows, scattered or range(lo, hi + 1))
+        try:
+            with transaction.atomic(), cursor.cursor.copy(_COPY_EVENTS) as copy:
+                copy.write(data)
+        except (IntegrityError, psycopg.errors.UniqueViolation):
+            cursor.execute(_STAGE_DDL)
+            cursor.execute(f"TRUNCATE {_STAGE}")
+            with cursor.cursor.copy(_COPY_STAGE) as copy:
+                copy.write(data)
+            cursor.execute(_INSERT_STAGED)
+        return lo, hi, scattered
+
     def _write_once(
         self, rows: list[tuple], batch: _Batch, offset: int, lines: int, header: list[str], status: str
     ) -> tuple[Counter, int]:
@@ -414,13 +464,11 @@ class _Writer:
         suppressed = 0
         with connection.cursor() as cursor:
             if rows:
-                cursor.execute(_STAGE_DDL)
-                cursor.execute(f"TRUNCATE {_STAGE}")
-                with cursor.cursor.copy(_COPY) as copy:
-                    write_row = copy.write_row
-                    for row in rows:
-                        write_row(row)
-                cursor.execute(_INGEST_SQL, {"actor": SYSTEM_ACTOR})
+                lo, hi, scattered = self._insert_events(cursor, rows)
+                cursor.execute(
+                    _INGEST_SCATTERED_SQL if scattered else _INGEST_SQL,
+                    {"lo": lo, "hi": hi, "ids": scattered, "actor": SYSTEM_ACTOR},
+                )
                 for kind, name, count in cursor.fetchall():
                     if kind == "type":
                         by_type[name] = count
@@ -485,90 +533,112 @@ def _announce(rows: list[tuple]) -> None:
 
 # --- the record loop -------------------------------------------------------------------------------
 
-_FIXED_OUTCOMES = {
-    "d": "delivered",
-    "t": "transient",
-    "tq": "transient",
-    "f": "complaint",
-    "r": "received",
-    "rs": "other",
-}
+
+class _Pipeline:
+    """Writes batches while the caller parses the next one.
+
+    The writer thread spends its time waiting for Postgres (psycopg releases the GIL), so parsing and
+    the database work overlap on two cores. It has its own database connection, so it is used only
+    outside a transaction: inside one (an atomic block, a test), batches are written inline, in the
+    caller's transaction. At most one batch waits, which bounds memory.
+    """
+
+    def __init__(self, writer: _Writer, result: ImportResult, *, threaded: bool) -> None:
+        self.writer = writer
+        self.result = result
+        self.threaded = threaded and not connection.in_atomic_block
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def submit(self, batch: _Batch, *, offset: int, lines: int, header: list[str], status: str) -> None:
+        job = (batch, {"offset": offset, "lines": lines, "header": header, "status": status})
+        if not self.threaded:
+            self._write(job)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="accounting-writer", daemon=True)
+            self._thread.start()
+        self._raise_if_failed()
+        self._queue.put(job)
+
+    def finish(self) -> None:
+        """Wait for every submitted batch to be committed; re-raise what the writer thread raised."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._raise_if_failed()
+
+    def _write(self, job: tuple[_Batch, dict[str, Any]]) -> None:
+        batch, where = job
+        self.writer.write(batch, result=self.result, **where)
+
+    def _run(self) -> None:
+        try:
+            while (job := self._queue.get()) is not None:
+                if self._error is None:  # after a failure, only drain what the caller still sends
+                    try:
+                        self._write(job)
+                    except BaseException as exc:
+                        self._error = exc
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 def _consume(
-    rows: Iterable[RowResult],
+    rows: Iterable[tuple | RowResult],
     *,
     writer: _Writer,
-    server_id: int | None,
     result: ImportResult,
     position: Callable[[], tuple[int, int, list[str]]],
     status: str,
     batch_size: int = BATCH_SIZE,
     raw_for: Callable[[RowResult], str] | None = None,
     progress: Callable[[ImportResult], None] | None = None,
+    threaded: bool = False,
 ) -> None:
-    """Turn RowResults into batches and write them. ``position()`` gives (offset, lines, header) at the
-    current point of the stream: what a batch commits as the place to resume."""
-    ip_map = _IPMap(server_id)
-    ip_get = ip_map.get
-    hard = hard_categories()
-    campaign_of = campaign_getter()
-    fixed = _FIXED_OUTCOMES
-    batch = _Batch()
-    rows_append = batch.rows.append
-    for res in rows:
-        record = res.record
-        if record is None:
-            batch.rejections.append((res.line, res.error or "invalid", raw_for(res) if raw_for else ""))
-            batch.read += 1
-        else:
-            batch.read += 1
-            kind = record.type
-            ip = record.dlv_source_ip
-            ip_id, tenant_id, ip_server_id = ip_get(ip)
-            rows_append(
-                (
-                    record.time_logged,
-                    kind,
-                    fixed.get(kind) or outcome(record, hard),
-                    record.rcpt,
-                    record.rcpt_domain,
-                    record.orig,
-                    ip,
-                    record.vmta,
-                    record.dsn_status,
-                    record.dsn_diag,
-                    record.bounce_cat,
-                    record.feedback_type,
-                    campaign_of(record),
-                    tenant_id,
-                    ip_server_id,
-                    ip_id,
-                    record.message_id,
-                    record.job_id,
-                    record.fingerprint,
+    """Turn staged rows (and rejected RowResults) into batches and write them. ``position()`` gives
+    (offset, lines, header) at the current point of the stream: what a batch commits as the place to
+    resume."""
+    pipeline = _Pipeline(writer, result, threaded=threaded)
+    take_missing = writer.context.take_missing
+    try:
+        batch = _Batch()
+        append = batch.rows.append
+        read = 0
+        for item in rows:
+            read += 1
+            if item.__class__ is tuple:
+                append(item)
+            else:
+                raw = raw_for(item) if raw_for else ""
+                batch.rejections.append((item.line, item.error or "invalid", raw))
+            if read >= batch_size:
+                offset, lines, header = position()
+                batch.read, batch.missing_campaigns = read, take_missing()
+                # Not the final status yet: a crash from here on must leave the file to be resumed.
+                pipeline.submit(
+                    batch, offset=offset, lines=lines, header=header, status=AccountingFile.Status.IMPORTING
                 )
-            )
-        if batch.read >= batch_size:
-            offset, lines, header = position()
-            # Not the final status yet: a crash from here on must leave the file to be resumed.
-            writer.write(
-                batch,
-                offset=offset,
-                lines=lines,
-                header=header,
-                status=AccountingFile.Status.IMPORTING,
-                result=result,
-            )
-            if progress:
-                progress(result)
-            batch = _Batch()
-            rows_append = batch.rows.append
-    offset, lines, header = position()
-    if batch.read or offset != writer.committed_offset:
-        writer.write(batch, offset=offset, lines=lines, header=header, status=status, result=result)
-        if progress:
-            progress(result)
+                if progress:
+                    progress(result)
+                batch = _Batch()
+                append = batch.rows.append
+                read = 0
+        offset, lines, header = position()
+        batch.read, batch.missing_campaigns = read, take_missing()
+        if read or offset != writer.committed_offset:
+            pipeline.submit(batch, offset=offset, lines=lines, header=header, status=status)
+    finally:
+        pipeline.finish()
+    if progress:
+        progress(result)
 
 
 # --- files -----------------------------------------------------------------------------------------
@@ -620,22 +690,17 @@ class _RawLines:
 
     def __init__(self, path: Path, compressed: bool) -> None:
         self.handle = None if compressed else open(path, "rb")  # noqa: SIM115 - closed by close()
-        self.previous_end = 0
         self.kept = 0
 
     def __call__(self, res: RowResult) -> str:
         if self.handle is None or self.kept >= REJECTIONS_KEPT_PER_FILE or not res.end_offset:
             return ""
         self.kept += 1
-        # The record started after the previous RowResult's end; this is only ever a short read.
-        start = max(self.previous_end, res.end_offset - 500)
+        # The record's last line: a short read back from where it ends.
+        start = max(0, res.end_offset - 501)
         self.handle.seek(start)
-        return self.handle.read(res.end_offset - start).decode("utf-8", "replace").rstrip("\r\n")
-
-    def track(self, rows: Iterable[RowResult]) -> Iterator[RowResult]:
-        for res in rows:
-            yield res
-            self.previous_end = res.end_offset
+        text = self.handle.read(res.end_offset - start).rstrip(b"\r\n")
+        return text[text.rfind(b"\n") + 1 :].decode("utf-8", "replace")
 
     def close(self) -> None:
         if self.handle is not None:
@@ -697,24 +762,23 @@ def accounting_import_path(
                     _set_status(source, AccountingFile.Status.WAITING, "")
                     return result
                 raise
-            raw_lines.previous_end = reader.end_offset
             disk = stream.fileobj if isinstance(stream, gzip.GzipFile) else stream  # type: ignore[attr-defined]
 
             def report(_result: ImportResult) -> None:
                 if progress:
                     progress(disk.tell(), stat.st_size)
 
-            writer = _Writer(source, check_offset=True)
+            context = _stage_context(server_id)
             _consume(
-                raw_lines.track(reader),
-                writer=writer,
-                server_id=server_id,
+                reader.stage_rows(context.factory),
+                writer=_Writer(source, context, check_offset=True),
                 result=result,
                 position=lambda: (reader.end_offset, reader.line, reader.header),
                 status=status,
                 batch_size=batch_size,
                 raw_for=raw_lines,
                 progress=report,
+                threaded=True,
             )
     except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:
         # HeaderError is a ValueError; so is a start_offset that no longer fits the file.
@@ -864,18 +928,19 @@ def accounting_import_body(
     """
     media = content_type.split(";", 1)[0].strip().lower()
     items: list[object] | None = None
+    context = _stage_context(server.pk)
     if media in _CSV_TYPES:
         try:
             reader = iter_rows(io.BytesIO(body), final=True)
         except HeaderError as exc:
             raise BodyError(f"CSV body: {exc}") from None
-        rows: Iterable[RowResult] = reader
+        rows: Iterable[tuple | RowResult] = reader.stage_rows(context.factory)
     elif media in _JSON_TYPES:
         items = parse_json_array(body)
-        rows = iter_objects(items)
+        rows = iter_object_stage(items, context.factory)
     elif media in _NDJSON_TYPES:
         items = parse_ndjson(body)
-        rows = iter_objects(items)
+        rows = iter_object_stage(items, context.factory)
     else:
         raise BodyError(
             f"unsupported content type {media or '(none)'!r}: "
@@ -898,11 +963,9 @@ def accounting_import_body(
 
     source = _webhook_source(server)
     result = ImportResult(files=1)
-    writer = _Writer(source, check_offset=False)
     _consume(
         rows,
-        writer=writer,
-        server_id=server.pk,
+        writer=_Writer(source, context, check_offset=False),
         result=result,
         position=lambda: (0, 0, []),
         status=AccountingFile.Status.WAITING,

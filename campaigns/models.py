@@ -128,15 +128,17 @@ class DeliveryEvent(models.Model):
     time_logged = models.DateTimeField()
     type = models.CharField(max_length=3)
     outcome = models.CharField(max_length=12)  # campaigns.accounting.classify.OUTCOMES
-    rcpt = models.CharField(max_length=320, blank=True)
-    rcpt_domain = models.CharField(max_length=255, blank=True)
-    orig = models.CharField(max_length=320, blank=True)
-    source_ip = models.CharField(max_length=45, blank=True)
-    vmta = models.CharField(max_length=100, blank=True)
-    dsn_status = models.CharField(max_length=200, blank=True)
+    # Text, not varchar(n): the importer COPYs records straight in, and a field longer than a limit
+    # would refuse the whole batch. It bounds what can be long (dsn_diag, campaign_key) itself.
+    rcpt = models.TextField(blank=True)
+    rcpt_domain = models.TextField(blank=True)
+    orig = models.TextField(blank=True)
+    source_ip = models.TextField(blank=True)
+    vmta = models.TextField(blank=True)
+    dsn_status = models.TextField(blank=True)
     dsn_diag = models.CharField(max_length=500, blank=True)  # truncated
-    bounce_cat = models.CharField(max_length=50, blank=True)
-    feedback_type = models.CharField(max_length=40, blank=True)
+    bounce_cat = models.TextField(blank=True)
+    feedback_type = models.TextField(blank=True)
     campaign_key = models.CharField(max_length=200, blank=True)
     # No database-level FK constraints or extra indexes on this table: each one costs every insert
     # (deferred FK checks run per row at commit), and this table takes millions of rows a day.
@@ -177,18 +179,21 @@ class DeliveryEvent(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    message_id = models.CharField(max_length=255, blank=True)
-    job_id = models.CharField(max_length=200, blank=True)
-    # A UniqueConstraint rather than unique=True: the latter adds a second (LIKE) index on Postgres.
-    fingerprint = models.CharField(max_length=32)
+    message_id = models.TextField(blank=True)
+    job_id = models.TextField(blank=True)
+    fingerprint = models.UUIDField()
 
     class Meta:
         ordering = ["-time_logged", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["fingerprint"], name="event_fingerprint_unique")]
-        indexes = [
-            models.Index(fields=["tenant", "rcpt"], name="event_tenant_rcpt"),
-            models.Index(fields=["time_logged"], name="event_time_logged"),
+        constraints = [
+            # The de-duplication key. A record's time is part of its fingerprint, so this is as unique
+            # as the fingerprint alone, but new rows land at the right end of the index (records come
+            # roughly in time order) instead of on a random page, and it serves time-range queries.
+            models.UniqueConstraint(
+                fields=["time_logged", "fingerprint"], name="event_time_fingerprint_unique"
+            )
         ]
+        indexes = [models.Index(fields=["tenant", "rcpt"], name="event_tenant_rcpt")]
 
     def __str__(self) -> str:
         return f"{self.type} {self.rcpt} {self.time_logged:%Y-%m-%d %H:%M:%S}"

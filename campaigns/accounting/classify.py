@@ -20,6 +20,7 @@ __all__ = [
     "RECEIVED",
     "SOFT_BOUNCE",
     "TRANSIENT",
+    "bounce_outcome",
     "mailbox_missing",
     "outcome",
 ]
@@ -66,13 +67,20 @@ def mailbox_missing(record: _Classifiable) -> bool:
     return bool(_MAILBOX_MISSING.search(record.dsn_status) or _MAILBOX_MISSING.search(record.dsn_diag))
 
 
-def _bounce(record: _Classifiable, hard_categories: frozenset[str]) -> str:
-    category = record.bounce_cat.strip().lower()
+def bounce_outcome(bounce_cat: str, dsn_status: str, dsn_diag: str, hard_categories: frozenset[str]) -> str:
+    """HARD_BOUNCE or SOFT_BOUNCE for a b/rb record's fields (see ``outcome``)."""
+    category = bounce_cat.strip().lower()
     if category in hard_categories:
         return HARD_BOUNCE
-    if category in _VAGUE_CATEGORIES and mailbox_missing(record):
+    if category in _VAGUE_CATEGORIES and (
+        _MAILBOX_MISSING.search(dsn_status) or _MAILBOX_MISSING.search(dsn_diag)
+    ):
         return HARD_BOUNCE
     return SOFT_BOUNCE
+
+
+def _bounce(record: _Classifiable, hard_categories: frozenset[str]) -> str:
+    return bounce_outcome(record.bounce_cat, record.dsn_status, record.dsn_diag, hard_categories)
 
 
 def outcome(record: _Classifiable, hard_categories: frozenset[str] = DEFAULT_HARD_CATEGORIES) -> str:

@@ -12,7 +12,7 @@ import gzip
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -27,8 +27,11 @@ __all__ = [
     "AccountingRecord",
     "BodyError",
     "HeaderError",
+    "RowError",
     "RowResult",
+    "StageFactory",
     "campaign_from",
+    "iter_object_stage",
     "iter_objects",
     "iter_rows",
     "open_accounting",
@@ -92,6 +95,9 @@ class _RowError(Exception):
     """One record is invalid; the message is the human reason."""
 
 
+RowError = _RowError  # raised by stage builders (see AccountingReader.stage_rows)
+
+
 @dataclass(frozen=True, slots=True)
 class AccountingRecord:
     """One PMTA accounting record, independent of column order and of CSV vs JSON input.
@@ -136,6 +142,10 @@ class AccountingRecord:
 _RecordBuilder = make_dataclass(
     "_RecordBuilder", [(f.name, f.type) for f in fields(AccountingRecord)], slots=True, eq=False
 )
+
+
+# Makes a row builder for one header: see AccountingReader.stage_rows.
+StageFactory = Callable[["_Mapper"], Callable[[list[str]], tuple]]
 
 
 @dataclass(slots=True)
@@ -266,7 +276,16 @@ class _Mapper:
     C-level itemgetter calls plus the fields that need converting.
     """
 
-    __slots__ = ("_extra", "_extra_names", "_fixed", "_other", "_other_names", "header", "width")
+    __slots__ = (
+        "_extra",
+        "_extra_names",
+        "_fixed",
+        "_other",
+        "_other_names",
+        "header",
+        "positions",
+        "width",
+    )
 
     def __init__(self, header: list[str]) -> None:
         self.header = header
@@ -274,6 +293,11 @@ class _Mapper:
         lowered = [name.lower() for name in header]
         if "type" not in lowered:
             raise HeaderError(f"header has no 'type' column: {','.join(header)[:200]!r}")
+        # Lower-cased name -> column; the first of duplicate columns wins. Absent names map to the
+        # sentinel '' that build() appends after the last column.
+        self.positions: dict[str, int] = {}
+        for idx, name in enumerate(lowered):
+            self.positions.setdefault(name, idx)
         # Absent fixed fields point at a sentinel '' that build() appends after the last column.
         positions = [self.width] * len(_FP_FIXED)
         for idx in reversed(range(self.width)):  # reversed: the first of duplicate columns wins
@@ -292,6 +316,18 @@ class _Mapper:
         self._extra = _getter(extra_idx)
         self._extra_names = tuple(header[idx] for idx in extra_idx)
 
+    def fingerprint_parts(self) -> tuple[Callable[[list[str]], tuple], bool]:
+        """(getter of the fixed fingerprint fields, whether other_fingerprint_text is needed).
+
+        The getter takes a row with the '' sentinel appended; for the stage builder, which inlines this.
+        """
+        return self._fixed, bool(self._other_names)
+
+    def other_fingerprint_text(self, row: list[str]) -> str:
+        return "\x1d" + "\x1e".join(
+            [name + value for name, value in zip(self._other_names, self._other(row), strict=True) if value]
+        )
+
     def build(self, row: list[str]) -> AccountingRecord:
         if len(row) != self.width:
             raise _RowError(f"expected {self.width} fields, got {len(row)}")
@@ -299,13 +335,7 @@ class _Mapper:
         fixed = self._fixed(row)
         fp_text = "\x1e".join(fixed)
         if self._other_names:
-            fp_text += "\x1d" + "\x1e".join(
-                [
-                    name + value
-                    for name, value in zip(self._other_names, self._other(row), strict=True)
-                    if value
-                ]
-            )
+            fp_text += self.other_fingerprint_text(row)
         (
             rtype,
             logged,
@@ -559,11 +589,19 @@ class AccountingReader:
     def __next__(self) -> RowResult:
         return next(self._rows)
 
-    def _generate(self) -> Iterator[RowResult]:
+    def stage_rows(self, factory: StageFactory) -> Iterator[tuple | RowResult]:
+        """Like iterating the reader, but a good record comes out as ``factory(mapper)(row)``, a plain
+        tuple, instead of a RowResult around an AccountingRecord (the importer's fast path: no object per
+        record). Bad records still come out as RowResult with ``error`` set.
+        """
+        return self._generate(factory)
+
+    def _generate(self, factory: StageFactory | None = None) -> Iterator[tuple | RowResult]:
         # The hot loop: kept flat (no helper calls per row) because every call shows in the benchmark.
         feed = self._feed
         reader = csv.reader(chain.from_iterable(feed.chunks()))
-        build = self._mapper.build
+        build = self._mapper.build if factory is None else factory(self._mapper)
+        staged = factory is not None
         base_line = feed.first_line - 1
         done = base_line
         while True:
@@ -590,10 +628,13 @@ class AccountingReader:
                         # Concatenated files (cat a.csv b.csv) repeat the header: re-map, not a record.
                         self.header = [name.strip() for name in row]
                         self._mapper = _Mapper(self.header)
-                        build = self._mapper.build
+                        build = self._mapper.build if factory is None else factory(self._mapper)
                     else:
                         try:
-                            yield RowResult(start, end, build(row), None)
+                            if staged:
+                                yield build(row)
+                            else:
+                                yield RowResult(start, end, build(row), None)
                         except _RowError as exc:
                             yield RowResult(start, end, None, str(exc))
                 return
@@ -677,6 +718,33 @@ def iter_objects(objs: Iterable[object]) -> Iterator[RowResult]:
     for number, obj in enumerate(objs, start=1):
         if obj is not _BLANK:
             yield _object_result(number, obj)
+
+
+def iter_object_stage(objs: Iterable[object], factory: StageFactory) -> Iterator[tuple | RowResult]:
+    """iter_objects for the importer's fast path: good records as ``factory(mapper)(row)`` tuples."""
+    builders: dict[_Mapper, Callable[[list[str]], tuple]] = {}  # for this body only
+    for number, obj in enumerate(objs, start=1):
+        if obj is _BLANK:
+            continue
+        if isinstance(obj, _Unparsed):
+            yield RowResult(number, 0, None, obj.reason)
+            continue
+        if not isinstance(obj, dict):
+            yield RowResult(number, 0, None, f"expected an object, got {type(obj).__name__}")
+            continue
+        try:
+            keys = tuple(str(key) for key in obj)
+            mapper = _mapper_for(keys)
+        except HeaderError:
+            yield RowResult(number, 0, None, "missing 'type'")
+            continue
+        build = builders.get(mapper)
+        if build is None:
+            build = builders[mapper] = factory(mapper)
+        try:
+            yield build([_json_value(key, value) for key, value in zip(keys, obj.values(), strict=True)])
+        except _RowError as exc:
+            yield RowResult(number, 0, None, str(exc))
 
 
 class _Unparsed:
