@@ -169,12 +169,19 @@ def campaign_source() -> str:
 class _IPMap:
     """Sending IP -> (ip id, tenant id, server id) as COPY text ('' for NULL)."""
 
-    __slots__ = ("_map", "_server_id")
+    __slots__ = ("_complete", "_map", "_server_id")
 
-    def __init__(self, server_id: int | None) -> None:
+    def __init__(self, server_id: int | None, *, preload: bool) -> None:
+        """``preload``: read every IP up front (a file); otherwise look up addresses as they come (a
+        webhook body, which holds a few of a fleet's thousands)."""
         self._server_id = "" if server_id is None else str(server_id)
         self._map: dict[str, tuple[str, str, str]] = {}
-        for ip_id, address, tenant_id, ip_server_id in IPAddress.objects.values_list(
+        self._complete = preload
+        if preload:
+            self._load(IPAddress.objects.all())
+
+    def _load(self, ips: Any) -> None:
+        for ip_id, address, tenant_id, ip_server_id in ips.values_list(
             "id", "address", "pool__tenant_id", "server_id"
         ):
             self._map[address] = (str(ip_id), _text(tenant_id), _text(ip_server_id))
@@ -187,7 +194,11 @@ class _IPMap:
                 normal = ipaddress.ip_address(address.strip()).compressed
             except ValueError:
                 normal = None
-            found = self._map.get(normal) if normal else None
+            if not self._complete:
+                self._load(IPAddress.objects.filter(address__in={address, normal or address}))
+                found = self._map.get(address)
+            if found is None:
+                found = self._map.get(normal) if normal else None
             if found is None:
                 found = ("", "", self._server_id)
             self._map[address] = found
@@ -212,10 +223,11 @@ def _campaign_ids() -> dict[tuple[str, str], str]:
     }
 
 
-def _stage_context(server_id: int | None) -> StageContext:
+def _stage_context(server_id: int | None, *, whole_fleet: bool) -> StageContext:
+    """``whole_fleet``: preload every IP and recent campaign (a file); else look up what comes."""
     return StageContext(
-        ip_ids=_IPMap(server_id).get,
-        campaign_ids=_campaign_ids(),
+        ip_ids=_IPMap(server_id, preload=whole_fleet).get,
+        campaign_ids=_campaign_ids() if whole_fleet else {},
         hard_categories=hard_categories(),
         campaign_source=campaign_source(),
     )
@@ -253,7 +265,13 @@ SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL ELSE a
 FROM (SELECT nextval(%(seq)s::regclass) AS v FROM generate_series(1, %(n)s)) ids
 """
 
-# Campaigns first met in this batch; first/last seen are set from the records by _INGEST_SQL.
+# Campaigns the stage builder had no id for: found, or created (first/last seen are set from the
+# records by _INGEST_SQL).
+_CAMPAIGN_FIND = f"""
+SELECT c.id, c.tenant_id, c.key FROM unnest(%s::bigint[], %s::text[]) AS k (tenant_id, key)
+JOIN {_CAMPAIGN} c ON c.key = k.key
+    AND (c.tenant_id = k.tenant_id OR c.tenant_id IS NULL AND k.tenant_id IS NULL)
+"""  # noqa: S608
 _CAMPAIGN_UPSERT = f"""
 INSERT INTO {_CAMPAIGN} (tenant_id, key, name, first_seen, last_seen)
 SELECT tenant_id, key, '', 'infinity', '-infinity'
@@ -418,11 +436,13 @@ class _Writer:
 
     def _with_campaign_ids(self, batch: _Batch, found: dict[tuple[str, str], str]) -> list[tuple]:
         """The batch's rows, with the ids of campaigns the stage builder did not know filled in."""
-        missing = sorted(batch.missing_campaigns - found.keys())
-        if missing:
+        for statement in (_CAMPAIGN_FIND, _CAMPAIGN_UPSERT):
+            missing = sorted(batch.missing_campaigns - found.keys())
+            if not missing:
+                break
             with connection.cursor() as cursor:
                 cursor.execute(
-                    _CAMPAIGN_UPSERT,
+                    statement,
                     [[int(tenant) if tenant else None for tenant, _ in missing], [key for _, key in missing]],
                 )
                 for pk, tenant_id, key in cursor.fetchall():
@@ -768,7 +788,7 @@ def accounting_import_path(
                 if progress:
                     progress(disk.tell(), stat.st_size)
 
-            context = _stage_context(server_id)
+            context = _stage_context(server_id, whole_fleet=True)
             _consume(
                 reader.stage_rows(context.factory),
                 writer=_Writer(source, context, check_offset=True),
@@ -928,7 +948,7 @@ def accounting_import_body(
     """
     media = content_type.split(";", 1)[0].strip().lower()
     items: list[object] | None = None
-    context = _stage_context(server.pk)
+    context = _stage_context(server.pk, whole_fleet=False)
     if media in _CSV_TYPES:
         try:
             reader = iter_rows(io.BytesIO(body), final=True)

@@ -724,25 +724,28 @@ def iter_object_stage(objs: Iterable[object], factory: StageFactory) -> Iterator
     """iter_objects for the importer's fast path: good records as ``factory(mapper)(row)`` tuples."""
     builders: dict[_Mapper, Callable[[list[str]], tuple]] = {}  # for this body only
     for number, obj in enumerate(objs, start=1):
-        if obj is _BLANK:
+        if obj.__class__ is not dict:
+            if obj is _BLANK:
+                continue
+            reason = (
+                obj.reason if isinstance(obj, _Unparsed) else f"expected an object, got {type(obj).__name__}"
+            )
+            yield RowResult(number, 0, None, reason)
             continue
-        if isinstance(obj, _Unparsed):
-            yield RowResult(number, 0, None, obj.reason)
-            continue
-        if not isinstance(obj, dict):
-            yield RowResult(number, 0, None, f"expected an object, got {type(obj).__name__}")
-            continue
+        keys = tuple(obj)  # JSON object keys are always str
         try:
-            keys = tuple(str(key) for key in obj)
-            mapper = _mapper_for(keys)
+            mapper = _MAPPER_CACHE.get(keys) or _mapper_for(keys)
         except HeaderError:
             yield RowResult(number, 0, None, "missing 'type'")
             continue
         build = builders.get(mapper)
         if build is None:
             build = builders[mapper] = factory(mapper)
+        row = list(obj.values())
         try:
-            yield build([_json_value(key, value) for key, value in zip(keys, obj.values(), strict=True)])
+            if not all(map(str.__instancecheck__, row)):  # a number or null among the strings
+                row = [_json_value(key, value) for key, value in zip(keys, row, strict=True)]
+            yield build(row)
         except _RowError as exc:
             yield RowResult(number, 0, None, str(exc))
 
