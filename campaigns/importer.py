@@ -172,13 +172,15 @@ class _IPMap:
     __slots__ = ("_complete", "_map", "_server_id")
 
     def __init__(self, server_id: int | None, *, preload: bool) -> None:
-        """``preload``: read every IP up front (a file); otherwise look up addresses as they come (a
-        webhook body, which holds a few of a fleet's thousands)."""
+        """``preload``: read every IP up front (a file); otherwise the sending server's IPs, and any
+        other address when it comes (a webhook body names a few of a fleet's thousands)."""
         self._server_id = "" if server_id is None else str(server_id)
         self._map: dict[str, tuple[str, str, str]] = {}
         self._complete = preload
         if preload:
             self._load(IPAddress.objects.all())
+        elif server_id is not None:
+            self._load(IPAddress.objects.filter(server_id=server_id))
 
     def _load(self, ips: Any) -> None:
         for ip_id, address, tenant_id, ip_server_id in ips.values_list(
@@ -569,6 +571,7 @@ class _Pipeline:
         self.threaded = threaded and not connection.in_atomic_block
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
+        self._raised = False
         self._thread: threading.Thread | None = None
 
     def submit(self, batch: _Batch, *, offset: int, lines: int, header: list[str], status: str) -> None:
@@ -597,7 +600,9 @@ class _Pipeline:
     def _run(self) -> None:
         try:
             while (job := self._queue.get()) is not None:
-                if self._error is None:  # after a failure, only drain what the caller still sends
+                # After a failure nothing more is written: a later batch would move the file's offset
+                # past the failed one and lose it. The caller stops at its next submit().
+                if self._error is None:
                     try:
                         self._write(job)
                     except BaseException as exc:
@@ -606,9 +611,9 @@ class _Pipeline:
             connection.close()  # this thread's own connection
 
     def _raise_if_failed(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        if self._error is not None and not self._raised:
+            self._raised = True
+            raise self._error
 
 
 def _consume(

@@ -105,7 +105,9 @@ class StageContext:
         self.missing: set[tuple[str, str]] = set()
 
     def take_missing(self) -> set[tuple[str, str]]:
-        missing, self.missing = self.missing, set()
+        """The keys missed since the last call (the set itself stays: builders hold on to it)."""
+        missing = set(self.missing)
+        self.missing.clear()
         return missing
 
     def _campaign_column(self, positions: dict[str, int], width: int) -> int:
