@@ -308,40 +308,63 @@ grouped AS (
         max(campaign_id) AS campaign_id, max(ip_id) AS ip_id
     FROM new GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ),
+-- Per-category counts as JSON objects, built with jsonb_object_agg: a category can come from both
+-- hard and soft bounces, so it is summed first.
+cats AS (
+    SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id,
+        jsonb_object_agg(cat, n) FILTER (WHERE kind = 'bounce') AS bounce_categories,
+        jsonb_object_agg(cat, n) FILTER (WHERE kind = 'transient') AS transient_categories
+    FROM (
+        SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id,
+            CASE WHEN outcome = 'transient' THEN 'transient' ELSE 'bounce' END AS kind, cat, sum(n) AS n
+        FROM grouped WHERE outcome IN ('hard_bounce', 'soft_bounce', 'transient')
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    ) by_cat
+    GROUP BY 1, 2, 3, 4, 5, 6
+),
+totals AS (
+    SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id, max(campaign_id) AS campaign_id,
+        max(ip_id) AS ip_id,
+        coalesce(sum(n) FILTER (WHERE outcome = 'delivered'), 0) AS delivered,
+        coalesce(sum(n) FILTER (WHERE outcome = 'hard_bounce'), 0) AS hard_bounces,
+        coalesce(sum(n) FILTER (WHERE outcome = 'soft_bounce'), 0) AS soft_bounces,
+        coalesce(sum(n) FILTER (WHERE outcome = 'transient'), 0) AS transient,
+        coalesce(sum(n) FILTER (WHERE outcome = 'complaint'), 0) AS complaints,
+        coalesce(sum(n) FILTER (WHERE outcome = 'received'), 0) AS received,
+        coalesce(sum(n) FILTER (WHERE outcome = 'other'), 0) AS other
+    FROM grouped
+    GROUP BY day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id
+),
 stats AS (
-    INSERT INTO {_STAT} (
+    INSERT INTO {_STAT} AS s (
         day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id, campaign_id, ip_id, delivered,
         hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories,
         transient_categories
     )
-    SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id, max(campaign_id), max(ip_id),
-        coalesce(sum(n) FILTER (WHERE outcome = 'delivered'), 0),
-        coalesce(sum(n) FILTER (WHERE outcome = 'hard_bounce'), 0),
-        coalesce(sum(n) FILTER (WHERE outcome = 'soft_bounce'), 0),
-        coalesce(sum(n) FILTER (WHERE outcome = 'transient'), 0),
-        coalesce(sum(n) FILTER (WHERE outcome = 'complaint'), 0),
-        coalesce(sum(n) FILTER (WHERE outcome = 'received'), 0),
-        coalesce(sum(n) FILTER (WHERE outcome = 'other'), 0),
-        coalesce(campaigns_jsonb_sum(jsonb_build_object(cat, n))
-            FILTER (WHERE outcome IN ('hard_bounce', 'soft_bounce')), '{{}}'::jsonb),
-        coalesce(campaigns_jsonb_sum(jsonb_build_object(cat, n))
-            FILTER (WHERE outcome = 'transient'), '{{}}'::jsonb)
-    FROM grouped
-    GROUP BY day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id
-    ORDER BY day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id
+    SELECT t.day, t.source_ip, t.vmta, t.rcpt_domain, t.campaign_key, t.tenant_id, t.campaign_id, t.ip_id,
+        t.delivered, t.hard_bounces, t.soft_bounces, t.transient, t.complaints, t.received, t.other,
+        coalesce(c.bounce_categories, '{{}}'::jsonb), coalesce(c.transient_categories, '{{}}'::jsonb)
+    FROM totals t
+    LEFT JOIN cats c ON c.day = t.day AND c.source_ip = t.source_ip AND c.vmta = t.vmta
+        AND c.rcpt_domain = t.rcpt_domain AND c.campaign_key = t.campaign_key
+        AND c.tenant_id IS NOT DISTINCT FROM t.tenant_id
+    ORDER BY t.day, t.source_ip, t.vmta, t.rcpt_domain, t.campaign_key, t.tenant_id
     ON CONFLICT ON CONSTRAINT daily_stat_key DO UPDATE SET
-        delivered = {_STAT}.delivered + EXCLUDED.delivered,
-        hard_bounces = {_STAT}.hard_bounces + EXCLUDED.hard_bounces,
-        soft_bounces = {_STAT}.soft_bounces + EXCLUDED.soft_bounces,
-        transient = {_STAT}.transient + EXCLUDED.transient,
-        complaints = {_STAT}.complaints + EXCLUDED.complaints,
-        received = {_STAT}.received + EXCLUDED.received,
-        other = {_STAT}.other + EXCLUDED.other,
-        bounce_categories = campaigns_jsonb_add({_STAT}.bounce_categories, EXCLUDED.bounce_categories),
-        transient_categories = campaigns_jsonb_add(
-            {_STAT}.transient_categories, EXCLUDED.transient_categories),
-        campaign_id = coalesce({_STAT}.campaign_id, EXCLUDED.campaign_id),
-        ip_id = coalesce({_STAT}.ip_id, EXCLUDED.ip_id)
+        delivered = s.delivered + EXCLUDED.delivered,
+        hard_bounces = s.hard_bounces + EXCLUDED.hard_bounces,
+        soft_bounces = s.soft_bounces + EXCLUDED.soft_bounces,
+        transient = s.transient + EXCLUDED.transient,
+        complaints = s.complaints + EXCLUDED.complaints,
+        received = s.received + EXCLUDED.received,
+        other = s.other + EXCLUDED.other,
+        -- Merging is a function call per row: skip it when the batch brought no categories.
+        bounce_categories = CASE WHEN EXCLUDED.bounce_categories = '{{}}'::jsonb THEN s.bounce_categories
+            ELSE campaigns_jsonb_add(s.bounce_categories, EXCLUDED.bounce_categories) END,
+        transient_categories = CASE WHEN EXCLUDED.transient_categories = '{{}}'::jsonb
+            THEN s.transient_categories
+            ELSE campaigns_jsonb_add(s.transient_categories, EXCLUDED.transient_categories) END,
+        campaign_id = coalesce(s.campaign_id, EXCLUDED.campaign_id),
+        ip_id = coalesce(s.ip_id, EXCLUDED.ip_id)
     RETURNING 1
 ),
 supp AS (
