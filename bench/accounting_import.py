@@ -9,7 +9,8 @@
    Prints records/s, the ratio to csv.reader (goal >= 0.5) and the process's peak RSS (goal < 300 MB,
    not growing with N). Seven of the eight sending IPs are registered in two tenants' pools, so the
    tenant / campaign / suppression work is real.
-3. Starts gunicorn on 127.0.0.1 (``--preload``, so timing starts with every worker ready) and posts
+3. Starts gunicorn on 127.0.0.1 with deploy/gunicorn.conf.py (``--preload``, so timing starts with
+   every worker ready) and posts
    ``--batches`` JSON bodies of 1,000 records each to /hooks/pmta/accounting from ``--clients`` threads;
    prints records/s (goal >= 20,000). Before that the database is vacuumed and checkpointed, so the
    import's aftermath is not timed as webhook work.
@@ -143,6 +144,22 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
     raise RuntimeError("gunicorn did not start")
 
 
+def wait_until_serving(port: int, timeout: float = 60.0) -> None:
+    """Until /healthz answers: the port opens before the preloaded app has forked its workers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                time.sleep(0.5)  # the other workers fork in the same moment; let them finish starting
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start serving")
+
+
 def webhook_bench(
     token: str, bodies: list[bytes], clients: int, workers: int
 ) -> tuple[int, float, list[str]]:
@@ -154,6 +171,8 @@ def webhook_bench(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "emailengine.wsgi",
+            "--config",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),  # production's worker class and gc.freeze
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -167,9 +186,11 @@ def webhook_bench(
         ],
         cwd=ROOT,
         env=env,
+        stdout=subprocess.DEVNULL,  # the access log
     )
     try:
         wait_for_port(port)
+        wait_until_serving(port)
         pending = list(bodies)
         lock = threading.Lock()
         accepted = 0
@@ -177,12 +198,15 @@ def webhook_bench(
 
         def client() -> None:
             nonlocal accepted
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             while True:
                 with lock:
                     if not pending:
                         break
                     body = pending.pop()
+                # A connection per post, as deploy/pmta/acct-webhook (urllib) makes them. Kept-alive
+                # connections would stick to whichever gthread worker accepted them first, and one
+                # worker's threads share one core.
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 conn.request(
                     "POST",
                     "/hooks/pmta/accounting",
@@ -197,7 +221,7 @@ def webhook_bench(
                     else:
                         data = json.loads(reply)
                         accepted += data["accepted"] + data["duplicates"]
-            conn.close()
+                conn.close()
 
         started = time.perf_counter()
         threads = [threading.Thread(target=client) for _ in range(clients)]

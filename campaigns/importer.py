@@ -59,6 +59,7 @@ from campaigns.models import (
     AccountingFile,
     Campaign,
     DailyStat,
+    DailyTenantStat,
     DeliveryEvent,
     ImportRejection,
     Suppression,
@@ -240,6 +241,7 @@ def _stage_context(server_id: int | None, *, whole_fleet: bool) -> StageContext:
 
 _EVENT = DeliveryEvent._meta.db_table
 _STAT = DailyStat._meta.db_table
+_TENANT_STAT = DailyTenantStat._meta.db_table
 _CAMPAIGN = Campaign._meta.db_table
 _SUPPRESSION = Suppression._meta.db_table
 _FILE = AccountingFile._meta.db_table
@@ -274,12 +276,28 @@ SELECT c.id, c.tenant_id, c.key FROM unnest(%s::bigint[], %s::text[]) AS k (tena
 JOIN {_CAMPAIGN} c ON c.key = k.key
     AND (c.tenant_id = k.tenant_id OR c.tenant_id IS NULL AND k.tenant_id IS NULL)
 """  # noqa: S608
-_CAMPAIGN_UPSERT = f"""
+_CAMPAIGN_CREATE = f"""
 INSERT INTO {_CAMPAIGN} (tenant_id, key, name, first_seen, last_seen)
-SELECT tenant_id, key, '', 'infinity', '-infinity'
-FROM unnest(%s::bigint[], %s::text[]) AS k (tenant_id, key) ORDER BY 1, 2
-ON CONFLICT ON CONSTRAINT campaign_key_unique_per_tenant DO UPDATE SET key = EXCLUDED.key
+SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[]) ORDER BY 1, 2
+ON CONFLICT ON CONSTRAINT campaign_key_unique_per_tenant DO NOTHING
 RETURNING id, tenant_id, key
+"""  # noqa: S608
+
+# First/last seen of the batch's campaigns, moved on after the batch committed. Rows are locked in id
+# order: UPDATE ... FROM locks in whatever order its join produces, and two writers doing the same
+# campaigns in different orders would deadlock.
+_CAMPAIGN_SEEN = f"""
+WITH s AS (
+    SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS s (id, first_seen, last_seen)
+),
+locked AS (
+    SELECT c.id FROM {_CAMPAIGN} c JOIN s ON c.id = s.id
+    WHERE s.first_seen < c.first_seen OR s.last_seen > c.last_seen
+    ORDER BY c.id FOR NO KEY UPDATE OF c
+)
+UPDATE {_CAMPAIGN} c SET first_seen = LEAST(c.first_seen, s.first_seen),
+    last_seen = GREATEST(c.last_seen, s.last_seen)
+FROM s WHERE c.id = s.id AND c.id IN (SELECT id FROM locked)
 """  # noqa: S608
 
 # Rows are ordered before each upsert so concurrent imports lock shared rows in the same order
@@ -293,13 +311,6 @@ WITH new AS MATERIALIZED (
 seen AS (
     SELECT campaign_id, min(time_logged) AS first_seen, max(time_logged) AS last_seen
     FROM new WHERE campaign_id IS NOT NULL GROUP BY 1
-),
-camp AS (
-    UPDATE {_CAMPAIGN} c SET first_seen = LEAST(c.first_seen, s.first_seen),
-        last_seen = GREATEST(c.last_seen, s.last_seen)
-    FROM (SELECT * FROM seen ORDER BY campaign_id) s
-    WHERE c.id = s.campaign_id AND (s.first_seen < c.first_seen OR s.last_seen > c.last_seen)
-    RETURNING 1
 ),
 grouped AS (
     SELECT (time_logged AT TIME ZONE 'UTC')::date AS day, left(source_ip, 45) AS source_ip,
@@ -367,6 +378,44 @@ stats AS (
         ip_id = coalesce(s.ip_id, EXCLUDED.ip_id)
     RETURNING 1
 ),
+-- The per-(day, tenant) rollup from the same counts; its trigger stands aside for this statement
+-- (campaigns.rollup_by_importer, migration 0011).
+tenant_totals AS (
+    SELECT day, tenant_id, sum(delivered) AS delivered, sum(hard_bounces) AS hard_bounces,
+        sum(soft_bounces) AS soft_bounces, sum(transient) AS transient, sum(complaints) AS complaints,
+        sum(received) AS received, sum(other) AS other
+    FROM totals GROUP BY day, tenant_id
+),
+tenant_cats AS (
+    SELECT day, tenant_id, jsonb_object_agg(cat, n) AS bounce_categories
+    FROM (
+        SELECT day, tenant_id, cat, sum(n) AS n FROM grouped
+        WHERE outcome IN ('hard_bounce', 'soft_bounce') GROUP BY 1, 2, 3
+    ) by_cat
+    GROUP BY 1, 2
+),
+rollup AS (
+    INSERT INTO {_TENANT_STAT} AS r (
+        day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other,
+        bounce_categories
+    )
+    SELECT t.day, t.tenant_id, t.delivered, t.hard_bounces, t.soft_bounces, t.transient, t.complaints,
+        t.received, t.other, coalesce(c.bounce_categories, '{{}}'::jsonb)
+    FROM tenant_totals t
+    LEFT JOIN tenant_cats c ON c.day = t.day AND c.tenant_id IS NOT DISTINCT FROM t.tenant_id
+    ORDER BY t.day, t.tenant_id
+    ON CONFLICT ON CONSTRAINT daily_tenant_stat_key DO UPDATE SET
+        delivered = r.delivered + EXCLUDED.delivered,
+        hard_bounces = r.hard_bounces + EXCLUDED.hard_bounces,
+        soft_bounces = r.soft_bounces + EXCLUDED.soft_bounces,
+        transient = r.transient + EXCLUDED.transient,
+        complaints = r.complaints + EXCLUDED.complaints,
+        received = r.received + EXCLUDED.received,
+        other = r.other + EXCLUDED.other,
+        bounce_categories = CASE WHEN EXCLUDED.bounce_categories = '{{}}'::jsonb THEN r.bounce_categories
+            ELSE campaigns_jsonb_add(r.bounce_categories, EXCLUDED.bounce_categories) END
+    RETURNING 1
+),
 supp AS (
     INSERT INTO {_SUPPRESSION} (tenant_id, email, reason, source_event_id, detail, created_at, created_by)
     SELECT DISTINCT ON (tenant_id, lower(rcpt)) tenant_id, left(lower(rcpt), 320),
@@ -382,10 +431,11 @@ supp AS (
     ON CONFLICT ON CONSTRAINT suppression_unique_email DO NOTHING
     RETURNING 1
 )
-SELECT 'type', type, count(*) FROM new GROUP BY type
-UNION ALL SELECT 'stats', '', count(*) FROM stats
-UNION ALL SELECT 'supp', '', count(*) FROM supp
-UNION ALL SELECT 'camp', '', count(*) FROM camp
+SELECT 'type', type, count(*), NULL::bigint, NULL::timestamptz, NULL::timestamptz FROM new GROUP BY type
+UNION ALL SELECT 'stats', '', count(*), NULL, NULL, NULL FROM stats
+UNION ALL SELECT 'supp', '', count(*), NULL, NULL, NULL FROM supp
+UNION ALL SELECT 'rollup', '', count(*), NULL, NULL, NULL FROM rollup
+UNION ALL SELECT 'seen', '', 0, campaign_id, first_seen, last_seen FROM seen
 """  # noqa: S608
 # When another importer took ids between ours, the range holds its rows too.
 _INGEST_SCATTERED_SQL = _INGEST_SQL.replace("/* only ours */", "AND id = ANY(%(ids)s)")
@@ -416,6 +466,18 @@ class _Batch:
     missing_campaigns: set[tuple[str, str]] = field(default_factory=set)
 
 
+def _times_by_campaign(rows: list[tuple], wanted: set[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+    """(first, last) record time per wanted (tenant, campaign key) in the batch."""
+    seen: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+    for row in rows:
+        pair = (row[TENANT_ID], row[CAMPAIGN_KEY])
+        if pair in wanted:
+            when = datetime.fromisoformat(row[0])
+            first, last = seen.get(pair, (when, when))
+            seen[pair] = (min(first, when), max(last, when))
+    return seen
+
+
 class _Writer:
     """Writes batches for one source (AccountingFile row): the single-transaction unit of exactly-once."""
 
@@ -430,11 +492,12 @@ class _Writer:
     def write(
         self, batch: _Batch, *, offset: int, lines: int, header: list[str], status: str, result: ImportResult
     ) -> None:
-        found: dict[tuple[str, str], str] = {}
+        # Campaigns met for the first time are created (and committed) before the batch's transaction:
+        # their rows would otherwise stay locked through it, behind every other post of the campaign.
+        rows = self._with_campaign_ids(batch)
         for attempt in range(4):
             try:
                 with transaction.atomic():
-                    rows = self._with_campaign_ids(batch, found)
                     counts = self._write_once(rows, batch, offset, lines, header, status)
                 break
             except ImportConflict:
@@ -443,10 +506,12 @@ class _Writer:
                 # deadlock / serialization failure between concurrent importers: retry the batch
                 if attempt == 3 or getattr(exc.__cause__, "sqlstate", "") not in ("40P01", "40001"):
                     raise
-                found.clear()
-        # Committed: campaign ids met in this batch now exist for the batches after it.
-        self.context.campaign_ids.update(found)
-        by_type, suppressed = counts
+        by_type, suppressed, seen = counts
+        # Outside the batch's transaction for the same reason. A crash just before this leaves first/last
+        # seen behind until the campaign's next batch; the counts themselves are already exact.
+        if seen:
+            with connection.cursor() as cursor:
+                cursor.execute(_CAMPAIGN_SEEN, [list(column) for column in zip(*seen, strict=True)])
         _announce(batch.rows)
         imported = sum(by_type.values())
         result.read += batch.read
@@ -459,21 +524,32 @@ class _Writer:
             result.add_error(self.source.path, line, reason)
         self.committed_offset = offset
 
-    def _with_campaign_ids(self, batch: _Batch, found: dict[tuple[str, str], str]) -> list[tuple]:
-        """The batch's rows, with the ids of campaigns the stage builder did not know filled in."""
-        for statement in (_CAMPAIGN_FIND, _CAMPAIGN_UPSERT):
-            missing = sorted(batch.missing_campaigns - found.keys())
-            if not missing:
-                break
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    statement,
-                    [[int(tenant) if tenant else None for tenant, _ in missing], [key for _, key in missing]],
-                )
+    def _with_campaign_ids(self, batch: _Batch) -> list[tuple]:
+        """The batch's rows, with the ids of campaigns the stage builder did not know filled in (found,
+        or created with the first and last time the batch has for them)."""
+        missing = batch.missing_campaigns
+        if not missing:
+            return batch.rows
+        found: dict[tuple[str, str], str] = {}
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in (_CAMPAIGN_FIND, _CAMPAIGN_CREATE, _CAMPAIGN_FIND):
+                wanted = sorted(missing - found.keys())
+                if not wanted:
+                    break
+                params = [
+                    [int(tenant) if tenant else None for tenant, _ in wanted],
+                    [key for _, key in wanted],
+                ]
+                if statement is _CAMPAIGN_CREATE:
+                    seen = _times_by_campaign(batch.rows, set(wanted))
+                    params += [
+                        [""] * len(wanted),
+                        *map(list, zip(*(seen[pair] for pair in wanted), strict=True)),
+                    ]
+                cursor.execute(statement, params)
                 for pk, tenant_id, key in cursor.fetchall():
                     found[(_text(tenant_id), key)] = str(pk)
-        if not batch.missing_campaigns:
-            return batch.rows
+        self.context.campaign_ids.update(found)
         return [
             row
             if row[CAMPAIGN_ID] or not row[CAMPAIGN_KEY]
@@ -504,21 +580,27 @@ class _Writer:
 
     def _write_once(
         self, rows: list[tuple], batch: _Batch, offset: int, lines: int, header: list[str], status: str
-    ) -> tuple[Counter, int]:
+    ) -> tuple[Counter, int, list[tuple]]:
         by_type: Counter = Counter()
         suppressed = 0
+        seen: list[tuple] = []
         with connection.cursor() as cursor:
             if rows:
                 lo, hi, scattered = self._insert_events(cursor, rows)
+                cursor.execute("SET LOCAL campaigns.rollup_by_importer = on")
                 cursor.execute(
                     _INGEST_SCATTERED_SQL if scattered else _INGEST_SQL,
                     {"lo": lo, "hi": hi, "ids": scattered, "actor": SYSTEM_ACTOR},
                 )
-                for kind, name, count in cursor.fetchall():
+                counts = cursor.fetchall()
+                cursor.execute("SET LOCAL campaigns.rollup_by_importer = off")
+                for kind, name, count, campaign_id, first_seen, last_seen in counts:
                     if kind == "type":
                         by_type[name] = count
                     elif kind == "supp":
                         suppressed = count
+                    elif kind == "seen":
+                        seen.append((campaign_id, first_seen, last_seen))
             imported = sum(by_type.values())
             keep = max(0, REJECTIONS_KEPT_PER_FILE - self.rejections_stored)
             if batch.rejections and keep:
@@ -556,7 +638,7 @@ class _Writer:
                 names = sorted(counters)
                 cursor.execute(_COUNTER_UPSERT, [names, [counters[name] for name in names]])
         self.rejections_stored += len(batch.rejections)
-        return by_type, suppressed
+        return by_type, suppressed, sorted(seen)
 
 
 _FAILURES = frozenset({"transient", "soft_bounce", "hard_bounce"})
