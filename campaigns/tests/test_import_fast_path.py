@@ -9,7 +9,7 @@ from django.db.models import Sum
 from campaigns import importer
 from campaigns.accounting.stage import STAGE_COLUMNS, copy_data
 from campaigns.importer import accounting_import_body, accounting_import_path
-from campaigns.models import AccountingFile, Campaign, DailyStat, DeliveryEvent
+from campaigns.models import AccountingFile, Campaign, DailyStat, DailyTenantStat, DeliveryEvent
 from campaigns.tests.factories import bounce, csv_text, record, server_with_token, tenant_ip
 
 
@@ -124,6 +124,9 @@ def test_a_file_imported_with_the_writer_thread_gives_the_same_totals(tmp_path):
     assert totals == {"d": 20, "h": 4}
     source = AccountingFile.objects.get()
     assert (source.imported, source.offset, source.status) == (24, path.stat().st_size, "done")
+    # The importer keeps the tenant rollup itself (its trigger stands aside): same numbers.
+    rollup = DailyTenantStat.objects.get(tenant_id=tenant.pk)
+    assert (rollup.delivered, rollup.hard_bounces, rollup.bounce_categories) == (20, 4, {"bad-mailbox": 4})
 
 
 class Crash(Exception):
@@ -151,3 +154,25 @@ def test_a_failure_in_the_writer_thread_reaches_the_caller_and_the_import_resume
     result = accounting_import_path(path=path, batch_size=4)
     assert (result.read, result.imported, result.duplicates) == (8, 8, 0)
     assert DailyStat.objects.aggregate(n=Sum("delivered"))["n"] == 12
+
+
+@pytest.mark.django_db
+def test_campaign_times_follow_later_batches_and_other_imports(tmp_path):
+    first = tmp_path / "a.csv"
+    first.write_text(csv_text([record(jobId="c", timeLogged="2025-07-10 10:00:00+0000")]))
+    second = tmp_path / "b.csv"
+    second.write_text(
+        csv_text(
+            [
+                record(jobId="c", timeLogged="2025-07-09 08:00:00+0000", rcpt="early@example.org"),
+                record(jobId="c", timeLogged="2025-07-11 18:00:00+0000", rcpt="late@example.org"),
+            ]
+        )
+    )
+    accounting_import_path(path=first)
+    accounting_import_path(path=second)
+    campaign = Campaign.objects.get(key="c")
+    assert (campaign.first_seen.isoformat(), campaign.last_seen.isoformat()) == (
+        "2025-07-09T08:00:00+00:00",
+        "2025-07-11T18:00:00+00:00",
+    )
