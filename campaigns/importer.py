@@ -1,12 +1,14 @@
 """Accounting import: records from files, directories and webhook bodies into events, daily stats,
 campaigns and suppressions, exactly once.
 
-Each batch is one transaction: the records are COPYed into a temp table, then ONE statement inserts the
-events (``ON CONFLICT (fingerprint) DO NOTHING``), and from only the rows that were really new upserts
-campaigns, daily stats and suppressions; the same transaction moves the source's offset and counters.
-So a crash loses nothing and counts nothing twice (resume from the committed offset), and a record that
-arrives twice, through the file and the webhook or in two posts, is counted once (fingerprints are
-globally unique). Aggregating in SQL keeps Python's share of the work to parsing and one tuple per record.
+Each batch is one transaction. The stage builder (campaigns.accounting.stage) turns records into COPY
+rows; event ids are reserved from the sequence, the rows are COPYed straight into the event table, and
+one statement (import_sql.INGEST_SQL) aggregates exactly those ids into daily stats, the tenant rollup
+and suppressions. The same transaction moves the source's offset and counters, so a crash loses nothing
+and counts nothing twice (the next run resumes from the committed offset). A record that is already
+stored, sent twice or through both the file and the webhook, makes the (time_logged, fingerprint) unique
+index refuse the COPY; that batch goes through a stage table and ON CONFLICT DO NOTHING instead, so it
+is counted once. File imports write each batch from a second thread while the next one is parsed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from campaigns import import_sql as sql
 from campaigns.accounting.classify import DEFAULT_HARD_CATEGORIES
 from campaigns.accounting.parser import (
     AccountingRecord,
@@ -48,21 +51,13 @@ from campaigns.accounting.parser import (
 from campaigns.accounting.stage import (
     CAMPAIGN_ID,
     CAMPAIGN_KEY,
-    COPY_OPTIONS,
-    STAGE_COLUMNS,
     TENANT_ID,
     StageContext,
     copy_data,
 )
 from campaigns.models import (
-    AccountingCounter,
     AccountingFile,
     Campaign,
-    DailyStat,
-    DailyTenantStat,
-    DeliveryEvent,
-    ImportRejection,
-    Suppression,
 )
 from campaigns.signals import accounting_batch_imported
 from ips.models import IPAddress, MtaServer
@@ -236,225 +231,6 @@ def _stage_context(server_id: int | None, *, whole_fleet: bool) -> StageContext:
     )
 
 
-# --- SQL -------------------------------------------------------------------------------------------
-# Only table names (from model Meta, never input) are formatted into SQL; values are always parameters.
-
-_EVENT = DeliveryEvent._meta.db_table
-_STAT = DailyStat._meta.db_table
-_TENANT_STAT = DailyTenantStat._meta.db_table
-_CAMPAIGN = Campaign._meta.db_table
-_SUPPRESSION = Suppression._meta.db_table
-_FILE = AccountingFile._meta.db_table
-_REJECTION = ImportRejection._meta.db_table
-_COUNTER = AccountingCounter._meta.db_table
-_STAGE = "campaigns_acct_stage"
-
-_COLUMNS = ", ".join((*STAGE_COLUMNS, "id"))
-_COPY_OPTIONS = f"({COPY_OPTIONS})"
-# The fast way in: COPY straight into the event table. A record already there (a re-sent webhook
-# batch, a file that overlaps the webhook) makes the unique index refuse the whole COPY; that batch
-# then goes through the stage table and ON CONFLICT DO NOTHING instead.
-_COPY_EVENTS = f"COPY {_EVENT} ({_COLUMNS}) FROM STDIN WITH {_COPY_OPTIONS}"
-_STAGE_DDL = f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE {_EVENT} INCLUDING DEFAULTS)"
-_COPY_STAGE = f"COPY {_STAGE} ({_COLUMNS}) FROM STDIN WITH {_COPY_OPTIONS}"
-_INSERT_STAGED = f"""
-INSERT INTO {_EVENT} ({_COLUMNS}) SELECT {_COLUMNS} FROM {_STAGE}
-ON CONFLICT ON CONSTRAINT event_time_fingerprint_unique DO NOTHING
-"""  # noqa: S608
-
-# Event ids are taken from the sequence before COPY, so the batch's new rows are found again by id
-# (a plain range unless another importer took ids in between).
-_RESERVE_IDS = """
-SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL ELSE array_agg(v ORDER BY v) END
-FROM (SELECT nextval(%(seq)s::regclass) AS v FROM generate_series(1, %(n)s)) ids
-"""
-
-# Campaigns the stage builder had no id for: found, or created (first/last seen are set from the
-# records by _INGEST_SQL).
-_CAMPAIGN_FIND = f"""
-SELECT c.id, c.tenant_id, c.key FROM unnest(%s::bigint[], %s::text[]) AS k (tenant_id, key)
-JOIN {_CAMPAIGN} c ON c.key = k.key
-    AND (c.tenant_id = k.tenant_id OR c.tenant_id IS NULL AND k.tenant_id IS NULL)
-"""  # noqa: S608
-_CAMPAIGN_CREATE = f"""
-INSERT INTO {_CAMPAIGN} (tenant_id, key, name, first_seen, last_seen)
-SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[]) ORDER BY 1, 2
-ON CONFLICT ON CONSTRAINT campaign_key_unique_per_tenant DO NOTHING
-RETURNING id, tenant_id, key
-"""  # noqa: S608
-
-# First/last seen of the batch's campaigns, moved on after the batch committed. Rows are locked in id
-# order: UPDATE ... FROM locks in whatever order its join produces, and two writers doing the same
-# campaigns in different orders would deadlock.
-_CAMPAIGN_SEEN = f"""
-WITH s AS (
-    SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS s (id, first_seen, last_seen)
-),
-locked AS (
-    SELECT c.id FROM {_CAMPAIGN} c JOIN s ON c.id = s.id
-    WHERE s.first_seen < c.first_seen OR s.last_seen > c.last_seen
-    ORDER BY c.id FOR NO KEY UPDATE OF c
-)
-UPDATE {_CAMPAIGN} c SET first_seen = LEAST(c.first_seen, s.first_seen),
-    last_seen = GREATEST(c.last_seen, s.last_seen)
-FROM s WHERE c.id = s.id AND c.id IN (SELECT id FROM locked)
-"""  # noqa: S608
-
-# Rows are ordered before each upsert so concurrent imports lock shared rows in the same order
-# (no deadlocks between the directory task and webhook posts touching the same day's stats).
-_INGEST_SQL = f"""
-WITH new AS MATERIALIZED (
-    SELECT id, time_logged, type, outcome, rcpt, rcpt_domain, source_ip, vmta, dsn_status, dsn_diag,
-        bounce_cat, feedback_type, campaign_key, campaign_id, tenant_id, ip_id
-    FROM {_EVENT} WHERE id BETWEEN %(lo)s AND %(hi)s /* only ours */
-),
-seen AS (
-    SELECT campaign_id, min(time_logged) AS first_seen, max(time_logged) AS last_seen
-    FROM new WHERE campaign_id IS NOT NULL GROUP BY 1
-),
-grouped AS (
-    SELECT (time_logged AT TIME ZONE 'UTC')::date AS day, left(source_ip, 45) AS source_ip,
-        left(vmta, 100) AS vmta, left(rcpt_domain, 255) AS rcpt_domain, campaign_key, tenant_id, outcome,
-        coalesce(nullif(lower(bounce_cat), ''), 'other') AS cat, count(*) AS n,
-        max(campaign_id) AS campaign_id, max(ip_id) AS ip_id
-    FROM new GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-),
--- Per-category counts as JSON objects, built with jsonb_object_agg: a category can come from both
--- hard and soft bounces, so it is summed first.
-cats AS (
-    SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id,
-        jsonb_object_agg(cat, n) FILTER (WHERE kind = 'bounce') AS bounce_categories,
-        jsonb_object_agg(cat, n) FILTER (WHERE kind = 'transient') AS transient_categories
-    FROM (
-        SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id,
-            CASE WHEN outcome = 'transient' THEN 'transient' ELSE 'bounce' END AS kind, cat, sum(n) AS n
-        FROM grouped WHERE outcome IN ('hard_bounce', 'soft_bounce', 'transient')
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-    ) by_cat
-    GROUP BY 1, 2, 3, 4, 5, 6
-),
-totals AS (
-    SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id, max(campaign_id) AS campaign_id,
-        max(ip_id) AS ip_id,
-        coalesce(sum(n) FILTER (WHERE outcome = 'delivered'), 0) AS delivered,
-        coalesce(sum(n) FILTER (WHERE outcome = 'hard_bounce'), 0) AS hard_bounces,
-        coalesce(sum(n) FILTER (WHERE outcome = 'soft_bounce'), 0) AS soft_bounces,
-        coalesce(sum(n) FILTER (WHERE outcome = 'transient'), 0) AS transient,
-        coalesce(sum(n) FILTER (WHERE outcome = 'complaint'), 0) AS complaints,
-        coalesce(sum(n) FILTER (WHERE outcome = 'received'), 0) AS received,
-        coalesce(sum(n) FILTER (WHERE outcome = 'other'), 0) AS other
-    FROM grouped
-    GROUP BY day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id
-),
-stats AS (
-    INSERT INTO {_STAT} AS s (
-        day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id, campaign_id, ip_id, delivered,
-        hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories,
-        transient_categories
-    )
-    SELECT t.day, t.source_ip, t.vmta, t.rcpt_domain, t.campaign_key, t.tenant_id, t.campaign_id, t.ip_id,
-        t.delivered, t.hard_bounces, t.soft_bounces, t.transient, t.complaints, t.received, t.other,
-        coalesce(c.bounce_categories, '{{}}'::jsonb), coalesce(c.transient_categories, '{{}}'::jsonb)
-    FROM totals t
-    LEFT JOIN cats c ON c.day = t.day AND c.source_ip = t.source_ip AND c.vmta = t.vmta
-        AND c.rcpt_domain = t.rcpt_domain AND c.campaign_key = t.campaign_key
-        AND c.tenant_id IS NOT DISTINCT FROM t.tenant_id
-    ORDER BY t.day, t.source_ip, t.vmta, t.rcpt_domain, t.campaign_key, t.tenant_id
-    ON CONFLICT ON CONSTRAINT daily_stat_key DO UPDATE SET
-        delivered = s.delivered + EXCLUDED.delivered,
-        hard_bounces = s.hard_bounces + EXCLUDED.hard_bounces,
-        soft_bounces = s.soft_bounces + EXCLUDED.soft_bounces,
-        transient = s.transient + EXCLUDED.transient,
-        complaints = s.complaints + EXCLUDED.complaints,
-        received = s.received + EXCLUDED.received,
-        other = s.other + EXCLUDED.other,
-        -- Merging is a function call per row: skip it when the batch brought no categories.
-        bounce_categories = CASE WHEN EXCLUDED.bounce_categories = '{{}}'::jsonb THEN s.bounce_categories
-            ELSE campaigns_jsonb_add(s.bounce_categories, EXCLUDED.bounce_categories) END,
-        transient_categories = CASE WHEN EXCLUDED.transient_categories = '{{}}'::jsonb
-            THEN s.transient_categories
-            ELSE campaigns_jsonb_add(s.transient_categories, EXCLUDED.transient_categories) END,
-        campaign_id = coalesce(s.campaign_id, EXCLUDED.campaign_id),
-        ip_id = coalesce(s.ip_id, EXCLUDED.ip_id)
-    RETURNING 1
-),
--- The per-(day, tenant) rollup from the same counts; its trigger stands aside for this statement
--- (campaigns.rollup_by_importer, migration 0011).
-tenant_totals AS (
-    SELECT day, tenant_id, sum(delivered) AS delivered, sum(hard_bounces) AS hard_bounces,
-        sum(soft_bounces) AS soft_bounces, sum(transient) AS transient, sum(complaints) AS complaints,
-        sum(received) AS received, sum(other) AS other
-    FROM totals GROUP BY day, tenant_id
-),
-tenant_cats AS (
-    SELECT day, tenant_id, jsonb_object_agg(cat, n) AS bounce_categories
-    FROM (
-        SELECT day, tenant_id, cat, sum(n) AS n FROM grouped
-        WHERE outcome IN ('hard_bounce', 'soft_bounce') GROUP BY 1, 2, 3
-    ) by_cat
-    GROUP BY 1, 2
-),
-rollup AS (
-    INSERT INTO {_TENANT_STAT} AS r (
-        day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other,
-        bounce_categories
-    )
-    SELECT t.day, t.tenant_id, t.delivered, t.hard_bounces, t.soft_bounces, t.transient, t.complaints,
-        t.received, t.other, coalesce(c.bounce_categories, '{{}}'::jsonb)
-    FROM tenant_totals t
-    LEFT JOIN tenant_cats c ON c.day = t.day AND c.tenant_id IS NOT DISTINCT FROM t.tenant_id
-    ORDER BY t.day, t.tenant_id
-    ON CONFLICT ON CONSTRAINT daily_tenant_stat_key DO UPDATE SET
-        delivered = r.delivered + EXCLUDED.delivered,
-        hard_bounces = r.hard_bounces + EXCLUDED.hard_bounces,
-        soft_bounces = r.soft_bounces + EXCLUDED.soft_bounces,
-        transient = r.transient + EXCLUDED.transient,
-        complaints = r.complaints + EXCLUDED.complaints,
-        received = r.received + EXCLUDED.received,
-        other = r.other + EXCLUDED.other,
-        bounce_categories = CASE WHEN EXCLUDED.bounce_categories = '{{}}'::jsonb THEN r.bounce_categories
-            ELSE campaigns_jsonb_add(r.bounce_categories, EXCLUDED.bounce_categories) END
-    RETURNING 1
-),
-supp AS (
-    INSERT INTO {_SUPPRESSION} (tenant_id, email, reason, source_event_id, detail, created_at, created_by)
-    SELECT DISTINCT ON (tenant_id, lower(rcpt)) tenant_id, left(lower(rcpt), 320),
-        CASE outcome WHEN 'complaint' THEN 'complaint' ELSE 'hard_bounce' END, id,
-        left(CASE WHEN outcome = 'complaint'
-            THEN concat_ws(' ', 'complaint', nullif(feedback_type, ''))
-            ELSE concat_ws(' ', nullif(bounce_cat, ''), nullif(dsn_status, ''), nullif(dsn_diag, ''))
-        END, 300),
-        now(), %(actor)s
-    FROM new
-    WHERE tenant_id IS NOT NULL AND rcpt LIKE '%%_@_%%' AND outcome IN ('hard_bounce', 'complaint')
-    ORDER BY tenant_id, lower(rcpt), time_logged
-    ON CONFLICT ON CONSTRAINT suppression_unique_email DO NOTHING
-    RETURNING 1
-)
-SELECT 'type', type, count(*), NULL::bigint, NULL::timestamptz, NULL::timestamptz FROM new GROUP BY type
-UNION ALL SELECT 'stats', '', count(*), NULL, NULL, NULL FROM stats
-UNION ALL SELECT 'supp', '', count(*), NULL, NULL, NULL FROM supp
-UNION ALL SELECT 'rollup', '', count(*), NULL, NULL, NULL FROM rollup
-UNION ALL SELECT 'seen', '', 0, campaign_id, first_seen, last_seen FROM seen
-"""  # noqa: S608
-# When another importer took ids between ours, the range holds its rows too.
-_INGEST_SCATTERED_SQL = _INGEST_SQL.replace("/* only ours */", "AND id = ANY(%(ids)s)")
-
-_FILE_UPDATE = f"""
-UPDATE {_FILE} SET
-    "offset" = %(offset)s, lines = %(lines)s, header = %(header)s::jsonb, status = %(status)s,
-    records_read = records_read + %(read)s, imported = imported + %(imported)s,
-    duplicates = duplicates + %(duplicates)s, rejected = rejected + %(rejected)s,
-    by_type = campaigns_jsonb_add(by_type, %(by_type)s::jsonb), updated_at = now()
-WHERE id = %(id)s AND (%(check)s IS NULL OR "offset" = %(check)s)
-"""  # noqa: S608
-
-_COUNTER_UPSERT = f"""
-INSERT INTO {_COUNTER} (name, value) SELECT * FROM unnest(%s::text[], %s::bigint[]) ORDER BY 1
-ON CONFLICT (name) DO UPDATE SET value = {_COUNTER}.value + EXCLUDED.value
-"""  # noqa: S608
-
-
 # --- the batch writer ------------------------------------------------------------------------------
 
 
@@ -511,7 +287,7 @@ class _Writer:
         # seen behind until the campaign's next batch; the counts themselves are already exact.
         if seen:
             with connection.cursor() as cursor:
-                cursor.execute(_CAMPAIGN_SEEN, [list(column) for column in zip(*seen, strict=True)])
+                cursor.execute(sql.CAMPAIGN_SEEN, [list(column) for column in zip(*seen, strict=True)])
         _announce(batch.rows)
         imported = sum(by_type.values())
         result.read += batch.read
@@ -532,7 +308,7 @@ class _Writer:
             return batch.rows
         found: dict[tuple[str, str], str] = {}
         with transaction.atomic(), connection.cursor() as cursor:
-            for statement in (_CAMPAIGN_FIND, _CAMPAIGN_CREATE, _CAMPAIGN_FIND):
+            for statement in (sql.CAMPAIGN_FIND, sql.CAMPAIGN_CREATE, sql.CAMPAIGN_FIND):
                 wanted = sorted(missing - found.keys())
                 if not wanted:
                     break
@@ -540,7 +316,7 @@ class _Writer:
                     [int(tenant) if tenant else None for tenant, _ in wanted],
                     [key for _, key in wanted],
                 ]
-                if statement is _CAMPAIGN_CREATE:
+                if statement is sql.CAMPAIGN_CREATE:
                     seen = _times_by_campaign(batch.rows, set(wanted))
                     params += [
                         [""] * len(wanted),
@@ -559,23 +335,23 @@ class _Writer:
 
     def _event_ids(self, cursor: Any, count: int) -> tuple[int, int, list[int] | None]:
         if self._sequence is None:
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [_EVENT])
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [sql.EVENT])
             self._sequence = cursor.fetchone()[0]
-        cursor.execute(_RESERVE_IDS, {"seq": self._sequence, "n": count})
+        cursor.execute(sql.RESERVE_IDS, {"seq": self._sequence, "n": count})
         return cursor.fetchone()
 
     def _insert_events(self, cursor: Any, rows: list[tuple]) -> tuple[int, int, list[int] | None]:
         lo, hi, scattered = self._event_ids(cursor, len(rows))
         data = copy_data(rows, scattered or range(lo, hi + 1))
         try:
-            with transaction.atomic(), cursor.cursor.copy(_COPY_EVENTS) as copy:
+            with transaction.atomic(), cursor.cursor.copy(sql.COPY_EVENTS) as copy:
                 copy.write(data)
         except (IntegrityError, psycopg.errors.UniqueViolation):
-            cursor.execute(_STAGE_DDL)
-            cursor.execute(f"TRUNCATE {_STAGE}")
-            with cursor.cursor.copy(_COPY_STAGE) as copy:
+            cursor.execute(sql.STAGE_DDL)
+            cursor.execute(f"TRUNCATE {sql.STAGE}")
+            with cursor.cursor.copy(sql.COPY_STAGE) as copy:
                 copy.write(data)
-            cursor.execute(_INSERT_STAGED)
+            cursor.execute(sql.INSERT_STAGED)
         return lo, hi, scattered
 
     def _write_once(
@@ -589,7 +365,7 @@ class _Writer:
                 lo, hi, scattered = self._insert_events(cursor, rows)
                 cursor.execute("SET LOCAL campaigns.rollup_by_importer = on")
                 cursor.execute(
-                    _INGEST_SCATTERED_SQL if scattered else _INGEST_SQL,
+                    sql.INGEST_SCATTERED_SQL if scattered else sql.INGEST_SQL,
                     {"lo": lo, "hi": hi, "ids": scattered, "actor": SYSTEM_ACTOR},
                 )
                 counts = cursor.fetchall()
@@ -606,7 +382,7 @@ class _Writer:
             if batch.rejections and keep:
                 now = timezone.now()
                 cursor.executemany(
-                    f"INSERT INTO {_REJECTION} (file_id, line, reason, raw, created_at)"  # noqa: S608
+                    f"INSERT INTO {sql.REJECTION} (file_id, line, reason, raw, created_at)"  # noqa: S608
                     " VALUES (%s, %s, %s, %s, %s)",
                     [
                         (self.source.pk, line, reason[:300], raw.replace("\x00", "")[:500], now)
@@ -614,7 +390,7 @@ class _Writer:
                     ],
                 )
             cursor.execute(
-                _FILE_UPDATE,
+                sql.FILE_UPDATE,
                 {
                     "offset": offset,
                     "lines": lines,
@@ -636,7 +412,7 @@ class _Writer:
             counters = {name: value for name, value in counters.items() if value}
             if counters:
                 names = sorted(counters)
-                cursor.execute(_COUNTER_UPSERT, [names, [counters[name] for name in names]])
+                cursor.execute(sql.COUNTER_UPSERT, [names, [counters[name] for name in names]])
         self.rejections_stored += len(batch.rejections)
         return by_type, suppressed, sorted(seen)
 
@@ -1125,17 +901,17 @@ def accounting_events_prune(
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id FROM {_EVENT} WHERE time_logged < %s ORDER BY time_logged LIMIT %s",  # noqa: S608
+                f"SELECT id FROM {sql.EVENT} WHERE time_logged < %s ORDER BY time_logged LIMIT %s",  # noqa: S608
                 [cutoff, chunk],
             )
             ids = [row[0] for row in cursor.fetchall()]
             if not ids:
                 return total
             cursor.execute(
-                f"UPDATE {_SUPPRESSION} SET source_event_id = NULL WHERE source_event_id = ANY(%s)",  # noqa: S608
+                f"UPDATE {sql.SUPPRESSION} SET source_event_id = NULL WHERE source_event_id = ANY(%s)",  # noqa: S608
                 [ids],
             )
-            cursor.execute(f"DELETE FROM {_EVENT} WHERE id = ANY(%s)", [ids])  # noqa: S608
+            cursor.execute(f"DELETE FROM {sql.EVENT} WHERE id = ANY(%s)", [ids])  # noqa: S608
             total += cursor.rowcount
         if len(ids) < chunk:
             return total
