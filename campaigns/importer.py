@@ -37,11 +37,9 @@ from django.utils import timezone
 from campaigns import import_sql as sql
 from campaigns.accounting.classify import DEFAULT_HARD_CATEGORIES
 from campaigns.accounting.parser import (
-    AccountingRecord,
     BodyError,
     HeaderError,
     RowResult,
-    campaign_from,
     iter_object_stage,
     iter_rows,
     open_accounting,
@@ -153,10 +151,8 @@ def hard_categories() -> frozenset[str]:
 
 
 def campaign_source() -> str:
-    """The configured ACCOUNTING_CAMPAIGN_SOURCE; ValueError for a bad setting, before any record is read."""
-    source = (getattr(settings, "ACCOUNTING_CAMPAIGN_SOURCE", "jobId") or "jobId").strip()
-    campaign_from(_PROBE, source)
-    return source
+    """The configured ACCOUNTING_CAMPAIGN_SOURCE (StageContext rejects a bad one before any record)."""
+    return getattr(settings, "ACCOUNTING_CAMPAIGN_SOURCE", "jobId") or "jobId"
 
 
 # --- the IP map: source IP -> (ip id, tenant id, server id) -----------------------------------------
@@ -242,16 +238,15 @@ class _Batch:
     missing_campaigns: set[tuple[str, str]] = field(default_factory=set)
 
 
-def _times_by_campaign(rows: list[tuple], wanted: set[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
-    """(first, last) record time per wanted (tenant, campaign key) in the batch."""
-    seen: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+def _a_time_per_campaign(rows: list[tuple], wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """One record time per wanted (tenant, campaign key): a new campaign's first and last seen until
+    the batch has committed and CAMPAIGN_SEEN widens them to the batch's real first and last."""
+    times: dict[tuple[str, str], str] = {}
     for row in rows:
         pair = (row[TENANT_ID], row[CAMPAIGN_KEY])
-        if pair in wanted:
-            when = datetime.fromisoformat(row[0])
-            first, last = seen.get(pair, (when, when))
-            seen[pair] = (min(first, when), max(last, when))
-    return seen
+        if pair in wanted and pair not in times:
+            times[pair] = row[0]
+    return times
 
 
 class _Writer:
@@ -302,7 +297,7 @@ class _Writer:
 
     def _with_campaign_ids(self, batch: _Batch) -> list[tuple]:
         """The batch's rows, with the ids of campaigns the stage builder did not know filled in (found,
-        or created with the first and last time the batch has for them)."""
+        or created)."""
         missing = batch.missing_campaigns
         if not missing:
             return batch.rows
@@ -317,11 +312,9 @@ class _Writer:
                     [key for _, key in wanted],
                 ]
                 if statement is sql.CAMPAIGN_CREATE:
-                    seen = _times_by_campaign(batch.rows, set(wanted))
-                    params += [
-                        [""] * len(wanted),
-                        *map(list, zip(*(seen[pair] for pair in wanted), strict=True)),
-                    ]
+                    times = _a_time_per_campaign(batch.rows, set(wanted))
+                    seen = [times[pair] for pair in wanted]
+                    params += [[""] * len(wanted), seen, seen]
                 cursor.execute(statement, params)
                 for pk, tenant_id, key in cursor.fetchall():
                     found[(_text(tenant_id), key)] = str(pk)
@@ -514,6 +507,7 @@ def _consume(
     resume."""
     pipeline = _Pipeline(writer, result, threaded=threaded)
     take_missing = writer.context.take_missing
+    submitted = writer.committed_offset
     try:
         batch = _Batch()
         append = batch.rows.append
@@ -532,6 +526,7 @@ def _consume(
                 pipeline.submit(
                     batch, offset=offset, lines=lines, header=header, status=AccountingFile.Status.IMPORTING
                 )
+                submitted = offset
                 if progress:
                     progress(result)
                 batch = _Batch()
@@ -539,7 +534,7 @@ def _consume(
                 read = 0
         offset, lines, header = position()
         batch.read, batch.missing_campaigns = read, take_missing()
-        if read or offset != writer.committed_offset:
+        if read or offset != submitted:
             pipeline.submit(batch, offset=offset, lines=lines, header=header, status=status)
     finally:
         pipeline.finish()
@@ -915,34 +910,3 @@ def accounting_events_prune(
             total += cursor.rowcount
         if len(ids) < chunk:
             return total
-
-
-# A record with no fields, only for validating a header_* campaign source up front.
-_PROBE = AccountingRecord(
-    type="d",
-    time_logged=datetime(2000, 1, 1, tzinfo=UTC),
-    time_queued=None,
-    orig="",
-    rcpt="",
-    rcpt_domain="",
-    orcpt="",
-    dsn_action="",
-    dsn_status="",
-    dsn_diag="",
-    dsn_mta="",
-    bounce_cat="",
-    src_mta="",
-    dlv_source_ip="",
-    dlv_destination_ip="",
-    dlv_size=None,
-    vmta="",
-    vmta_pool="",
-    job_id="",
-    env_id="",
-    queue="",
-    message_id="",
-    feedback_type="",
-    reporting_mta="",
-    extra={},
-    fingerprint="",
-)

@@ -64,7 +64,11 @@ class _Classifiable(Protocol):
 
 def mailbox_missing(record: _Classifiable) -> bool:
     """True when dsnStatus or dsnDiag clearly says the recipient mailbox does not exist."""
-    return bool(_MAILBOX_MISSING.search(record.dsn_status) or _MAILBOX_MISSING.search(record.dsn_diag))
+    return _says_mailbox_missing(record.dsn_status, record.dsn_diag)
+
+
+def _says_mailbox_missing(dsn_status: str, dsn_diag: str) -> bool:
+    return bool(_MAILBOX_MISSING.search(dsn_status) or _MAILBOX_MISSING.search(dsn_diag))
 
 
 def bounce_outcome(bounce_cat: str, dsn_status: str, dsn_diag: str, hard_categories: frozenset[str]) -> str:
@@ -72,9 +76,7 @@ def bounce_outcome(bounce_cat: str, dsn_status: str, dsn_diag: str, hard_categor
     category = bounce_cat.strip().lower()
     if category in hard_categories:
         return HARD_BOUNCE
-    if category in _VAGUE_CATEGORIES and (
-        _MAILBOX_MISSING.search(dsn_status) or _MAILBOX_MISSING.search(dsn_diag)
-    ):
+    if category in _VAGUE_CATEGORIES and _says_mailbox_missing(dsn_status, dsn_diag):
         return HARD_BOUNCE
     return SOFT_BOUNCE
 

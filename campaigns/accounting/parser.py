@@ -30,6 +30,7 @@ __all__ = [
     "RowError",
     "RowResult",
     "StageFactory",
+    "campaign_field",
     "campaign_from",
     "iter_object_stage",
     "iter_objects",
@@ -293,17 +294,12 @@ class _Mapper:
         lowered = [name.lower() for name in header]
         if "type" not in lowered:
             raise HeaderError(f"header has no 'type' column: {','.join(header)[:200]!r}")
-        # Lower-cased name -> column; the first of duplicate columns wins. Absent names map to the
-        # sentinel '' that build() appends after the last column.
+        # Lower-cased name -> column; the first of duplicate columns wins.
         self.positions: dict[str, int] = {}
         for idx, name in enumerate(lowered):
             self.positions.setdefault(name, idx)
         # Absent fixed fields point at a sentinel '' that build() appends after the last column.
-        positions = [self.width] * len(_FP_FIXED)
-        for idx in reversed(range(self.width)):  # reversed: the first of duplicate columns wins
-            pos = _FP_FIXED_LOWER.get(lowered[idx])
-            if pos is not None:
-                positions[pos] = idx
+        positions = [self.positions.get(name, self.width) for name in _FP_FIXED_LOWER]
         self._fixed = itemgetter(*positions)
         fixed_idx = set(positions)
         other_idx = sorted(
@@ -548,6 +544,10 @@ class _Feed:
 _UNTERMINATED = "unterminated quoted field at end of file"
 
 
+def _record_builder(mapper: _Mapper) -> Callable[[list[str]], AccountingRecord]:
+    return mapper.build
+
+
 class AccountingReader:
     """Iterate an accounting CSV stream as RowResult objects; see ``iter_rows``.
 
@@ -600,8 +600,9 @@ class AccountingReader:
         # The hot loop: kept flat (no helper calls per row) because every call shows in the benchmark.
         feed = self._feed
         reader = csv.reader(chain.from_iterable(feed.chunks()))
-        build = self._mapper.build if factory is None else factory(self._mapper)
         staged = factory is not None
+        make = factory if staged else _record_builder
+        build = make(self._mapper)
         base_line = feed.first_line - 1
         done = base_line
         while True:
@@ -628,7 +629,7 @@ class AccountingReader:
                         # Concatenated files (cat a.csv b.csv) repeat the header: re-map, not a record.
                         self.header = [name.strip() for name in row]
                         self._mapper = _Mapper(self.header)
-                        build = self._mapper.build if factory is None else factory(self._mapper)
+                        build = make(self._mapper)
                     else:
                         try:
                             if staged:
@@ -696,33 +697,11 @@ def _json_value(name: str, value: object) -> str:
     return str(value)
 
 
-def _object_result(number: int, obj: object) -> RowResult:
-    if isinstance(obj, _Unparsed):
-        return RowResult(number, 0, None, obj.reason)
-    if not isinstance(obj, dict):
-        return RowResult(number, 0, None, f"expected an object, got {type(obj).__name__}")
-    try:
-        keys = tuple(str(key) for key in obj)
-        mapper = _mapper_for(keys)
-    except HeaderError:
-        return RowResult(number, 0, None, "missing 'type'")
-    try:
-        row = [_json_value(key, value) for key, value in zip(keys, obj.values(), strict=True)]
-        return RowResult(number, 0, mapper.build(row), None)
-    except _RowError as exc:
-        return RowResult(number, 0, None, str(exc))
-
-
-def iter_objects(objs: Iterable[object]) -> Iterator[RowResult]:
-    """Turn JSON objects keyed by PMTA field names into RowResults (``line`` = 1-based item number)."""
-    for number, obj in enumerate(objs, start=1):
-        if obj is not _BLANK:
-            yield _object_result(number, obj)
-
-
-def iter_object_stage(objs: Iterable[object], factory: StageFactory) -> Iterator[tuple | RowResult]:
-    """iter_objects for the importer's fast path: good records as ``factory(mapper)(row)`` tuples."""
-    builders: dict[_Mapper, Callable[[list[str]], tuple]] = {}  # for this body only
+def _object_results(objs: Iterable[object], factory: StageFactory | None) -> Iterator[tuple | RowResult]:
+    """JSON objects keyed by PMTA field names, one result per object (``line`` = 1-based item number):
+    a RowResult around an AccountingRecord, or with ``factory`` the builder's tuple; a RowResult with
+    ``error`` for a bad one."""
+    builders: dict[_Mapper, Callable[[list[str]], object]] = {}  # for this body only
     for number, obj in enumerate(objs, start=1):
         if obj.__class__ is not dict:
             if obj is _BLANK:
@@ -740,14 +719,26 @@ def iter_object_stage(objs: Iterable[object], factory: StageFactory) -> Iterator
             continue
         build = builders.get(mapper)
         if build is None:
-            build = builders[mapper] = factory(mapper)
+            build = builders[mapper] = (factory or _record_builder)(mapper)
         row = list(obj.values())
         try:
             if not all(map(str.__instancecheck__, row)):  # a number or null among the strings
                 row = [_json_value(key, value) for key, value in zip(keys, row, strict=True)]
-            yield build(row)
+            built = build(row)
         except _RowError as exc:
             yield RowResult(number, 0, None, str(exc))
+        else:
+            yield built if factory is not None else RowResult(number, 0, built, None)
+
+
+def iter_objects(objs: Iterable[object]) -> Iterator[RowResult]:
+    """Turn JSON objects keyed by PMTA field names into RowResults (``line`` = 1-based item number)."""
+    return _object_results(objs, None)  # type: ignore[return-value]
+
+
+def iter_object_stage(objs: Iterable[object], factory: StageFactory) -> Iterator[tuple | RowResult]:
+    """iter_objects for the importer's fast path: good records as ``factory(mapper)(row)`` tuples."""
+    return _object_results(objs, factory)
 
 
 class _Unparsed:
@@ -807,19 +798,26 @@ def parse_ndjson(text: str | bytes) -> list[object]:
 # --- campaign attribution --------------------------------------------------------------------------
 
 
-def campaign_from(record: AccountingRecord, source: str) -> str:
-    """The campaign key of a record per the configured source: ``jobId``, ``envId`` or ``header_<Name>``.
+def campaign_field(source: str) -> str:
+    """The lower-cased PMTA field a campaign source names: ``jobId``, ``envId`` or ``header_<Name>``.
 
     Header names match case-insensitively (MailWizz's prefix varies: X-Mw-Campaign-Uid, X-Campaign-Uid).
-    Returns '' when the record does not carry it.
+    Raises ValueError for anything else.
     """
     key = source.strip().lower()
+    if key in ("jobid", "envid") or (key.startswith("header_") and key != "header_"):
+        return key
+    raise ValueError(f"campaign source must be jobId, envId or header_<Name>, not {source!r}")
+
+
+def campaign_from(record: AccountingRecord, source: str) -> str:
+    """The campaign key of a record per the configured source (see campaign_field); '' when the record
+    does not carry it."""
+    key = campaign_field(source)
     if key == "jobid":
         return record.job_id
     if key == "envid":
         return record.env_id
-    if not key.startswith("header_") or key == "header_":
-        raise ValueError(f"campaign source must be jobId, envId or header_<Name>, not {source!r}")
     if key == "header_message-id":
         return record.message_id
     for name, value in record.extra.items():

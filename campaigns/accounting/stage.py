@@ -15,7 +15,7 @@ from hashlib import sha256
 from operator import itemgetter
 
 from campaigns.accounting.classify import bounce_outcome
-from campaigns.accounting.parser import RECORD_TYPES, RowError, parse_time
+from campaigns.accounting.parser import RECORD_TYPES, RowError, campaign_field, parse_time
 
 __all__ = ["COPY_OPTIONS", "NULL", "STAGE_COLUMNS", "TEXT_COLUMNS", "StageContext", "copy_data"]
 
@@ -101,7 +101,7 @@ class StageContext:
         self.ip_ids = ip_ids
         self.campaign_ids = campaign_ids
         self.hard_categories = hard_categories
-        self.campaign_source = campaign_source.strip().lower()
+        self.campaign_field = campaign_field(campaign_source)  # ValueError for a bad setting
         self.missing: set[tuple[str, str]] = set()
 
     def take_missing(self) -> set[tuple[str, str]]:
@@ -109,14 +109,6 @@ class StageContext:
         missing = set(self.missing)
         self.missing.clear()
         return missing
-
-    def _campaign_column(self, positions: dict[str, int], width: int) -> int:
-        source = self.campaign_source
-        if source == "jobid":
-            return positions.get("jobid", width)
-        if source == "envid":
-            return positions.get("envid", width)
-        return positions.get(source, width)  # header_<name>, matched case-insensitively
 
     def factory(self, mapper) -> Callable[[list[str]], tuple]:
         """A row builder for ``mapper``'s header (the parser's StageFactory)."""
@@ -126,7 +118,7 @@ class StageContext:
             return positions.get(name.lower(), width)  # absent: the '' sentinel after the last column
 
         i_type, i_logged, i_queued, i_size = at("type"), at("timeLogged"), at("timeQueued"), at("dlvSize")
-        i_rcpt, i_ip, i_campaign = at("rcpt"), at("dlvSourceIp"), self._campaign_column(positions, width)
+        i_rcpt, i_ip, i_campaign = at("rcpt"), at("dlvSourceIp"), at(self.campaign_field)
         texts = itemgetter(
             at("orig"),
             at("vmta"),

@@ -176,3 +176,15 @@ def test_campaign_times_follow_later_batches_and_other_imports(tmp_path):
         "2025-07-09T08:00:00+00:00",
         "2025-07-11T18:00:00+00:00",
     )
+
+
+@pytest.mark.django_db
+def test_a_bad_campaign_source_setting_fails_the_file_clearly_and_loses_nothing(tmp_path, settings):
+    path = tmp_path / "acct.csv"
+    path.write_text(csv_text([record(rcpt="a@example.org")]))
+    settings.ACCOUNTING_CAMPAIGN_SOURCE = "subject"
+    result = accounting_import_path(path=path)
+    assert result.imported == 0
+    assert "campaign source must be jobId, envId or header_<Name>" in result.failed_files[0]["reason"]
+    settings.ACCOUNTING_CAMPAIGN_SOURCE = "jobId"
+    assert accounting_import_path(path=path).imported == 1
