@@ -9,7 +9,6 @@ from campaigns.models import (
     AccountingFile,
     Campaign,
     DailyStat,
-    DailyTenantStat,
     DeliveryEvent,
     ImportRejection,
     Suppression,
@@ -17,7 +16,6 @@ from campaigns.models import (
 
 EVENT = DeliveryEvent._meta.db_table
 STAT = DailyStat._meta.db_table
-TENANT_STAT = DailyTenantStat._meta.db_table
 CAMPAIGN = Campaign._meta.db_table
 SUPPRESSION = Suppression._meta.db_table
 FILE = AccountingFile._meta.db_table
@@ -153,44 +151,6 @@ stats AS (
         ip_id = coalesce(s.ip_id, EXCLUDED.ip_id)
     RETURNING 1
 ),
--- The per-(day, tenant) rollup from the same counts; its trigger stands aside for this statement
--- (campaigns.rollup_by_importer, migration 0011).
-tenant_totals AS (
-    SELECT day, tenant_id, sum(delivered) AS delivered, sum(hard_bounces) AS hard_bounces,
-        sum(soft_bounces) AS soft_bounces, sum(transient) AS transient, sum(complaints) AS complaints,
-        sum(received) AS received, sum(other) AS other
-    FROM totals GROUP BY day, tenant_id
-),
-tenant_cats AS (
-    SELECT day, tenant_id, jsonb_object_agg(cat, n) AS bounce_categories
-    FROM (
-        SELECT day, tenant_id, cat, sum(n) AS n FROM grouped
-        WHERE outcome IN ('hard_bounce', 'soft_bounce') GROUP BY 1, 2, 3
-    ) by_cat
-    GROUP BY 1, 2
-),
-rollup AS (
-    INSERT INTO {TENANT_STAT} AS r (
-        day, tenant_id, delivered, hard_bounces, soft_bounces, transient, complaints, received, other,
-        bounce_categories
-    )
-    SELECT t.day, t.tenant_id, t.delivered, t.hard_bounces, t.soft_bounces, t.transient, t.complaints,
-        t.received, t.other, coalesce(c.bounce_categories, '{{}}'::jsonb)
-    FROM tenant_totals t
-    LEFT JOIN tenant_cats c ON c.day = t.day AND c.tenant_id IS NOT DISTINCT FROM t.tenant_id
-    ORDER BY t.day, t.tenant_id
-    ON CONFLICT ON CONSTRAINT daily_tenant_stat_key DO UPDATE SET
-        delivered = r.delivered + EXCLUDED.delivered,
-        hard_bounces = r.hard_bounces + EXCLUDED.hard_bounces,
-        soft_bounces = r.soft_bounces + EXCLUDED.soft_bounces,
-        transient = r.transient + EXCLUDED.transient,
-        complaints = r.complaints + EXCLUDED.complaints,
-        received = r.received + EXCLUDED.received,
-        other = r.other + EXCLUDED.other,
-        bounce_categories = CASE WHEN EXCLUDED.bounce_categories = '{{}}'::jsonb THEN r.bounce_categories
-            ELSE campaigns_jsonb_add(r.bounce_categories, EXCLUDED.bounce_categories) END
-    RETURNING 1
-),
 supp AS (
     INSERT INTO {SUPPRESSION} (tenant_id, email, reason, source_event_id, detail, created_at, created_by)
     SELECT DISTINCT ON (tenant_id, lower(rcpt)) tenant_id, left(lower(rcpt), 320),
@@ -209,7 +169,6 @@ supp AS (
 SELECT 'type', type, count(*), NULL::bigint, NULL::timestamptz, NULL::timestamptz FROM new GROUP BY type
 UNION ALL SELECT 'stats', '', count(*), NULL, NULL, NULL FROM stats
 UNION ALL SELECT 'supp', '', count(*), NULL, NULL, NULL FROM supp
-UNION ALL SELECT 'rollup', '', count(*), NULL, NULL, NULL FROM rollup
 UNION ALL SELECT 'seen', '', 0, campaign_id, first_seen, last_seen FROM seen
 """  # noqa: S608
 # When another importer took ids between ours, the range holds its rows too.

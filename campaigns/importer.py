@@ -3,12 +3,13 @@ campaigns and suppressions, exactly once.
 
 Each batch is one transaction. The stage builder (campaigns.accounting.stage) turns records into COPY
 rows; event ids are reserved from the sequence, the rows are COPYed straight into the event table, and
-one statement (import_sql.INGEST_SQL) aggregates exactly those ids into daily stats, the tenant rollup
-and suppressions. The same transaction moves the source's offset and counters, so a crash loses nothing
-and counts nothing twice (the next run resumes from the committed offset). A record that is already
-stored, sent twice or through both the file and the webhook, makes the (time_logged, fingerprint) unique
-index refuse the COPY; that batch goes through a stage table and ON CONFLICT DO NOTHING instead, so it
-is counted once. File imports write each batch from a second thread while the next one is parsed.
+one statement (import_sql.INGEST_SQL) aggregates exactly those ids into daily stats and suppressions
+(the daily-stat trigger keeps the tenant rollup). The same transaction moves the source's offset and
+counters, so a crash loses nothing and counts nothing twice (the next run resumes from the committed
+offset). A record that is already stored, sent twice or through both the file and the webhook, makes
+the (time_logged, fingerprint) unique index refuse the COPY; that batch goes through a stage table and
+ON CONFLICT DO NOTHING instead, so it is counted once. File imports write each batch from a second
+thread while the next one is parsed.
 """
 
 from __future__ import annotations
@@ -356,14 +357,11 @@ class _Writer:
         with connection.cursor() as cursor:
             if rows:
                 lo, hi, scattered = self._insert_events(cursor, rows)
-                cursor.execute("SET LOCAL campaigns.rollup_by_importer = on")
                 cursor.execute(
                     sql.INGEST_SCATTERED_SQL if scattered else sql.INGEST_SQL,
                     {"lo": lo, "hi": hi, "ids": scattered, "actor": SYSTEM_ACTOR},
                 )
-                counts = cursor.fetchall()
-                cursor.execute("SET LOCAL campaigns.rollup_by_importer = off")
-                for kind, name, count, campaign_id, first_seen, last_seen in counts:
+                for kind, name, count, campaign_id, first_seen, last_seen in cursor.fetchall():
                     if kind == "type":
                         by_type[name] = count
                     elif kind == "supp":

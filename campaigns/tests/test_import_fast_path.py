@@ -124,7 +124,7 @@ def test_a_file_imported_with_the_writer_thread_gives_the_same_totals(tmp_path):
     assert totals == {"d": 20, "h": 4}
     source = AccountingFile.objects.get()
     assert (source.imported, source.offset, source.status) == (24, path.stat().st_size, "done")
-    # The importer keeps the tenant rollup itself (its trigger stands aside): same numbers.
+    # The rollup trigger follows the daily stats the batches wrote: same numbers.
     rollup = DailyTenantStat.objects.get(tenant_id=tenant.pk)
     assert (rollup.delivered, rollup.hard_bounces, rollup.bounce_categories) == (20, 4, {"bad-mailbox": 4})
 

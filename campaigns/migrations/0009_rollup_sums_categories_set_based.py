@@ -56,14 +56,17 @@ $$;
 
 
 def _previous_rollup() -> str:
+    """0006's function, for going back (its SQL also creates the triggers: keep only the function)."""
     from importlib import import_module
 
-    return import_module("campaigns.migrations.0008_rollup_negates_sums_not_rows").ROLLUP
+    previous = import_module("campaigns.migrations.0006_daily_tenant_stat").ROLLUP
+    start = previous.index("CREATE OR REPLACE FUNCTION campaigns_dailystat_rollup()")
+    return previous[start : previous.index("CREATE TRIGGER")]
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0009_stat_tables_leave_room_for_updates"),
+        ("campaigns", "0008_stat_tables_leave_room_for_updates"),
     ]
 
     operations = [migrations.RunSQL(ROLLUP, reverse_sql=_previous_rollup())]

@@ -13,7 +13,7 @@ TABLES = ("campaigns_dailystat", "campaigns_dailytenantstat", "campaigns_campaig
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0008_rollup_negates_sums_not_rows"),
+        ("campaigns", "0007_event_dedup_by_time_and_uuid"),
     ]
 
     operations = [
