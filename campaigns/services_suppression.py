@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.models import Suppression
+from core.csv_safe import csv_stream, restore_row
 from tenants.audit import audit_record
 from tenants.models import Tenant
 
@@ -188,10 +189,11 @@ def parse_suppression_csv(data: bytes) -> _Parsed:
     detail_col: int | None = None
     seen_first = False
     try:
-        for row in reader:
+        for cells in reader:
             line = reader.line_num
-            if not any(c.strip() for c in row):
+            if not any(c.strip() for c in cells):
                 continue
+            row = restore_row(cells)  # our own export quotes formula cells; read them back as they were
             raw = ",".join(row)
             if not seen_first:
                 seen_first = True
@@ -275,29 +277,29 @@ def suppression_import_csv(
     return report
 
 
-class _Echo:
-    """A file-like object whose write() returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def suppression_export_rows(qs: QuerySet[Suppression], *, with_tenant: bool = False) -> Iterable[str]:
-    """CSV lines (header first) for a streaming response; rows come from the database in chunks."""
-    writer = csv.writer(_Echo())
+    """CSV lines (header first) for a streaming response; rows come from the database in chunks.
+
+    Notes and addresses are tenant text: formula cells are neutralised (core.csv_safe), and
+    ``parse_suppression_csv`` reads the file back unchanged.
+    """
     fields = (*EXPORT_FIELDS, "tenant") if with_tenant else EXPORT_FIELDS
-    yield writer.writerow(fields)
-    rows = qs.order_by("tenant_id", "email")
-    if with_tenant:
-        rows = rows.select_related("tenant")
-    for entry in rows.iterator(chunk_size=2000):
-        values = [
-            entry.email,
-            entry.reason,
-            entry.detail,
-            entry.created_at.isoformat(timespec="seconds"),
-            entry.created_by,
-        ]
+
+    def lines() -> Iterator[list[str]]:
+        yield list(fields)
+        rows = qs.order_by("tenant_id", "email")
         if with_tenant:
-            values.append(entry.tenant.slug)
-        yield writer.writerow(values)
+            rows = rows.select_related("tenant")
+        for entry in rows.iterator(chunk_size=2000):
+            values = [
+                entry.email,
+                entry.reason,
+                entry.detail,
+                entry.created_at.isoformat(timespec="seconds"),
+                entry.created_by,
+            ]
+            if with_tenant:
+                values.append(entry.tenant.slug)
+            yield values
+
+    return csv_stream(lines())

@@ -42,6 +42,7 @@ from campaigns.validation.rules import (
     needs_dns,
     parse_address,
 )
+from core.csv_safe import csv_stream, csv_writer, restore_row
 from tenants.audit import audit_record
 from tenants.models import Tenant
 
@@ -137,7 +138,8 @@ def iter_rows(text: str, delimiter: str) -> Iterator[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for row in reader:
         if any(cell.strip() for cell in row):
-            yield row
+            # A result file we wrote (formula cells quoted) reads back as the original values.
+            yield restore_row(row)
 
 
 def _looks_like_address(value: str) -> bool:
@@ -227,7 +229,7 @@ def paste_parse(*, text: str) -> ParsedUpload:
     if not lines:
         raise UploadError("Paste at least one address.")
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(["email"])
     writer.writerows([line] for line in lines)
     return ParsedUpload(
@@ -507,13 +509,6 @@ def validation_jobs_requeue_stale(*, now: Any = None) -> list[int]:
 # --- the result file ---------------------------------------------------------------------------------------
 
 
-class _Echo:
-    """A file-like object whose write() returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _free_name(name: str, taken: set[str]) -> str:
     candidate = name
     while candidate.lower() in taken:
@@ -532,7 +527,6 @@ def validation_result_rows(job: ValidationJob) -> Iterator[str]:
 
     Same delimiter as the upload, header line only when the upload had one.
     """
-    writer = csv.writer(_Echo(), delimiter=job.delimiter)
     source = ValidationJob.objects.values_list("source_text", flat=True).get(pk=job.pk)
     rows = iter_rows(source, job.delimiter)
     width = job.width
@@ -540,10 +534,14 @@ def validation_result_rows(job: ValidationJob) -> Iterator[str]:
     def padded(row: list[str]) -> list[str]:
         return row + [""] * (width - len(row))
 
-    if job.has_header:
-        header = next(rows, None) or []
-        yield writer.writerow([*padded(header), *result_columns(job)])
-    chunks = job.chunks.order_by("index").values_list("results", flat=True).iterator(chunk_size=10)
-    verdicts = (result for results in chunks for result in results)
-    for row, (status, reason, _) in zip(rows, verdicts, strict=False):
-        yield writer.writerow([*padded(row), status, reason])
+    def lines() -> Iterator[list[str]]:
+        if job.has_header:
+            header = next(rows, None) or []
+            yield [*padded(header), *result_columns(job)]
+        chunks = job.chunks.order_by("index").values_list("results", flat=True).iterator(chunk_size=10)
+        verdicts = (result for results in chunks for result in results)
+        for row, (status, reason, _) in zip(rows, verdicts, strict=False):
+            yield [*padded(row), status, reason]
+
+    # The upload's cells go back to a spreadsheet: formula cells are neutralised (core.csv_safe).
+    yield from csv_stream(lines(), delimiter=job.delimiter)
