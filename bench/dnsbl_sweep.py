@@ -28,6 +28,7 @@ import dns.resolver
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.dnsresolver import make_async_resolver
 from reputation.dnsbl.catalogue import Blocklist, ip_lists
 from reputation.dnsbl.engine import (
     MEANING_REFUSED,
@@ -38,7 +39,6 @@ from reputation.dnsbl.engine import (
     query_name,
     sweep,
 )
-from tenants.dnsresolver import make_async_resolver
 from testsupport.dnsserver import LocalDNSServer
 
 LIST_COUNT = 12

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from tenants.crypto import EncryptedTextField
+from core.crypto import EncryptedTextField
 from tenants.models import Tenant
 
 __all__ = ["MailWizzCampaign", "MailWizzConfig", "MailWizzOutbox"]

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from campaigns.importer import accounting_events_prune, accounting_import_dir
-from tenants.jobs import scheduled_job
+from core.jobs import scheduled_job
 
 log = logging.getLogger(__name__)
 

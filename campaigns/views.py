@@ -49,8 +49,8 @@ from campaigns.services_suppression import (
     suppression_import_csv,
     suppression_remove,
 )
+from core.paging import paginate, query_without_page
 from tenants.access import actor_for, require_operator, require_writer
-from tenants.paging import paginate, query_without_page
 
 # Detail pages chart at most this many days when no range is given.
 DETAIL_MAX_DAYS = 92

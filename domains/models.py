@@ -10,8 +10,8 @@ import idna
 from django.db import models
 from django.utils import timezone
 
+from core.crypto import EncryptedTextField
 from domains.dkim_keys import bind_record
-from tenants.crypto import EncryptedTextField
 from tenants.models import Tenant
 
 MAX_DOMAIN_LENGTH = 253

@@ -19,6 +19,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.dnsresolver import make_resolver
 from domains.checks import CheckResult, check_dkim, check_dmarc, check_mx, check_spf
 from domains.dkim_keys import DEFAULT_TTL, generate_keypair
 from domains.models import (
@@ -35,7 +36,6 @@ from domains.pmta_fragment import key_files_tarball
 from ips.models import IPAddress, IPStatus, MtaServer
 from ips.rdns import check_rdns
 from tenants.audit import audit_record
-from tenants.dnsresolver import make_resolver
 from tenants.models import Tenant
 
 Actor = AbstractBaseUser | str

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core.jobs import scheduled_job
 from domains import services
 from domains.models import SendingDomain
-from tenants.jobs import scheduled_job
 
 
 @shared_task

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.paging import paginate, query_without_page
 from domains import services
 from domains.access import get_domain_for_user
 from domains.forms import DomainCreateForm, DomainEditForm, RetireForm, RotationStartForm
@@ -24,7 +25,6 @@ from domains.selectors import (
 from ips.models import MtaServer
 from tenants.access import actor_for, require_operator, require_writer
 from tenants.models import Tenant
-from tenants.paging import paginate, query_without_page
 
 
 @require_GET

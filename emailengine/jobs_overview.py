@@ -1,6 +1,6 @@
 """The operator's view of every scheduled job: the beat schedule joined with each job's latest run.
 
-Here rather than in tenants.jobs because it reads the Celery app, which sits on top of every app.
+Here rather than in core.jobs because it reads the Celery app, which sits on top of every app.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def _describe(sched: Any) -> tuple[str, timedelta]:
 
 def scheduled_jobs_overview() -> list[JobStatus]:
     """Every beat schedule entry with its latest run, in schedule order (one query)."""
+    from core.models import ScheduledJobState
     from emailengine.celery import app
-    from tenants.models import ScheduledJobState
 
     states = {s.name: s for s in ScheduledJobState.objects.all()}
     rows = []

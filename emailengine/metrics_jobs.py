@@ -48,7 +48,7 @@ class JobsCollector(Collector):
     def collect(self) -> Iterator:
         success, duration, failed, failures = _families()
         try:
-            from tenants.models import ScheduledJobState
+            from core.models import ScheduledJobState
 
             rows = ScheduledJobState.objects.values_list(
                 "name", "last_success_at", "last_duration_ms", "last_ok", "failures"

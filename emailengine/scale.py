@@ -27,12 +27,12 @@ from django.db import connection, transaction
 from django.db.models import Model, Q
 
 from campaigns.models import AccountingFile, Campaign, DailyStat, DeliveryEvent, Suppression
+from core.crypto import encrypt
 from domains.dkim_keys import generate_keypair
 from domains.models import LIST_CHECKS, CheckStatus, DkimKey, DomainCheck, KeyState, SendingDomain
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, hash_token
 from reputation.models import Blocklist, CheckState, Kind, Listing
 from reputation.models import CheckStatus as ListStatus
-from tenants.crypto import encrypt
 from tenants.models import AuditEvent, Membership, Tenant
 from warmup.models import IPWarmup, WarmupDecision, WarmupPlan
 

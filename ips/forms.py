@@ -1,11 +1,11 @@
 from django import forms
 from django.http import HttpRequest
 
+from core.widgets import FastSelect
 from ips.models import IPPool, IPStatus, MtaServer
 from ips.selectors import pool_choices
 from tenants.access import actor_for
 from tenants.models import Tenant
-from tenants.widgets import FastSelect
 
 
 class PoolChoiceField(forms.ModelChoiceField):

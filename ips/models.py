@@ -5,7 +5,7 @@ import secrets
 from django.db import models
 from django.utils import timezone
 
-from tenants.crypto import EncryptedTextField
+from core.crypto import EncryptedTextField
 from tenants.models import Tenant
 
 

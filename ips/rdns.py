@@ -67,7 +67,7 @@ def check_rdns(
 ) -> RdnsResult:
     """Check the PTR of ``ip`` (IPv4 or IPv6) and confirm it forward; see the module docstring.
 
-    ``resolver`` is a synchronous dnspython resolver (``tenants.dnsresolver.make_resolver``).
+    ``resolver`` is a synchronous dnspython resolver (``core.dnsresolver.make_resolver``).
     Raises ValueError if ``ip`` is not an IP address.
     """
     address = ipaddress.ip_address(ip.strip())

@@ -7,11 +7,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.dnsresolver import make_resolver
 from ips.models import IPAddress
 from ips.rdns import RdnsResult, check_rdns
 from ips.services import Actor
 from tenants.audit import audit_record
-from tenants.dnsresolver import make_resolver
 
 __all__ = ["ip_rdns_check", "rdns_resolver"]
 

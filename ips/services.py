@@ -8,9 +8,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from core.bulk import bulk_update_values
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer
 from tenants.audit import audit_bulk, audit_record
-from tenants.bulk import bulk_update_values
 from tenants.models import Tenant
 
 Actor = AbstractBaseUser | str

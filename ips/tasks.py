@@ -5,10 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import transaction
 
+from core.jobs import scheduled_job
 from ips.health import server_health_poll
 from ips.models import IPAddress, IPStatus, MtaServer
 from ips.rdns_service import ip_rdns_check
-from tenants.jobs import scheduled_job
 
 
 @shared_task

@@ -13,6 +13,7 @@ from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.paging import paginate, query_without_page
 from ips import services
 from ips.access import get_ip_for_user, get_pool_for_user, get_server_for_user
 from ips.forms import (
@@ -42,7 +43,6 @@ from ips.selectors import (
 )
 from ips.services import TransitionError
 from tenants.access import actor_for, require_operator
-from tenants.paging import paginate, query_without_page
 
 # --- optional pieces from the ops side (config rendering, health polling, rDNS) --------------------------
 

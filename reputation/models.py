@@ -12,11 +12,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.crypto import EncryptedTextField
 from domains.models import SendingDomain
 from ips.models import IPAddress
 from reputation.dnsbl.catalogue import Blocklist as CatalogueEntry
 from reputation.dnsbl.catalogue import blocklist_from_dict
-from tenants.crypto import EncryptedTextField
 from tenants.models import Tenant
 
 

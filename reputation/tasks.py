@@ -1,7 +1,7 @@
 from celery import shared_task
 
+from core.jobs import scheduled_job
 from reputation import services
-from tenants.jobs import scheduled_job
 
 
 @shared_task(name="reputation.tasks.sweep_dnsbl")

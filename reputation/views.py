@@ -7,13 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.paging import paginate, query_without_page
 from reputation import services
 from reputation.access import get_blocklist_for_operator, get_domain_for_reputation, get_ip_for_reputation
 from reputation.forms import BlocklistForm, OverviewFilterForm
 from reputation.models import Blocklist, Kind, Sweep
 from reputation.selectors import grid_rows, overview_targets, scope_counts, sweep_status, target_history
 from tenants.access import actor_for, require_operator
-from tenants.paging import paginate, query_without_page
 
 GRID_PAGE_SIZE = 25
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 
-from tenants.bulk import bulk_insert_values
+from core.bulk import bulk_insert_values
 from tenants.models import AuditEvent, Tenant
 
 request_ip: ContextVar[str | None] = ContextVar("request_ip", default=None)

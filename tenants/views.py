@@ -4,11 +4,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.paging import paginate, query_without_page
 from tenants import services
 from tenants.access import actor_for, get_tenant_for_user, require_operator, scope
 from tenants.forms import AuditFilterForm, MemberAddForm, MemberRoleForm, TenantForm
 from tenants.models import AuditEvent, Membership, Tenant
-from tenants.paging import paginate, query_without_page
 
 
 def tenant_list(request: HttpRequest) -> HttpResponse:

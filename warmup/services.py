@@ -10,11 +10,11 @@ from django.db import transaction
 from django.db.models import Sum
 
 from campaigns.models import DailyStat
+from core.bulk import bulk_insert_values, bulk_update_values
 from ips.models import IPAddress, IPStatus
 from ips.services import LimitChange, ip_set_limits, ip_set_status, ips_set_limits_bulk, ips_set_status_bulk
 from reputation.models import Listing
 from tenants.audit import audit_bulk, audit_record
-from tenants.bulk import bulk_insert_values, bulk_update_values
 from warmup import decide as d
 from warmup.models import IPWarmup, ReplyRule, ReplyRuleAction, WarmupDecision, WarmupPlan, WarmupStep
 from warmup.presets import PRESETS

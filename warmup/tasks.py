@@ -3,7 +3,7 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
-from tenants.jobs import scheduled_job
+from core.jobs import scheduled_job
 from warmup.reply_rules import reply_rule_actions_expire
 from warmup.services import warmup_run_ramp
 

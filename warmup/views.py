@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.paging import paginate, query_without_page
 from ips.models import IPPool
 from tenants.access import require_operator
-from tenants.paging import paginate, query_without_page
 from warmup import charts, selectors, services
 from warmup.forms import ActionForm, AssignPlanForm, CopyPlanForm, PlanEditForm, ReplyRuleForm
 from warmup.models import IPWarmup, ReplyRule, ReplyRuleAction, WarmupPlan, WarmupStep

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from campaigns.mailwizz.services import mailwizz_feedback_run, mailwizz_sync_campaigns
 from campaigns.models_mailwizz import MailWizzConfig
-from tenants.jobs import scheduled_job
+from core.jobs import scheduled_job
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from campaigns.mailwizz.services import (
     mailwizz_sync_campaigns,
 )
 from campaigns.models_mailwizz import MailWizzCampaign, MailWizzOutbox
+from core.paging import paginate, query_without_page
 from tenants.access import actor_for
 from tenants.models import Tenant
-from tenants.paging import paginate, query_without_page
 
 SETTINGS_TEMPLATE = "campaigns/mailwizz/settings.html"
 RECENT_CAMPAIGNS = 10

@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import tenants.crypto
+import core.crypto
 
 
 class Migration(migrations.Migration):
@@ -41,8 +41,8 @@ class Migration(migrations.Migration):
                         max_length=3,
                     ),
                 ),
-                ("api_key", tenants.crypto.EncryptedTextField(blank=True)),
-                ("private_key", tenants.crypto.EncryptedTextField(blank=True)),
+                ("api_key", core.crypto.EncryptedTextField(blank=True)),
+                ("private_key", core.crypto.EncryptedTextField(blank=True)),
                 (
                     "header_prefix",
                     models.CharField(

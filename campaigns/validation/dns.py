@@ -20,7 +20,7 @@ import dns.rdatatype
 import dns.resolver
 
 from campaigns.validation.rules import DNS_ERROR, DNS_NO_HOST, DNS_NULL_MX, DNS_NXDOMAIN, DNS_OK, DNS_TIMEOUT
-from tenants.dnsresolver import make_async_resolver
+from core.dnsresolver import make_async_resolver
 
 __all__ = ["DomainCache", "usable_address"]
 

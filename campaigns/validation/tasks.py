@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import transaction
 
 from campaigns.validation.services import validation_job_run, validation_jobs_requeue_stale
-from tenants.jobs import scheduled_job
+from core.jobs import scheduled_job
 
 
 @shared_task(name="campaigns.validation.tasks.validation_job_run", ignore_result=True)

@@ -16,9 +16,9 @@ from campaigns.validation.forms import ValidationUploadForm
 from campaigns.validation.selectors import get_validation_job_for_user, validation_jobs_for
 from campaigns.validation.services import max_upload_bytes, validation_job_create, validation_result_rows
 from campaigns.validation.tasks import validation_job_enqueue
+from core.paging import paginate, query_without_page
 from tenants.access import actor_for, require_writer
 from tenants.models import Tenant
-from tenants.paging import paginate, query_without_page
 
 PROGRESS_TARGET = "validation-progress"
 

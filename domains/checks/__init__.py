@@ -1,6 +1,6 @@
 """DNS checks for sending domains: SPF, DKIM, DMARC and the return-path MX.
 
-Pure Python (no Django): each check takes a dnspython resolver (see ``tenants.dnsresolver``) and
+Pure Python (no Django): each check takes a dnspython resolver (see ``core.dnsresolver``) and
 returns a ``CheckResult``. A DNS failure is always "unknown", never "missing".
 """
 

@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import tenants.crypto
+import core.crypto
 
 
 class Migration(migrations.Migration):
@@ -149,7 +149,7 @@ class Migration(migrations.Migration):
                 ),
                 ("selector", models.CharField(max_length=63)),
                 ("bits", models.PositiveSmallIntegerField(default=2048)),
-                ("private_key", tenants.crypto.EncryptedTextField()),
+                ("private_key", core.crypto.EncryptedTextField()),
                 (
                     "public_key_b64",
                     models.TextField(help_text="The p= value: base64 SubjectPublicKeyInfo DER"),

@@ -10,9 +10,9 @@ import dns.resolver
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from core.dnsresolver import make_resolver
 from domains.checks.dkim import check_dkim
 from domains.dkim_keys import dkim_txt_value, generate_keypair, split_txt
-from tenants.dnsresolver import make_resolver
 from testsupport.dnsserver import LocalDNSServer
 
 NAME = "ee1._domainkey.example.com"

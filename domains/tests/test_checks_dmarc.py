@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import dns.resolver
 import pytest
 
+from core.dnsresolver import make_resolver
 from domains.checks.dmarc import check_dmarc, organizational_domain, spf_aligned
-from tenants.dnsresolver import make_resolver
 from testsupport.dnsserver import LocalDNSServer
 
 NAME = "_dmarc.example.com"

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import dns.resolver
 import pytest
 
+from core.dnsresolver import make_resolver
 from domains.checks.mx import check_mx
-from tenants.dnsresolver import make_resolver
 from testsupport.dnsserver import LocalDNSServer
 
 RETURN_PATH = "bounce.example.com"

@@ -8,8 +8,8 @@ import dns.rdata
 import dns.resolver
 import pytest
 
+from core.dnsresolver import make_resolver
 from domains.checks.spf import check_spf
-from tenants.dnsresolver import make_resolver
 from testsupport.dnsserver import LocalDNSServer
 
 POOL = ["192.0.2.10", "192.0.2.11", "2001:db8:1::25"]

@@ -123,7 +123,7 @@ def warmup_worker(redis_url, transactional_db, tmp_path):
 
 
 def test_it_runs_a_warmup_task_on_a_worker_that_consumes_only_the_warmup_queue(warmup_worker):
-    from tenants.models import ScheduledJobState
+    from core.models import ScheduledJobState
     from warmup.tasks import expire_reply_rule_actions
 
     broker, log_path = warmup_worker

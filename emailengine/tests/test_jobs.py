@@ -9,9 +9,9 @@ from django.db import DatabaseError
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from core.jobs import counts_from_result, job_run, scheduled_job, scheduled_job_name
+from core.models import ScheduledJobState
 from emailengine.jobs_overview import scheduled_jobs_overview
-from tenants.jobs import counts_from_result, job_run, scheduled_job, scheduled_job_name
-from tenants.models import ScheduledJobState
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import tenants.crypto
+import core.crypto
 
 
 class Migration(migrations.Migration):
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "mgmt_api_key",
-                    tenants.crypto.EncryptedTextField(
+                    core.crypto.EncryptedTextField(
                         blank=True, help_text="Sent as X-API-Key", verbose_name="management API key"
                     ),
                 ),

@@ -7,8 +7,8 @@ import dataclasses
 import dns.reversename
 import pytest
 
+from core.dnsresolver import make_resolver
 from ips.rdns import RdnsResult, check_rdns
-from tenants.dnsresolver import make_resolver
 from testsupport.dnsserver import LocalDNSServer, dns_server  # noqa: F401  (fixture)
 
 

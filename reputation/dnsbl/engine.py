@@ -37,8 +37,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from core.dnsresolver import parse_nameservers
 from reputation.dnsbl.catalogue import Blocklist, blocklist_from_dict
-from tenants.dnsresolver import parse_nameservers
 
 __all__ = [
     "DQS_ZONES",

@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import tenants.crypto
+import core.crypto
 
 
 class Migration(migrations.Migration):
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                 ("enabled", models.BooleanField(default=True)),
                 ("supports_dqs", models.BooleanField(default=False, verbose_name="supports Spamhaus DQS")),
                 ("dqs_zone", models.CharField(blank=True, max_length=253, verbose_name="DQS zone")),
-                ("dqs_key", tenants.crypto.EncryptedTextField(blank=True, verbose_name="DQS access key")),
+                ("dqs_key", core.crypto.EncryptedTextField(blank=True, verbose_name="DQS access key")),
                 ("notes", models.TextField(blank=True)),
                 ("updated_at", models.DateTimeField(auto_now=True)),
             ],

@@ -16,7 +16,7 @@ import dns.resolver
 import dns.reversename
 import pytest
 
-from tenants.dnsresolver import make_async_resolver, make_resolver, parse_nameservers
+from core.dnsresolver import make_async_resolver, make_resolver, parse_nameservers
 from testsupport.dnsserver import LocalDNSServer, dns_server  # noqa: F401  (fixture)
 
 

@@ -6,6 +6,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from emailengine.scale import PREFIX, ScaleSize, scale_build, scale_exists, scale_wipe
 
+# `--small`: every table gets rows, in seconds (tests such as the layout migration test use it).
+SMALL = {"tenants": 3, "ips": 40, "domains": 10, "days": 5}
+
 
 class Command(BaseCommand):
     help = (
@@ -24,6 +27,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rcpt-domains", type=int, default=default.rcpt_domains, help="daily stat rows per IP and day"
         )
+        parser.add_argument(
+            "--small",
+            action="store_true",
+            help="a few rows of every kind for tests: " + ", ".join(f"--{k} {v}" for k, v in SMALL.items()),
+        )
         parser.add_argument("--seed", type=int, default=1, help="random seed (the data is deterministic)")
         parser.add_argument("--force", action="store_true", help="wipe the existing scale data first")
         parser.add_argument("--wipe", action="store_true", help="only wipe the existing scale data")
@@ -31,6 +39,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
+        if options["small"]:
+            options |= SMALL
         for name in ("tenants", "ips", "domains", "days", "rcpt_domains"):
             if options[name] < (1 if name in ("tenants", "days", "rcpt_domains") else 0):
                 raise CommandError(f"--{name.replace('_', '-')} is too small: {options[name]}")

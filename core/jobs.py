@@ -68,7 +68,7 @@ def _is_retry(exc: BaseException) -> bool:
 
 def _record(action: str, name: str, **values: Any) -> None:
     """Write the job's state; a database problem is logged, never raised over the job's own outcome."""
-    from tenants.models import ScheduledJobState
+    from core.models import ScheduledJobState
 
     try:
         if action == "start":
