@@ -1,9 +1,7 @@
 """Reads the campaign, bounce, message, suppression and import pages share. Every read is scoped.
 
 Counts come from DailyStat (kept for good); drill-down texts from DeliveryEvent (kept
-ACCOUNTING_EVENT_RETENTION_DAYS). Rates: bounce rate = (hard + soft bounces) / sent, complaint rate =
-complaints / delivered, where sent = delivered + hard + soft bounces (transient failures are retries, not
-outcomes).
+ACCOUNTING_EVENT_RETENTION_DAYS). What each count and rate means is defined once, in campaigns/stats.py.
 """
 
 from __future__ import annotations
@@ -15,13 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models import Count, F, Func, Min, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Func, Min, Q, QuerySet, Value
 from django.http import HttpRequest
 
 from campaigns.accounting.classify import HARD_BOUNCE, SOFT_BOUNCE
 from campaigns.charts import Chart, Series, grouped_bars, horizontal_bars
 from campaigns.models import AccountingFile, Campaign, DailyStat, DailyTenantStat, DeliveryEvent, Suppression
+from campaigns.stats import Counts, sums
 from tenants.access import actor_for, scope
 from tenants.models import Tenant
 
@@ -58,57 +56,11 @@ def provider_for_domain(domain: str) -> str:
     return domain
 
 
-# --- totals and rates --------------------------------------------------------------------------------------
-
-COUNT_FIELDS = ("delivered", "hard_bounces", "soft_bounces", "transient", "complaints")
+# --- totals and rates: campaigns.stats is the one definition -----------------------------------------------
 
 
-@dataclass
-class Totals:
-    delivered: int = 0
-    hard_bounces: int = 0
-    soft_bounces: int = 0
-    transient: int = 0
-    complaints: int = 0
-
-    @classmethod
-    def from_row(cls, row: dict | object) -> Totals:
-        get = row.get if isinstance(row, dict) else lambda name: getattr(row, name, 0)
-        return cls(**{name: int(get(name) or 0) for name in COUNT_FIELDS})
-
-    def add(self, other: Totals) -> None:
-        for name in COUNT_FIELDS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    @property
-    def bounces(self) -> int:
-        return self.hard_bounces + self.soft_bounces
-
-    @property
-    def sent(self) -> int:
-        return self.delivered + self.bounces
-
-    @property
-    def bounce_rate(self) -> float | None:
-        return 100.0 * self.bounces / self.sent if self.sent else None
-
-    @property
-    def complaint_rate(self) -> float | None:
-        return 100.0 * self.complaints / self.delivered if self.delivered else None
-
-    @property
-    def rate_level(self) -> str:
-        """A badge class, from PMTA-NOTES "derived defaults": hold at 2% / 0.1%, pause at 5% / 0.3%."""
-        bounce, complaint = self.bounce_rate or 0.0, self.complaint_rate or 0.0
-        if bounce >= 5 or complaint >= 0.3:
-            return "error"
-        if bounce > 2 or complaint > 0.1:
-            return "warning"
-        return "ok"
-
-
-def _sums(prefix: str = "", day_filter: Q | None = None) -> dict[str, Coalesce]:
-    return {name: Coalesce(Sum(f"{prefix}{name}", filter=day_filter), Value(0)) for name in COUNT_FIELDS}
+def _sums(model: type = DailyStat) -> dict:
+    return sums(model)
 
 
 def utc_today() -> date:
@@ -149,9 +101,9 @@ def attach_totals(campaigns: list[Campaign], *, start: date, end: date) -> list[
         .values("campaign_id")
         .annotate(**_sums())
     )
-    by_campaign = {row["campaign_id"]: Totals.from_row(row) for row in rows}
+    by_campaign = {row["campaign_id"]: Counts.from_row(row) for row in rows}
     for campaign in campaigns:
-        campaign.totals = by_campaign.get(campaign.pk, Totals())  # type: ignore[attr-defined]
+        campaign.totals = by_campaign.get(campaign.pk, Counts())  # type: ignore[attr-defined]
     return campaigns
 
 
@@ -159,14 +111,14 @@ def _stats_for(campaign: Campaign, start: date, end: date) -> QuerySet[DailyStat
     return DailyStat.objects.filter(campaign=campaign, day__gte=start, day__lte=end).order_by()
 
 
-def campaign_totals(campaign: Campaign, *, start: date, end: date) -> Totals:
-    return Totals.from_row(_stats_for(campaign, start, end).aggregate(**_sums()))
+def campaign_totals(campaign: Campaign, *, start: date, end: date) -> Counts:
+    return Counts.from_row(_stats_for(campaign, start, end).aggregate(**_sums()))
 
 
 @dataclass
 class Breakdown:
     label: str
-    totals: Totals = field(default_factory=Totals)
+    totals: Counts = field(default_factory=Counts)
     members: list[str] = field(default_factory=list)  # domains of a provider
     link_id: int | None = None  # the IPAddress pk, for a link to the IP page
 
@@ -177,27 +129,27 @@ def totals_by_provider(stats: QuerySet[DailyStat], *, limit_members: int = 8) ->
     for row in rows:
         provider = provider_for_domain(row["rcpt_domain"])
         group = groups.setdefault(provider, Breakdown(provider))
-        group.totals.add(Totals.from_row(row))
+        group.totals.add(Counts.from_row(row))
         if len(group.members) < limit_members and row["rcpt_domain"] != provider:
             group.members.append(row["rcpt_domain"])
-    return sorted(groups.values(), key=lambda g: (-g.totals.sent, g.label))
+    return sorted(groups.values(), key=lambda g: (-g.totals.attempted, g.label))
 
 
 def totals_by_ip(stats: QuerySet[DailyStat]) -> list[Breakdown]:
     rows = stats.values("source_ip").annotate(ip_pk=Min("ip_id"), **_sums()).order_by()
     found = [
-        Breakdown(row["source_ip"] or "(unknown)", Totals.from_row(row), link_id=row["ip_pk"]) for row in rows
+        Breakdown(row["source_ip"] or "(unknown)", Counts.from_row(row), link_id=row["ip_pk"]) for row in rows
     ]
-    return sorted(found, key=lambda g: (-g.totals.sent, g.label))
+    return sorted(found, key=lambda g: (-g.totals.attempted, g.label))
 
 
-def daily_totals(stats: QuerySet[DailyStat], *, start: date, end: date) -> list[tuple[date, Totals]]:
+def daily_totals(stats: QuerySet[DailyStat], *, start: date, end: date) -> list[tuple[date, Counts]]:
     """One entry per day of [start, end], zero-filled."""
-    by_day = {row["day"]: Totals.from_row(row) for row in stats.values("day").annotate(**_sums()).order_by()}
-    return [(day, by_day.get(day, Totals())) for day in day_range(start, end)]
+    by_day = {row["day"]: Counts.from_row(row) for row in stats.values("day").annotate(**_sums()).order_by()}
+    return [(day, by_day.get(day, Counts())) for day in day_range(start, end)]
 
 
-def daily_chart(days: list[tuple[date, Totals]], *, title: str) -> Chart:
+def daily_chart(days: list[tuple[date, Counts]], *, title: str) -> Chart:
     return grouped_bars(
         [day.strftime("%m-%d") for day, _ in days],
         [
@@ -211,7 +163,7 @@ def daily_chart(days: list[tuple[date, Totals]], *, title: str) -> Chart:
 def campaign_report(campaign: Campaign, *, start: date, end: date) -> dict:
     stats = _stats_for(campaign, start, end)
     days = daily_totals(stats, start=start, end=end)
-    totals = Totals()
+    totals = Counts()
     for _, t in days:
         totals.add(t)
     return {
@@ -247,8 +199,9 @@ def _bounce_stats(
     return scope(request, qs, tenant_field="tenant").order_by()
 
 
-def bounce_totals(request: HttpRequest, *, start: date, end: date, domain: str = "") -> Totals:
-    return Totals.from_row(_bounce_stats(request, start=start, end=end, domain=domain).aggregate(**_sums()))
+def bounce_totals(request: HttpRequest, *, start: date, end: date, domain: str = "") -> Counts:
+    qs = _bounce_stats(request, start=start, end=end, domain=domain)
+    return Counts.from_row(qs.aggregate(**_sums(qs.model)))
 
 
 def bounce_category_counts(
@@ -395,7 +348,7 @@ def accounting_files() -> QuerySet[AccountingFile]:
 
 
 def ip_delivery_summary(ip: object, days: int = 30, *, tenant_id: int | None = None) -> dict:
-    """Totals, per-provider table and daily chart for one sending IP over the last `days` UTC days.
+    """Counts, per-provider table and daily chart for one sending IP over the last `days` UTC days.
 
     Looked up by address (the (source_ip, day) index), so stats recorded before the IP was in the inventory
     count too. `tenant_id` limits it to one tenant's traffic: an IP can change hands, and a tenant must not
@@ -407,7 +360,7 @@ def ip_delivery_summary(ip: object, days: int = 30, *, tenant_id: int | None = N
     if tenant_id is not None:
         stats = stats.filter(tenant_id=tenant_id)
     day_rows = daily_totals(stats, start=start, end=end)
-    totals = Totals()
+    totals = Counts()
     for _, t in day_rows:
         totals.add(t)
     return {

@@ -64,6 +64,11 @@ def _traffic_families() -> dict[str, CounterMetricFamily]:
         "tenant_bounces": CounterMetricFamily(
             "emailengine_tenant_bounces", f"Hard and soft bounces by tenant, {since}", labels=["tenant"]
         ),
+        "tenant_blocks": CounterMetricFamily(
+            "emailengine_tenant_blocks",
+            f"Blocks (bounces in a block category, campaigns.stats) by tenant, {since}",
+            labels=["tenant"],
+        ),
         "tenant_complaints": CounterMetricFamily(
             "emailengine_tenant_complaints", f"Complaints by tenant, {since}", labels=["tenant"]
         ),
@@ -72,6 +77,11 @@ def _traffic_families() -> dict[str, CounterMetricFamily]:
         ),
         "ip_bounces": CounterMetricFamily(
             "emailengine_ip_bounces", f"Hard and soft bounces by sending IP, {since}", labels=["ip"]
+        ),
+        "ip_blocks": CounterMetricFamily(
+            "emailengine_ip_blocks",
+            f"Blocks (bounces in a block category, campaigns.stats) by sending IP, {since}",
+            labels=["ip"],
         ),
         "ip_complaints": CounterMetricFamily(
             "emailengine_ip_complaints", f"Complaints by sending IP, {since}", labels=["ip"]
@@ -92,19 +102,14 @@ class TrafficCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         from django.db import connection
-        from django.db.models import Sum
 
+        from campaigns import stats
         from campaigns.models import DailyStat
 
         families = _traffic_families()
         midnight = _utc_midnight(datetime.now(UTC))
         today = DailyStat.objects.filter(day=midnight.date()).order_by()
-        sums = {
-            "d": Sum("delivered"),
-            "h": Sum("hard_bounces"),
-            "s": Sum("soft_bounces"),
-            "c": Sum("complaints"),
-        }
+        sums = stats.sums(DailyStat)
         try:
             by_tenant = list(today.values("tenant__slug").annotate(**sums))
             by_ip = list(today.exclude(source_ip="").values("source_ip").annotate(**sums))
@@ -124,15 +129,19 @@ class TrafficCollector(Collector):
         complaints = 0
         for row in by_tenant:
             tenant = row["tenant__slug"] or NO_TENANT
-            families["tenant_delivered"].add_metric([tenant], row["d"] or 0)
-            families["tenant_bounces"].add_metric([tenant], (row["h"] or 0) + (row["s"] or 0))
-            families["tenant_complaints"].add_metric([tenant], row["c"] or 0)
-            complaints += row["c"] or 0
+            c = stats.Counts.from_row(row)
+            families["tenant_delivered"].add_metric([tenant], c.delivered)
+            families["tenant_bounces"].add_metric([tenant], c.bounces)
+            families["tenant_blocks"].add_metric([tenant], c.blocked)
+            families["tenant_complaints"].add_metric([tenant], c.complaints)
+            complaints += c.complaints
         for row in by_ip:
             ip = row["source_ip"]
-            families["ip_delivered"].add_metric([ip], row["d"] or 0)
-            families["ip_bounces"].add_metric([ip], (row["h"] or 0) + (row["s"] or 0))
-            families["ip_complaints"].add_metric([ip], row["c"] or 0)
+            c = stats.Counts.from_row(row)
+            families["ip_delivered"].add_metric([ip], c.delivered)
+            families["ip_bounces"].add_metric([ip], c.bounces)
+            families["ip_blocks"].add_metric([ip], c.blocked)
+            families["ip_complaints"].add_metric([ip], c.complaints)
         for category, count in categories:
             families["bounces"].add_metric([category or NO_CATEGORY], int(count or 0))
         families["complaints"].add_metric([], complaints)

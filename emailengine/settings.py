@@ -217,6 +217,32 @@ DNSBL_HOLD_ON_CRITICAL = env.bool("DNSBL_HOLD_ON_CRITICAL", default=True)
 DNSBL_CONCURRENCY = env.int("DNSBL_CONCURRENCY", default=200)
 DNSBL_TIMEOUT = env.float("DNSBL_TIMEOUT", default=2.0)
 
+# --- Deliverability signals: the one set of thresholds (fractions of 1, never percent) ---
+# campaigns/stats.py defines what each rate counts; pages, the warmup ramp, /metrics, the API and tenant
+# enforcement read these. A warmup plan starts with these values and may override them per plan.
+# Bounce categories that mean the receiver refused us (reputation or policy), not the address: with any
+# x.7.x enhanced status code (RFC 3463 "Security or Policy Status") they make a refusal a *block*.
+SIGNAL_BLOCK_CATEGORIES = env.list("SIGNAL_BLOCK_CATEGORIES", default=["spam-related", "policy-related"])
+# Advance a warmup step only when more than this share of the day's cap was *delivered* (SparkPost's
+# automated warmup, PMTA-NOTES section 7/10).
+SIGNAL_ADVANCE_MIN_DELIVERED = env.float("SIGNAL_ADVANCE_MIN_DELIVERED", default=0.90)
+# Hard bounces / attempted (list quality). Hold at 2%, step back at 3%, pause at 5% (PMTA-NOTES 7:
+# derived defaults; SES reviews an account at 5%).
+SIGNAL_HOLD_BOUNCE_RATE = env.float("SIGNAL_HOLD_BOUNCE_RATE", default=0.02)
+SIGNAL_STEP_BACK_BOUNCE_RATE = env.float("SIGNAL_STEP_BACK_BOUNCE_RATE", default=0.03)
+SIGNAL_PAUSE_BOUNCE_RATE = env.float("SIGNAL_PAUSE_BOUNCE_RATE", default=0.05)
+# Complaints / delivered. Gmail: stay under 0.1%, never reach 0.3% (support.google.com/a/answer/14229414).
+SIGNAL_HOLD_COMPLAINT_RATE = env.float("SIGNAL_HOLD_COMPLAINT_RATE", default=0.001)
+SIGNAL_PAUSE_COMPLAINT_RATE = env.float("SIGNAL_PAUSE_COMPLAINT_RATE", default=0.003)
+# Blocks / attempted (reputation), judged per IP x provider: hold, then step back, then pause that provider.
+SIGNAL_HOLD_BLOCK_RATE = env.float("SIGNAL_HOLD_BLOCK_RATE", default=0.02)
+SIGNAL_STEP_BACK_BLOCK_RATE = env.float("SIGNAL_STEP_BACK_BLOCK_RATE", default=0.05)
+SIGNAL_PAUSE_BLOCK_RATE = env.float("SIGNAL_PAUSE_BLOCK_RATE", default=0.20)
+# Deferrals / (attempted + deferrals): step back at 30%.
+SIGNAL_STEP_BACK_DEFERRAL_RATE = env.float("SIGNAL_STEP_BACK_DEFERRAL_RATE", default=0.30)
+# Attempts above the day's cap by more than this share are a fault (the cap is not being enforced).
+SIGNAL_OVER_LIMIT_TOLERANCE = env.float("SIGNAL_OVER_LIMIT_TOLERANCE", default=0.05)
+
 # --- Accounting import (campaigns) ---
 # Where a record's campaign id comes from: jobId, envId or header_<Name> (e.g. header_X-Mw-Campaign-Uid;
 # MailWizz's header prefix varies by install, names match case-insensitively).

@@ -5,12 +5,13 @@ This is the cross-app glue: it may read every app, and no app reads it.
 
 from datetime import timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from campaigns.models import DailyTenantStat
+from campaigns.stats import Counts, sums
 from domains.models import SendingDomain
 from emailengine.jobs_overview import scheduled_jobs_overview
 from ips.models import IPAddress, IPStatus, MtaServer
@@ -28,22 +29,10 @@ def _ip_counts(request: HttpRequest) -> dict[str, int]:
     return counts
 
 
-def _delivery_24h(request: HttpRequest) -> dict[str, int | float]:
+def _delivery_24h(request: HttpRequest) -> Counts:
     since = timezone.now().date() - timedelta(days=1)
-    totals = scope(request, DailyTenantStat.objects.filter(day__gte=since)).aggregate(
-        delivered=Sum("delivered"),
-        hard=Sum("hard_bounces"),
-        soft=Sum("soft_bounces"),
-        complaints=Sum("complaints"),
-    )
-    delivered, hard, soft = totals["delivered"] or 0, totals["hard"] or 0, totals["soft"] or 0
-    sent = delivered + hard + soft
-    return {
-        "sent": sent,
-        "delivered": delivered,
-        "bounce_rate": (hard + soft) / sent if sent else 0.0,
-        "complaint_rate": (totals["complaints"] or 0) / delivered if delivered else 0.0,
-    }
+    qs = scope(request, DailyTenantStat.objects.filter(day__gte=since))
+    return Counts.from_row(qs.aggregate(**sums(DailyTenantStat)))
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -1,56 +1,45 @@
-"""The daily ramp's decision for one IP, as a pure function of its plan's thresholds and yesterday's numbers.
+"""The daily ramp's decision for one IP, as a pure function of its thresholds and yesterday's numbers.
 
-Order matters: a reason to pause beats a reason to step back, which beats a reason to hold; only a clean,
-full day advances. A day with no sends never advances.
+Counts and rates are campaigns.stats's (the one definition); thresholds are campaigns.stats.Thresholds
+(settings.SIGNAL_*, a plan may override them). Order matters: a reason to pause beats a fault, which beats a
+reason to step back, which beats a reason to hold; only a full, clean day advances:
+
+1. a critical listing of this IP itself (a /24 or ASN listing never counts here) -> pause;
+2. complaints / delivered at the pause threshold, hard bounces / attempted at the pause threshold -> pause;
+3. blocks (spam-/policy-related refusals, x.7.x codes) judged **per provider** when the day's traffic is
+   split by provider: a provider over a block threshold is held, stepped back or paused on its own, the
+   IP goes on; blocks on the rest of the traffic (or on every provider) judge the IP;
+4. attempts above the cap by more than the tolerance -> over_limit: a fault (the cap is not enforced),
+   never an advance;
+5. hard bounces / deferrals at the step-back thresholds -> step back; at the hold thresholds -> hold;
+6. advance only when more than ``advance_min_ratio`` of the cap was **delivered** (SparkPost's automated
+   warmup, PMTA-NOTES section 10): bounces and blocks do not count toward the cap's use.
+Every reason names the numbers it used.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+
+from campaigns.stats import Counts, Thresholds, format_count_of, format_rate
 
 ADVANCE = "advance"
 HOLD = "hold"
 STEP_BACK = "step_back"
 PAUSE = "pause"
 COMPLETE = "complete"
+OVER_LIMIT = "over_limit"
+
+OK = "ok"
+# A provider verdict: what happens to that provider's own limit on this IP.
+PROVIDER_ACTIONS = (OK, HOLD, STEP_BACK, PAUSE)
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    advance_min_ratio: float = 0.90  # share of the step's daily limit that must have been attempted
-    hold_bounce_rate: float = 0.02
-    hold_complaint_rate: float = 0.001
-    step_back_bounce_rate: float = 0.03
-    step_back_deferral_rate: float = 0.30
-    pause_bounce_rate: float = 0.05
-    pause_complaint_rate: float = 0.003
+class Signals:
+    """Yesterday's numbers for one IP: the whole (``counts``) and, where known, per provider."""
 
-
-@dataclass(frozen=True)
-class DaySignals:
-    delivered: int = 0
-    hard_bounces: int = 0
-    soft_bounces: int = 0
-    transient: int = 0
-    complaints: int = 0
+    counts: Counts = field(default_factory=Counts)
+    providers: dict[str, Counts] = field(default_factory=dict)
     critical_listings: tuple[str, ...] = ()
-
-    @property
-    def attempted(self) -> int:
-        """Messages that reached a final outcome; what the step's limit counts."""
-        return self.delivered + self.hard_bounces + self.soft_bounces
-
-    @property
-    def hard_bounce_rate(self) -> float:
-        return self.hard_bounces / self.attempted if self.attempted else 0.0
-
-    @property
-    def complaint_rate(self) -> float:
-        # Mailbox providers measure complaints against delivered mail.
-        return self.complaints / self.delivered if self.delivered else 0.0
-
-    @property
-    def deferral_rate(self) -> float:
-        tries = self.attempted + self.transient
-        return self.transient / tries if tries else 0.0
 
 
 @dataclass(frozen=True)
@@ -59,81 +48,159 @@ class Decision:
     to_step: int
     reason: str
     numbers: dict
+    provider_actions: dict[str, str] = field(default_factory=dict)
 
     @property
     def changes_step(self) -> bool:
         return self.action in (ADVANCE, STEP_BACK, COMPLETE)
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:.2f}%"
+def _pct(value: float | None) -> str:
+    return format_rate(value)
 
 
-def decide(*, step: int, step_count: int, daily_limit: int, signals: DaySignals, t: Thresholds) -> Decision:
-    """What to do with an IP on `step` (1-based) of a plan with `step_count` steps."""
+def _block_verdict(c: Counts, t: Thresholds) -> str:
+    rate = c.block_rate or 0.0
+    if not c.blocked:
+        return OK
+    if rate >= t.pause_block_rate:
+        return PAUSE
+    if rate >= t.step_back_block_rate:
+        return STEP_BACK
+    if rate >= t.hold_block_rate:
+        return HOLD
+    return OK
+
+
+def _block_text(name: str, c: Counts) -> str:
+    return f"{name} blocks {format_count_of(c.blocked, c.attempted)}"
+
+
+def decide(*, step: int, step_count: int, daily_limit: int, signals: Signals, t: Thresholds) -> Decision:
+    """What to do with an IP on ``step`` (1-based) of a plan with ``step_count`` steps."""
+    c = signals.counts
+    provider_actions = {p: _block_verdict(pc, t) for p, pc in sorted(signals.providers.items())}
+    scoped = [p for p, verdict in provider_actions.items() if verdict != OK]
+    # Traffic not in a provider judged on its own: what IP-wide block rules look at.
+    rest = Counts().add(c)
+    for p in scoped:
+        pc = signals.providers[p]
+        rest.delivered -= pc.delivered
+        rest.hard_bounces -= pc.hard_bounces
+        rest.soft_bounces -= pc.soft_bounces
+        rest.blocked -= pc.blocked
+    if scoped and rest.attempted <= 0:
+        # Every provider with traffic is blocked: that is the IP, not one provider.
+        rest, provider_actions, scoped = c, dict.fromkeys(provider_actions, OK), []
+    delivered_share = c.delivered / daily_limit if daily_limit else None
     numbers = {
-        **asdict(signals),
-        "critical_listings": list(signals.critical_listings),
-        "attempted": signals.attempted,
+        **c.numbers(),
         "daily_limit": daily_limit,
-        "sent_ratio": round(signals.attempted / daily_limit, 4) if daily_limit else 0.0,
-        "hard_bounce_rate": round(signals.hard_bounce_rate, 5),
-        "complaint_rate": round(signals.complaint_rate, 5),
-        "deferral_rate": round(signals.deferral_rate, 5),
+        "delivered_share": None if delivered_share is None else round(delivered_share, 6),
+        "critical_listings": list(signals.critical_listings),
+        "providers": {
+            p: {**pc.numbers(), "action": provider_actions[p]} for p, pc in sorted(signals.providers.items())
+        },
     }
+    scoped_text = "; ".join(
+        f"{_block_text(p, signals.providers[p])}: {provider_actions[p].replace('_', ' ')} {p} only"
+        for p in scoped
+    )
 
     def result(action: str, to_step: int, reason: str) -> Decision:
-        return Decision(action=action, to_step=to_step, reason=reason, numbers=numbers)
+        if scoped_text and action != PAUSE:
+            reason = f"{reason}; {scoped_text}"
+        return Decision(
+            action=action, to_step=to_step, reason=reason, numbers=numbers, provider_actions=provider_actions
+        )
 
     if signals.critical_listings:
         return result(PAUSE, step, "listed on a critical blocklist: " + ", ".join(signals.critical_listings))
-    if signals.attempted and signals.complaint_rate >= t.pause_complaint_rate:
+    if c.delivered and (c.complaint_rate or 0) >= t.pause_complaint_rate:
         return result(
             PAUSE,
             step,
-            f"complaints {_pct(signals.complaint_rate)} ≥ pause threshold {_pct(t.pause_complaint_rate)}",
+            f"complaints {format_count_of(c.complaints, c.delivered)} delivered "
+            f"≥ pause threshold {_pct(t.pause_complaint_rate)}",
         )
-    if signals.attempted and signals.hard_bounce_rate >= t.pause_bounce_rate:
+    if c.attempted and (c.hard_bounce_rate or 0) >= t.pause_bounce_rate:
         return result(
             PAUSE,
             step,
-            f"hard bounces {_pct(signals.hard_bounce_rate)} ≥ pause threshold {_pct(t.pause_bounce_rate)}",
+            f"hard bounces {format_count_of(c.hard_bounces, c.attempted)} attempted "
+            f"≥ pause threshold {_pct(t.pause_bounce_rate)}",
         )
-    if signals.attempted and signals.hard_bounce_rate >= t.step_back_bounce_rate:
+    rest_verdict = _block_verdict(rest, t)
+    if rest_verdict == PAUSE:
+        return result(
+            PAUSE,
+            step,
+            f"{_block_text('', rest).strip()} attempted ≥ pause threshold {_pct(t.pause_block_rate)}",
+        )
+    if daily_limit and c.attempted > daily_limit * (1 + t.over_limit_tolerance):
+        return result(
+            OVER_LIMIT,
+            step,
+            f"fault: attempted {c.attempted:,} against a cap of {daily_limit:,} "
+            f"({_pct(c.attempted / daily_limit)} of it, tolerance {_pct(t.over_limit_tolerance)}): "
+            "the cap is not being enforced, so the day says nothing about this step; not advancing",
+        )
+    if c.attempted and (c.hard_bounce_rate or 0) >= t.step_back_bounce_rate:
         return _step_back(
-            result, step, f"hard bounces {_pct(signals.hard_bounce_rate)} ≥ {_pct(t.step_back_bounce_rate)}"
+            result,
+            step,
+            f"hard bounces {format_count_of(c.hard_bounces, c.attempted)} attempted "
+            f"≥ {_pct(t.step_back_bounce_rate)}",
         )
-    if signals.attempted + signals.transient and signals.deferral_rate >= t.step_back_deferral_rate:
+    if rest_verdict == STEP_BACK:
         return _step_back(
-            result, step, f"deferrals {_pct(signals.deferral_rate)} ≥ {_pct(t.step_back_deferral_rate)}"
+            result, step, f"{_block_text('', rest).strip()} attempted ≥ {_pct(t.step_back_block_rate)}"
         )
-    if signals.attempted == 0:
+    if c.attempted + c.transient and (c.deferral_rate or 0) >= t.step_back_deferral_rate:
+        return _step_back(
+            result,
+            step,
+            f"deferrals {format_count_of(c.transient, c.attempted + c.transient)} tries "
+            f"≥ {_pct(t.step_back_deferral_rate)}",
+        )
+    if c.attempted == 0:
         return result(HOLD, step, "no sends yesterday: a day without sends never advances")
-    if signals.hard_bounce_rate >= t.hold_bounce_rate:
+    if (c.hard_bounce_rate or 0) >= t.hold_bounce_rate:
         return result(
             HOLD,
             step,
-            f"hard bounces {_pct(signals.hard_bounce_rate)} ≥ hold threshold {_pct(t.hold_bounce_rate)}",
+            f"hard bounces {format_count_of(c.hard_bounces, c.attempted)} attempted "
+            f"≥ hold threshold {_pct(t.hold_bounce_rate)}",
         )
-    if signals.complaint_rate >= t.hold_complaint_rate:
+    if rest_verdict == HOLD:
         return result(
             HOLD,
             step,
-            f"complaints {_pct(signals.complaint_rate)} ≥ hold threshold {_pct(t.hold_complaint_rate)}",
+            f"{_block_text('', rest).strip()} attempted ≥ hold threshold {_pct(t.hold_block_rate)}",
         )
-    ratio = signals.attempted / daily_limit if daily_limit else 1.0
-    if ratio < t.advance_min_ratio:
+    if c.delivered and (c.complaint_rate or 0) >= t.hold_complaint_rate:
         return result(
             HOLD,
             step,
-            f"sent {signals.attempted:,} of {daily_limit:,} ({_pct(ratio)}), "
-            f"under {_pct(t.advance_min_ratio)}",
+            f"complaints {format_count_of(c.complaints, c.delivered)} delivered "
+            f"≥ hold threshold {_pct(t.hold_complaint_rate)}",
+        )
+    share = delivered_share if delivered_share is not None else 1.0
+    delivered_text = (
+        f"delivered {format_count_of(c.delivered, daily_limit)} cap"
+        if daily_limit
+        else f"delivered {c.delivered:,}"
+    )
+    if share <= t.advance_min_ratio:
+        return result(
+            HOLD,
+            step,
+            f"{delivered_text}, not more than {_pct(t.advance_min_ratio)} "
+            f"(attempted {c.attempted:,}, bounced {c.bounces:,}, blocked {c.blocked:,})",
         )
     if step >= step_count:
-        return result(COMPLETE, step, f"last step done cleanly ({signals.attempted:,} sent): warmup complete")
-    return result(
-        ADVANCE, step + 1, f"sent {signals.attempted:,} of {daily_limit:,} ({_pct(ratio)}) with clean rates"
-    )
+        return result(COMPLETE, step, f"last step done cleanly ({delivered_text}): warmup complete")
+    return result(ADVANCE, step + 1, f"{delivered_text} with clean rates")
 
 
 def _step_back(result, step: int, why: str) -> Decision:

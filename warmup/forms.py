@@ -2,10 +2,9 @@ import re
 
 from django import forms
 
-from warmup.decide import Thresholds
-from warmup.models import ReplyRule, WarmupPlan
+from warmup.models import PLAN_THRESHOLDS, ReplyRule, WarmupPlan
 
-THRESHOLD_FIELDS = list(Thresholds.__dataclass_fields__)
+THRESHOLD_FIELDS = list(PLAN_THRESHOLDS)
 
 
 class AssignPlanForm(forms.Form):

@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 
-from django.db.models import Sum
 from django.utils import timezone
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -16,10 +15,12 @@ class WarmupCollector(Collector):
         yield GaugeMetricFamily("emailengine_warmup_daily_limit", "", labels=["ip"])
         yield GaugeMetricFamily("emailengine_warmup_sent_today", "", labels=["ip"])
         yield GaugeMetricFamily("emailengine_warmup_status", "", labels=["ip", "status"])
+        yield GaugeMetricFamily("emailengine_warmup_over_limit", "", labels=["ip"])
+        yield GaugeMetricFamily("emailengine_warmup_delivered_today", "", labels=["ip"])
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from campaigns.models import DailyStat
         from warmup.models import IPWarmup
+        from warmup.selectors import counts_on, is_over_limit
 
         limit = GaugeMetricFamily(
             "emailengine_warmup_daily_limit", "Current daily limit of a warming IP", labels=["ip"]
@@ -30,26 +31,35 @@ class WarmupCollector(Collector):
         status = GaugeMetricFamily(
             "emailengine_warmup_status", "1 for the warmup status each IP is in", labels=["ip", "status"]
         )
+        over = GaugeMetricFamily(
+            "emailengine_warmup_over_limit",
+            "1 when a warming IP attempted more than its daily cap allows (today, or yesterday per the ramp):"
+            " the cap is not enforced, a fault",
+            labels=["ip"],
+        )
+        delivered = GaugeMetricFamily(
+            "emailengine_warmup_delivered_today", "Messages delivered today by a warming IP", labels=["ip"]
+        )
         rows = list(
             IPWarmup.objects.exclude(status=IPWarmup.Status.COMPLETED).values_list(
-                "ip__address", "ip__daily_limit", "status"
+                "ip__address", "ip__daily_limit", "status", "over_limit"
             )
         )
-        addresses = [r[0] for r in rows]
-        today = {
-            r["source_ip"]: (r["d"] or 0) + (r["h"] or 0) + (r["s"] or 0)
-            for r in DailyStat.objects.filter(day=timezone.now().date(), source_ip__in=addresses)
-            .values("source_ip")
-            .annotate(d=Sum("delivered"), h=Sum("hard_bounces"), s=Sum("soft_bounces"))
-        }
-        for address, daily, state in rows:
+        today = counts_on(timezone.now().date(), [r[0] for r in rows])
+        for address, daily, state, flagged in rows:
+            c = today.get(address)
+            attempted = c.attempted if c else 0
             if daily is not None:
                 limit.add_metric([address], daily)
-            sent.add_metric([address], today.get(address, 0))
+            sent.add_metric([address], attempted)
+            delivered.add_metric([address], c.delivered if c else 0)
             status.add_metric([address, state], 1)
+            over.add_metric([address], 1 if flagged or is_over_limit(attempted, daily) else 0)
         yield limit
         yield sent
         yield status
+        yield over
+        yield delivered
 
 
 def register() -> None:

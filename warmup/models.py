@@ -1,7 +1,7 @@
 from django.db import models
 
+from campaigns.stats import Thresholds, threshold_default, thresholds
 from ips.models import IPAddress
-from warmup.decide import Thresholds
 
 PROVIDERS = ("gmail", "microsoft", "yahoo")
 # The recipient domains PMTA's <domain> blocks need for each provider limit.
@@ -12,6 +12,46 @@ PROVIDER_DOMAINS = {
 }
 
 
+# The thresholds a plan stores; the others are settings only.
+PLAN_THRESHOLDS = (
+    "advance_min_ratio",
+    "hold_bounce_rate",
+    "hold_complaint_rate",
+    "step_back_bounce_rate",
+    "step_back_deferral_rate",
+    "pause_bounce_rate",
+    "pause_complaint_rate",
+)
+
+
+def default_advance_min_ratio() -> float:
+    return threshold_default("advance_min_ratio")
+
+
+def default_hold_bounce_rate() -> float:
+    return threshold_default("hold_bounce_rate")
+
+
+def default_hold_complaint_rate() -> float:
+    return threshold_default("hold_complaint_rate")
+
+
+def default_step_back_bounce_rate() -> float:
+    return threshold_default("step_back_bounce_rate")
+
+
+def default_step_back_deferral_rate() -> float:
+    return threshold_default("step_back_deferral_rate")
+
+
+def default_pause_bounce_rate() -> float:
+    return threshold_default("pause_bounce_rate")
+
+
+def default_pause_complaint_rate() -> float:
+    return threshold_default("pause_complaint_rate")
+
+
 class WarmupPlan(models.Model):
     """An ordered list of steps plus the thresholds the daily ramp judges each IP by."""
 
@@ -20,13 +60,16 @@ class WarmupPlan(models.Model):
     preset_key = models.CharField(
         max_length=40, blank=True, help_text="Set on shipped presets, which are read-only"
     )
-    advance_min_ratio = models.FloatField(default=Thresholds.advance_min_ratio)
-    hold_bounce_rate = models.FloatField(default=Thresholds.hold_bounce_rate)
-    hold_complaint_rate = models.FloatField(default=Thresholds.hold_complaint_rate)
-    step_back_bounce_rate = models.FloatField(default=Thresholds.step_back_bounce_rate)
-    step_back_deferral_rate = models.FloatField(default=Thresholds.step_back_deferral_rate)
-    pause_bounce_rate = models.FloatField(default=Thresholds.pause_bounce_rate)
-    pause_complaint_rate = models.FloatField(default=Thresholds.pause_complaint_rate)
+    # Defaults come from settings.SIGNAL_* (campaigns.stats.thresholds); a plan may override each one.
+    advance_min_ratio = models.FloatField(
+        default=default_advance_min_ratio, help_text="Share of the cap that must have been delivered"
+    )
+    hold_bounce_rate = models.FloatField(default=default_hold_bounce_rate)
+    hold_complaint_rate = models.FloatField(default=default_hold_complaint_rate)
+    step_back_bounce_rate = models.FloatField(default=default_step_back_bounce_rate)
+    step_back_deferral_rate = models.FloatField(default=default_step_back_deferral_rate)
+    pause_bounce_rate = models.FloatField(default=default_pause_bounce_rate)
+    pause_complaint_rate = models.FloatField(default=default_pause_complaint_rate)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -40,7 +83,8 @@ class WarmupPlan(models.Model):
         return bool(self.preset_key)
 
     def thresholds(self) -> Thresholds:
-        return Thresholds(**{f: getattr(self, f) for f in Thresholds.__dataclass_fields__})
+        """The plan's own values over settings.SIGNAL_* for the rest (block rates, over-limit tolerance)."""
+        return thresholds(**{f: getattr(self, f) for f in PLAN_THRESHOLDS})
 
 
 class WarmupStep(models.Model):
@@ -88,8 +132,13 @@ class IPWarmup(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING, db_index=True)
     started_on = models.DateField()
     last_decision_on = models.DateField(null=True, blank=True)
-    last_reason = models.CharField(max_length=300, blank=True)
+    last_reason = models.CharField(max_length=1000, blank=True)
     completed_on = models.DateField(null=True, blank=True)
+    # Providers judged on their own (blocks): {"gmail": {"step": 3, "action": "hold"}}; a provider not here
+    # follows the IP's step. A paused provider gets a limit of 0 on this IP (PMTA keeps its mail queued).
+    provider_state = models.JSONField(default=dict, blank=True)
+    # Yesterday's attempts went over the cap (decision over_limit): shown on the board, exported as a metric.
+    over_limit = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["ip__address"]
@@ -107,7 +156,7 @@ class WarmupDecision(models.Model):
     from_step = models.PositiveIntegerField()
     to_step = models.PositiveIntegerField()
     daily_limit = models.PositiveIntegerField(null=True)
-    reason = models.CharField(max_length=300)
+    reason = models.CharField(max_length=1000)
     numbers = models.JSONField(default=dict)
     by = models.CharField(max_length=150, default="system: warmup ramp")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from campaigns.models import DailyStat
+from campaigns.stats import Counts, sums, thresholds
 from ips.models import IPAddress
 from tenants.access import get_scoped_or_404, scope
 from warmup.models import IPWarmup, WarmupDecision
@@ -45,24 +46,32 @@ def step_counts(plan_ids: set[int]) -> dict[int, int]:
     return {r["plan_id"]: r["n"] for r in rows}
 
 
-def sent_on(day, addresses: list[str]) -> dict[str, int]:
+def counts_on(day, addresses: list[str]) -> dict[str, Counts]:
+    """campaigns.stats counts per sending IP for one day."""
     rows = (
         DailyStat.objects.filter(day=day, source_ip__in=addresses)
+        .order_by()
         .values("source_ip")
-        .annotate(d=Sum("delivered"), h=Sum("hard_bounces"), s=Sum("soft_bounces"))
+        .annotate(**sums(DailyStat))
     )
-    return {r["source_ip"]: (r["d"] or 0) + (r["h"] or 0) + (r["s"] or 0) for r in rows}
+    return {r["source_ip"]: Counts.from_row(r) for r in rows}
+
+
+def is_over_limit(attempted: int, limit: int | None) -> bool:
+    """Attempts past the cap by more than the tolerance (settings.SIGNAL_OVER_LIMIT_TOLERANCE): a fault."""
+    return limit is not None and attempted > limit * (1 + thresholds().over_limit_tolerance)
 
 
 def timeline(ip: IPAddress, days: int = 30) -> list[tuple[str, int, int | None, str]]:
-    """(day, sent, limit that day, decision) for the last `days` days."""
+    """(day, attempted, limit that day, decision) for the last `days` days."""
     today = timezone.now().date()
     start = today - timedelta(days=days - 1)
     sent = {
-        r["day"]: (r["d"] or 0) + (r["h"] or 0) + (r["s"] or 0)
+        r["day"]: Counts.from_row(r).attempted
         for r in DailyStat.objects.filter(source_ip=ip.address, day__gte=start)
+        .order_by()
         .values("day")
-        .annotate(d=Sum("delivered"), h=Sum("hard_bounces"), s=Sum("soft_bounces"))
+        .annotate(**sums(DailyStat))
     }
     decisions = {}
     for dec in WarmupDecision.objects.filter(warmup__ip=ip, day__gte=start).order_by("day", "id"):

@@ -2,21 +2,32 @@
 
 Limits reach IPs only through ips.services."""
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count
 
-from campaigns.models import DailyStat
+from campaigns.accounting.classify import SOFT_BOUNCE, TRANSIENT
+from campaigns.models import DailyStat, DeliveryEvent
+from campaigns.stats import Counts, block_categories, block_q, sums
 from core.bulk import bulk_insert_values, bulk_update_values
 from ips.models import IPAddress, IPStatus
 from ips.services import LimitChange, ip_set_limits, ip_set_status, ips_set_limits_bulk, ips_set_status_bulk
 from reputation.models import Listing
 from tenants.audit import audit_bulk, audit_record
 from warmup import decide as d
-from warmup.models import IPWarmup, ReplyRule, ReplyRuleAction, WarmupDecision, WarmupPlan, WarmupStep
+from warmup.models import (
+    PLAN_THRESHOLDS,
+    PROVIDER_DOMAINS,
+    IPWarmup,
+    ReplyRule,
+    ReplyRuleAction,
+    WarmupDecision,
+    WarmupPlan,
+    WarmupStep,
+)
 from warmup.presets import PRESETS
 
 Actor = AbstractBaseUser | str
@@ -58,7 +69,7 @@ def plans_install_presets() -> int:
 
 @transaction.atomic
 def plan_copy(*, plan: WarmupPlan, name: str, by: Actor) -> WarmupPlan:
-    fields = {f: getattr(plan, f) for f in d.Thresholds.__dataclass_fields__}
+    fields = {f: getattr(plan, f) for f in PLAN_THRESHOLDS}
     copy = WarmupPlan.objects.create(name=name, description=plan.description, **fields)
     WarmupStep.objects.bulk_create(
         WarmupStep(
@@ -106,6 +117,64 @@ def plan_update(
 # --- per IP --------------------------------------------------------------------------------------------
 
 
+REASON_MAX = 1000
+
+
+def next_provider_state(
+    state: dict[str, dict], actions: dict[str, str], *, old_step: int, new_step: int
+) -> dict[str, dict]:
+    """Where each provider judged on its own stands after a decision (see IPWarmup.provider_state).
+
+    A blocked provider holds its step, steps back or pauses while the IP moves on; once clean again it
+    resumes at the step it stopped on and climbs one step a day until it meets the IP's step: a provider
+    that blocked is never handed the IP's full volume at once.
+    """
+    out: dict[str, dict] = {}
+    for provider in sorted(set(state) | set(actions)):
+        current = state.get(provider, {})
+        at = min(int(current.get("step", old_step)), new_step)
+        action = actions.get(provider, d.OK)
+        if action == d.HOLD:
+            out[provider] = {"step": at, "action": d.HOLD}
+        elif action == d.STEP_BACK:
+            out[provider] = {"step": max(1, at - 1), "action": d.STEP_BACK}
+        elif action == d.PAUSE:
+            out[provider] = {"step": at, "action": d.PAUSE}
+        elif current:
+            # Clean (or no traffic: a paused provider has none): resume where it stopped, then one step a day.
+            nxt = at if current.get("action") == d.PAUSE else at + 1
+            if nxt < new_step:
+                out[provider] = {"step": nxt, "action": "resume"}
+    return out
+
+
+def _state_text(state: dict[str, dict]) -> str:
+    return ", ".join(
+        f"{p} {v['action'].replace('_', ' ')} at step {v['step']}" for p, v in sorted(state.items())
+    )
+
+
+def limits_for(
+    warmup: IPWarmup, steps: dict[tuple[int, int], WarmupStep], factor: float = 1.0
+) -> tuple[int, int, dict[str, dict[str, int]]]:
+    """The IP's limits at its step, with each provider in ``provider_state`` at its own step (0 if paused)."""
+    daily, hourly, providers = _step_limits(steps[(warmup.plan_id, warmup.step)], factor)
+    for provider, st in warmup.provider_state.items():
+        domains = PROVIDER_DOMAINS.get(provider, ())
+        if st.get("action") == d.PAUSE:
+            for domain in domains:
+                providers[domain] = {"daily": 0, "hourly": 0}
+            continue
+        own = steps.get((warmup.plan_id, int(st.get("step", warmup.step))))
+        if own is None:
+            continue
+        _, own_hourly, own_providers = _step_limits(own, factor)
+        for domain in domains:
+            # A step without a provider cap: the provider gets that step's hourly cap of its own.
+            providers[domain] = own_providers.get(domain) or {"daily": own.daily_limit, "hourly": own_hourly}
+    return daily, hourly, providers
+
+
 def _step_limits(step: WarmupStep, factor: float = 1.0) -> tuple[int, int, dict[str, dict[str, int]]]:
     providers = step.provider_limits()
     if factor != 1.0:
@@ -134,6 +203,8 @@ def warmup_assign(*, ip: IPAddress, plan: WarmupPlan, by: Actor, start_on: date 
             "last_decision_on": None,
             "completed_on": None,
             "last_reason": "plan assigned",
+            "provider_state": {},
+            "over_limit": False,
         },
     )
     if ip.status != IPStatus.WARMING:
@@ -241,28 +312,71 @@ class RampOutcome:
         return self.__dict__.copy()
 
 
-def _signals_for(day: date, addresses: list[str]) -> dict[str, d.DaySignals]:
+_DOMAIN_PROVIDER = {domain: provider for provider, domains in PROVIDER_DOMAINS.items() for domain in domains}
+
+
+def provider_key(domain: str) -> str:
+    """The warmup provider (gmail, microsoft, yahoo) of a recipient domain, or "" for the rest."""
+    return _DOMAIN_PROVIDER.get(domain.strip().lower(), "")
+
+
+def _signals_for(day: date, addresses: list[str]) -> dict[str, d.Signals]:
+    """Per IP: the day's campaigns.stats counts, whole and per provider.
+
+    Blocks come from the events when they are still kept (category or x.7.x code: campaigns.stats.is_block);
+    the daily aggregates only know categories, so they are the floor.
+    """
+    whole: dict[str, Counts] = {}
+    providers: dict[str, dict[str, Counts]] = {}
     rows = (
         DailyStat.objects.filter(day=day, source_ip__in=addresses)
-        .values("source_ip")
-        .annotate(
-            delivered=Sum("delivered"),
-            hard=Sum("hard_bounces"),
-            soft=Sum("soft_bounces"),
-            transient=Sum("transient"),
-            complaints=Sum("complaints"),
-        )
+        .order_by()
+        .values("source_ip", "rcpt_domain")
+        .annotate(**sums(DailyStat))
     )
+    for r in rows:
+        counts = Counts.from_row(r)
+        whole.setdefault(r["source_ip"], Counts()).add(counts)
+        provider = provider_key(r["rcpt_domain"])
+        if provider:
+            providers.setdefault(r["source_ip"], {}).setdefault(provider, Counts()).add(counts)
+    for (address, domain, outcome), n in event_blocks(day=day, addresses=addresses).items():
+        provider = provider_key(domain)
+        targets = [whole.setdefault(address, Counts())]
+        if provider:
+            targets.append(providers.setdefault(address, {}).setdefault(provider, Counts()))
+        for target in targets:
+            name = "blocked" if outcome == SOFT_BOUNCE else "blocked_deferrals"
+            setattr(target, name, getattr(target, name) + n)
+    # Events of a kept day are the full truth; aggregates (categories only) stay as the floor.
+    for address, counts in whole.items():
+        counts.blocked = min(counts.blocked, counts.soft_bounces)
+        for pc in providers.get(address, {}).values():
+            pc.blocked = min(pc.blocked, pc.soft_bounces)
     return {
-        r["source_ip"]: d.DaySignals(
-            delivered=r["delivered"] or 0,
-            hard_bounces=r["hard"] or 0,
-            soft_bounces=r["soft"] or 0,
-            transient=r["transient"] or 0,
-            complaints=r["complaints"] or 0,
-        )
-        for r in rows
+        address: d.Signals(counts=counts, providers=providers.get(address, {}))
+        for address, counts in whole.items()
     }
+
+
+def event_blocks(*, day: date, addresses: list[str]) -> dict[tuple[str, str, str], int]:
+    """(ip, recipient domain, soft_bounce|transient) -> blocks not already counted by category."""
+    lo = datetime.combine(day, time.min, UTC)
+    hi = lo + timedelta(days=1)
+    rows = (
+        DeliveryEvent.objects.filter(
+            time_logged__gte=lo,
+            time_logged__lt=hi,
+            source_ip__in=addresses,
+            outcome__in=(SOFT_BOUNCE, TRANSIENT),
+        )
+        .filter(block_q())
+        .exclude(bounce_cat__in=sorted(block_categories()))
+        .order_by()
+        .values_list("source_ip", "rcpt_domain", "outcome")
+        .annotate(n=Count("id"))
+    )
+    return {(ip, domain.lower(), outcome): n for ip, domain, outcome, n in rows}
 
 
 def _critical_listings(ip_ids: list[int]) -> dict[int, list[str]]:
@@ -315,9 +429,9 @@ def warmup_run_ramp(*, day: date, dry_run: bool = False) -> list[RampOutcome]:
         step = steps.get((w.plan_id, w.step))
         if step is None:
             continue
-        sig = signals.get(w.ip.address, d.DaySignals())
+        sig = signals.get(w.ip.address, d.Signals())
         if w.ip_id in listings:
-            sig = d.DaySignals(**{**sig.__dict__, "critical_listings": tuple(listings[w.ip_id])})
+            sig = replace(sig, critical_listings=tuple(listings[w.ip_id]))
         decision = d.decide(
             step=w.step,
             step_count=step_counts[w.plan_id],
@@ -347,7 +461,7 @@ def warmup_run_ramp(*, day: date, dry_run: bool = False) -> list[RampOutcome]:
                 from_step=w.step,
                 to_step=decision.to_step,
                 daily_limit=new_step.daily_limit,
-                reason=decision.reason[:300],
+                reason=decision.reason[:REASON_MAX],
                 numbers=decision.numbers,
                 by=RAMP,
             )
@@ -363,24 +477,44 @@ def warmup_run_ramp(*, day: date, dry_run: bool = False) -> list[RampOutcome]:
                 "reason": decision.reason,
             }
         )
-        w.last_decision_on, w.last_reason = day, decision.reason[:300]
+        w.last_decision_on, w.last_reason = day, decision.reason[:REASON_MAX]
+        w.over_limit = decision.action == d.OVER_LIMIT
         if decision.action == d.PAUSE:
             w.status = IPWarmup.Status.PAUSED
             status_changes.append((w.ip, IPStatus.PAUSED, f"warmup: {decision.reason}"))
         elif decision.action == d.COMPLETE:
-            w.status, w.completed_on = IPWarmup.Status.COMPLETED, day
+            w.status, w.completed_on, w.provider_state = IPWarmup.Status.COMPLETED, day, {}
             status_changes.append((w.ip, IPStatus.ACTIVE, "warmup complete"))
             limit_changes.append(LimitChange(w.ip, None, None, {}, "warmup complete: plan limits lifted"))
-        elif decision.changes_step:
+        else:
+            old_step, old_state = w.step, w.provider_state
             w.step = decision.to_step
-            factor = 0.5 if w.ip_id in halved else 1.0
-            daily, hourly, providers = _step_limits(new_step, factor)
-            limit_changes.append(LimitChange(w.ip, daily, hourly, providers, f"{w.plan.name} step {w.step}"))
+            w.provider_state = next_provider_state(
+                old_state, decision.provider_actions, old_step=old_step, new_step=w.step
+            )
+            if w.step != old_step or w.provider_state != old_state:
+                factor = 0.5 if w.ip_id in halved else 1.0
+                daily, hourly, providers = limits_for(w, steps, factor)
+                why = f"{w.plan.name} step {w.step}" + (
+                    f" ({_state_text(w.provider_state)})" if w.provider_state else ""
+                )
+                limit_changes.append(LimitChange(w.ip, daily, hourly, providers, why))
     if dry_run:
         return outcomes
     with transaction.atomic():
         bulk_insert_values(decisions)
-        bulk_update_values(warmups, ["step", "status", "last_decision_on", "last_reason", "completed_on"])
+        bulk_update_values(
+            warmups,
+            [
+                "step",
+                "status",
+                "last_decision_on",
+                "last_reason",
+                "completed_on",
+                "provider_state",
+                "over_limit",
+            ],
+        )
         ips_set_limits_bulk(changes=limit_changes, by=RAMP)
         ips_set_status_bulk(changes=status_changes, by=RAMP)
         audit_bulk(events)

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from campaigns.stats import Counts
 from core.paging import paginate, query_without_page
 from ips.models import IPPool
 from tenants.access import require_operator
@@ -18,18 +19,21 @@ from warmup.services import WarmupError
 
 def _rows(warmups: list[IPWarmup]) -> list[dict]:
     counts = selectors.step_counts({w.plan_id for w in warmups})
-    sent = selectors.sent_on(timezone.now().date(), [w.ip.address for w in warmups])
+    today = selectors.counts_on(timezone.now().date(), [w.ip.address for w in warmups])
     rows = []
     for w in warmups:
         limit = w.ip.daily_limit
-        done = sent.get(w.ip.address, 0)
+        c = today.get(w.ip.address) or Counts()
         rows.append(
             {
                 "w": w,
                 "steps": counts.get(w.plan_id, 0),
-                "sent": done,
+                "counts": c,
+                "sent": c.attempted,
                 "limit": limit,
-                "progress_max": limit or max(done, 1),
+                "progress_max": limit or max(c.attempted, 1),
+                # Today's attempts past the cap, or yesterday's decision found it: the cap is not enforced.
+                "over_limit": selectors.is_over_limit(c.attempted, limit) or w.over_limit,
             }
         )
     return rows
@@ -180,6 +184,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "chart": charts.ramp_chart(limits),
         "preview": preview,
         "target": target,
+        "signal": plan.thresholds(),
     }
     if request.htmx and "target" in request.GET:
         return render(request, "warmup/plan_detail.html#preview", context)

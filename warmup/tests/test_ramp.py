@@ -37,7 +37,9 @@ def test_it_advances_writes_the_new_limits_and_audits(warming):
     warming.refresh_from_db()
     assert warming.daily_limit == 2000
     decision = WarmupDecision.objects.get()
-    assert decision.numbers["attempted"] == 950 and decision.reason.startswith("sent 950 of 1,000")
+    assert decision.numbers["attempted"] == 950 and decision.reason.startswith(
+        "delivered 950 of 1,000 (95%) cap"
+    )
     assert AuditEvent.objects.filter(action="warmup.decision", object_id=str(warming.pk)).count() == 1
     assert AuditEvent.objects.filter(
         action="ip.limits", object_id=str(warming.pk), actor_label__contains="ramp"
@@ -70,7 +72,7 @@ def test_it_pauses_the_ip_on_complaints(warming):
     assert outcome.action == "pause"
     warming.refresh_from_db()
     assert warming.status == IPStatus.PAUSED and warming.warmup.status == IPWarmup.Status.PAUSED
-    assert "complaints 0.30%" in warming.status_reason
+    assert "complaints 3 of 1,000 (0.30%) delivered" in warming.status_reason
 
 
 def test_it_pauses_on_a_critical_listing(warming):

@@ -1,0 +1,291 @@
+"""The one definition of what was sent and how it went. Every page, the warmup ramp, tenant enforcement,
+/metrics and the API count and divide through here; nothing else sums "sent" or computes a rate.
+
+Counts (per PMTA accounting record type, PMTA-NOTES section 1; the record type decides finality):
+- **attempted** = delivered + hard bounces + soft bounces: messages that reached a final outcome. Deferrals
+  (t/tq) are retries, not outcomes, and complaints come later for mail already delivered.
+- **delivered**: d records.
+- **hard bounces**: b/rb records that say the address is gone (ACCOUNTING_HARD_CATEGORIES).
+- **soft bounces**: every other b/rb record.
+- **blocks**: the refusals that are about us (IP or domain reputation, policy), not about the address: a
+  bounce or deferral whose category is in SIGNAL_BLOCK_CATEGORIES (spam-related, policy-related; UG5 11.6)
+  or whose enhanced status code is x.7.x ("Security or Policy Status", RFC 3463 section 3.8; 4.7.x when
+  temporary, 5.7.x when final). Final blocks are a subset of soft bounces, deferral blocks of deferrals.
+  The daily aggregates keep categories, not codes, so a count read from them (pages, /metrics) is by
+  category; the warmup ramp and the reply rules read the events and use both (``is_block``/``block_q``).
+- **complaints**: f records (feedback-loop reports).
+
+Rates (fractions of 1; ``format_rate`` shows them in percent with two significant digits):
+- delivered_rate = delivered / attempted
+- bounce_rate = (hard + soft) / attempted; hard_bounce_rate = hard / attempted
+- block_rate = blocks / attempted (final blocks; deferral blocks are reported beside it)
+- complaint_rate = complaints / delivered (mailbox providers measure complaints against delivered mail)
+- deferral_rate = deferrals / (attempted + deferrals)
+A rate with nothing to divide by is None ("no data"), never 0%.
+
+Thresholds live in settings (SIGNAL_*), read by ``thresholds()``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.conf import settings
+from django.db.models import BigIntegerField, Q, Sum, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
+
+__all__ = [
+    "COUNT_FIELDS",
+    "Counts",
+    "Thresholds",
+    "block_categories",
+    "block_q",
+    "format_rate",
+    "is_block",
+    "rate_level",
+    "sums",
+    "thresholds",
+]
+
+# x.7.x, as a whole code: not 5.7 inside 15.7.1 or 5.7.1 inside 5.7.10's neighbour digits.
+_BLOCK_CODE = re.compile(r"(?<![\d.])[45]\.7\.\d{1,3}(?![\d.])")
+# The same test in Postgres (ARE syntax, used on dsn_status, which PMTA fills as "5.7.1 (...)").
+_BLOCK_CODE_SQL = r"(^|[^0-9.])[45]\.7\.[0-9]{1,3}([^0-9.]|$)"
+
+
+def block_categories() -> frozenset[str]:
+    return frozenset(c.strip().lower() for c in settings.SIGNAL_BLOCK_CATEGORIES)
+
+
+def is_block(bounce_cat: str, dsn_status: str, dsn_diag: str = "") -> bool:
+    """True when a refusal (bounce or deferral) is about our reputation or policy, not the address."""
+    if bounce_cat.strip().lower() in block_categories():
+        return True
+    return bool(_BLOCK_CODE.search(dsn_status) or _BLOCK_CODE.search(dsn_diag[:80]))
+
+
+def block_q(prefix: str = "") -> Q:
+    """``is_block`` as a filter on DeliveryEvent rows (the caller limits it to bounces/deferrals)."""
+    return Q(**{f"{prefix}bounce_cat__in": sorted(block_categories())}) | Q(
+        **{f"{prefix}dsn_status__regex": _BLOCK_CODE_SQL}
+    )
+
+
+# --- counts ----------------------------------------------------------------------------------------------
+
+COUNT_FIELDS = (
+    "delivered",
+    "hard_bounces",
+    "soft_bounces",
+    "blocked",
+    "transient",
+    "blocked_deferrals",
+    "complaints",
+)
+# The columns the daily aggregates store; blocked and blocked_deferrals are derived from their categories.
+STORED_FIELDS = ("delivered", "hard_bounces", "soft_bounces", "transient", "complaints")
+
+
+@dataclass
+class Counts:
+    delivered: int = 0
+    hard_bounces: int = 0
+    soft_bounces: int = 0
+    blocked: int = 0  # final blocks, part of soft_bounces
+    transient: int = 0  # deferrals
+    blocked_deferrals: int = 0  # part of transient
+    complaints: int = 0
+
+    @classmethod
+    def from_row(cls, row: dict | object) -> Counts:
+        get = row.get if isinstance(row, dict) else lambda name, default=0: getattr(row, name, default)
+        return cls(**{name: int(get(name, 0) or 0) for name in COUNT_FIELDS})
+
+    def add(self, other: Counts) -> Counts:
+        for name in COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+    # -- derived counts --
+    @property
+    def attempted(self) -> int:
+        return self.delivered + self.hard_bounces + self.soft_bounces
+
+    @property
+    def bounces(self) -> int:
+        return self.hard_bounces + self.soft_bounces
+
+    # -- rates (None: nothing to divide by) --
+    @property
+    def delivered_rate(self) -> float | None:
+        return _ratio(self.delivered, self.attempted)
+
+    @property
+    def bounce_rate(self) -> float | None:
+        return _ratio(self.bounces, self.attempted)
+
+    @property
+    def hard_bounce_rate(self) -> float | None:
+        return _ratio(self.hard_bounces, self.attempted)
+
+    @property
+    def soft_bounce_rate(self) -> float | None:
+        return _ratio(self.soft_bounces, self.attempted)
+
+    @property
+    def block_rate(self) -> float | None:
+        return _ratio(self.blocked, self.attempted)
+
+    @property
+    def complaint_rate(self) -> float | None:
+        return _ratio(self.complaints, self.delivered)
+
+    @property
+    def deferral_rate(self) -> float | None:
+        return _ratio(self.transient, self.attempted + self.transient)
+
+    @property
+    def level(self) -> str:
+        """A badge class for pages: error at a pause threshold, warning at a hold threshold, else ok."""
+        return rate_level(self)
+
+    def numbers(self) -> dict[str, Any]:
+        """Counts and rates (rounded to 6 places) for decision records and API answers."""
+        out: dict[str, Any] = {name: getattr(self, name) for name in COUNT_FIELDS}
+        out["attempted"] = self.attempted
+        for name in RATE_NAMES:
+            value = getattr(self, name)
+            out[name] = None if value is None else round(value, 6)
+        return out
+
+
+RATE_NAMES = (
+    "delivered_rate",
+    "bounce_rate",
+    "hard_bounce_rate",
+    "block_rate",
+    "complaint_rate",
+    "deferral_rate",
+)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _category_sum(column: str, categories: frozenset[str]) -> Any:
+    terms = [Coalesce(Cast(KT(f"{column}__{c}"), BigIntegerField()), Value(0)) for c in sorted(categories)]
+    total = terms[0] if terms else Value(0)
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def sums(model: type, *, prefix: str = "", day_filter: Q | None = None) -> dict[str, Any]:
+    """Aggregates for ``.aggregate()``/``.annotate()`` over DailyStat or DailyTenantStat rows (``prefix``
+    for a relation's rows); names match ``Counts`` fields, so ``Counts.from_row`` reads the result."""
+    field_names = {f.name for f in model._meta.get_fields()}
+    out: dict[str, Any] = {
+        name: Coalesce(Sum(f"{prefix}{name}", filter=day_filter), Value(0)) for name in STORED_FIELDS
+    }
+    cats = block_categories()
+    out["blocked"] = Coalesce(
+        Sum(_category_sum(f"{prefix}bounce_categories", cats), filter=day_filter), Value(0)
+    )
+    if "transient_categories" in field_names:
+        out["blocked_deferrals"] = Coalesce(
+            Sum(_category_sum(f"{prefix}transient_categories", cats), filter=day_filter), Value(0)
+        )
+    return out
+
+
+# --- thresholds ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Fractions of 1; defaults from settings.SIGNAL_* (``thresholds()``), a warmup plan may override."""
+
+    advance_min_ratio: float  # share of the cap that must have been *delivered* to advance
+    hold_bounce_rate: float
+    hold_complaint_rate: float
+    step_back_bounce_rate: float
+    step_back_deferral_rate: float
+    pause_bounce_rate: float
+    pause_complaint_rate: float
+    hold_block_rate: float
+    step_back_block_rate: float
+    pause_block_rate: float
+    over_limit_tolerance: float
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+_SETTING_FOR = {
+    "advance_min_ratio": "SIGNAL_ADVANCE_MIN_DELIVERED",
+    "hold_bounce_rate": "SIGNAL_HOLD_BOUNCE_RATE",
+    "hold_complaint_rate": "SIGNAL_HOLD_COMPLAINT_RATE",
+    "step_back_bounce_rate": "SIGNAL_STEP_BACK_BOUNCE_RATE",
+    "step_back_deferral_rate": "SIGNAL_STEP_BACK_DEFERRAL_RATE",
+    "pause_bounce_rate": "SIGNAL_PAUSE_BOUNCE_RATE",
+    "pause_complaint_rate": "SIGNAL_PAUSE_COMPLAINT_RATE",
+    "hold_block_rate": "SIGNAL_HOLD_BLOCK_RATE",
+    "step_back_block_rate": "SIGNAL_STEP_BACK_BLOCK_RATE",
+    "pause_block_rate": "SIGNAL_PAUSE_BLOCK_RATE",
+    "over_limit_tolerance": "SIGNAL_OVER_LIMIT_TOLERANCE",
+}
+
+
+def threshold_default(name: str) -> float:
+    return float(getattr(settings, _SETTING_FOR[name]))
+
+
+def thresholds(**overrides: float) -> Thresholds:
+    values = {name: threshold_default(name) for name in _SETTING_FOR}
+    values.update(overrides)
+    return Thresholds(**values)
+
+
+def rate_level(counts: Counts, t: Thresholds | None = None) -> str:
+    t = t or thresholds()
+    hard, complaint, block = (
+        counts.hard_bounce_rate or 0.0,
+        counts.complaint_rate or 0.0,
+        counts.block_rate or 0.0,
+    )
+    if hard >= t.pause_bounce_rate or complaint >= t.pause_complaint_rate or block >= t.pause_block_rate:
+        return "error"
+    if hard >= t.hold_bounce_rate or complaint >= t.hold_complaint_rate or block >= t.hold_block_rate:
+        return "warning"
+    return "ok"
+
+
+# --- display ------------------------------------------------------------------------------------------------
+
+
+def format_rate(value: float | None, *, digits: int = 2) -> str:
+    """A fraction as percent with two significant digits: 0.0147 -> "1.5%", 0.00012 -> "0.012%",
+    0.25 -> "25%", 1 -> "100%". None (nothing to divide by) -> "—"."""
+    if value is None:
+        return "—"
+    pct = value * 100
+    if pct == 0:
+        return "0%"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(pct))))
+    rounded = round(pct, decimals)
+    # 9.96 rounds to 10.0: one significant digit too many.
+    if rounded and decimals and math.floor(math.log10(abs(rounded))) > math.floor(math.log10(abs(pct))):
+        decimals -= 1
+        rounded = round(pct, decimals)
+    return f"{rounded:.{decimals}f}%"
+
+
+def format_count_of(part: int, whole: int) -> str:
+    """ "700 of 1,000 (70%)": the numbers an explanation names."""
+    return f"{part:,} of {whole:,} ({format_rate(_ratio(part, whole))})"
