@@ -92,8 +92,8 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from campaigns.models import ValidationChunk
-    from campaigns.validation.services import upload_parse, validation_job_create, validation_job_run
+    from hygiene.models import ValidationChunk
+    from hygiene.services import upload_parse, validation_job_create, validation_job_run
     from tenants.models import Tenant
     from testsupport.dnsserver import LocalDNSServer
 

@@ -325,4 +325,3 @@ class AccountingCounter(models.Model):
 
 
 from campaigns.models_mailwizz import *  # noqa: E402,F403
-from campaigns.models_validation import *  # noqa: E402,F403

@@ -5,7 +5,6 @@ ITEMS = [
     ("Bounces", "bounce_explorer", "all"),
     ("Messages", "message_search", "all"),
     ("Suppression", "suppression_list", "all"),
-    ("List hygiene", "validation_list", "all"),
     ("Imports", "import_list", "operator"),
     ("MailWizz", "mailwizz_home", "tenant_admin"),
     ("MailWizz", "mailwizz_home", "operator"),

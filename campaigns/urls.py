@@ -3,7 +3,6 @@ from django.urls import path
 from campaigns import ingest_webhook
 from campaigns.mailwizz.urls import urlpatterns as mailwizz_urlpatterns
 from campaigns.urls_pages import urlpatterns as pages_urlpatterns
-from campaigns.validation.urls import urlpatterns as validation_urlpatterns
 
 urlpatterns = [
     path("hooks/pmta/accounting", ingest_webhook.pmta_accounting_hook, name="pmta_accounting_hook"),
@@ -11,5 +10,4 @@ urlpatterns = [
 
 # Pages: campaigns, stats, suppression, import history.
 urlpatterns += pages_urlpatterns
-urlpatterns += validation_urlpatterns
 urlpatterns += mailwizz_urlpatterns

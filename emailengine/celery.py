@@ -13,7 +13,7 @@ app = Celery("emailengine")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Tasks in a sub-package of an app are not found by the default discovery.
-app.autodiscover_tasks(["campaigns.validation", "campaigns.mailwizz"])
+app.autodiscover_tasks(["campaigns.mailwizz"])
 
 # Work is split by area, one worker service per queue (docker-compose.yml, deploy/systemd), so a long
 # validation run or MailWizz sync never delays the warmup ramp or a health poll. Routes match task names
@@ -21,6 +21,8 @@ app.autodiscover_tasks(["campaigns.validation", "campaigns.mailwizz"])
 TASK_QUEUES = ("default", "accounting", "warmup", "validation", "mailwizz")
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
+    "hygiene.*": {"queue": "validation"},
+    # Names from before the list hygiene app existed, still registered for messages queued under them.
     "campaigns.validation.*": {"queue": "validation"},
     "campaigns.mailwizz.*": {"queue": "mailwizz"},
     "campaigns.tasks.*": {"queue": "accounting"},
@@ -53,7 +55,7 @@ app.conf.beat_schedule: dict[str, dict] = {
     "warmup-expire-reply-actions": {"task": "warmup.tasks.expire_reply_rule_actions", "schedule": 300.0},
     # Re-queues validation jobs whose worker died, so none stays "running".
     "validation-resume-stuck": {
-        "task": "campaigns.validation.tasks.validation_resume_stuck",
+        "task": "hygiene.tasks.validation_resume_stuck",
         "schedule": 120.0,
     },
     # MailWizz: campaign names every 15 minutes; bounces and complaints posted back every minute.

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "domains",
     "reputation",
     "campaigns",
+    "hygiene",
     "warmup",
     "emailengine",
 ]

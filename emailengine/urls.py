@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("domains.urls")),
     path("", include("reputation.urls")),
     path("", include("campaigns.urls")),
+    path("", include("hygiene.urls")),
     path("", include("warmup.urls")),
 ]

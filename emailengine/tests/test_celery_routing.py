@@ -24,8 +24,9 @@ def _queue_of(task_name: str) -> str:
 @pytest.mark.parametrize(
     ("task_name", "queue"),
     [
-        ("campaigns.validation.tasks.validation_resume_stuck", "validation"),
-        ("campaigns.validation.tasks.some_future_task", "validation"),
+        ("hygiene.tasks.validation_resume_stuck", "validation"),
+        ("hygiene.tasks.some_future_task", "validation"),
+        ("campaigns.validation.tasks.validation_job_run", "validation"),
         ("campaigns.mailwizz.tasks.sync_all", "mailwizz"),
         ("campaigns.mailwizz.tasks.feedback_all", "mailwizz"),
         ("campaigns.tasks.accounting_import_dir", "accounting"),
@@ -153,3 +154,17 @@ def test_it_runs_a_warmup_task_on_a_worker_that_consumes_only_the_warmup_queue(w
     assert events[1]["counts"] == {"count": 0}
     assert isinstance(events[1]["duration_ms"], int)
     assert events[1]["task_id"] == result.id
+
+
+# Tasks that moved with their app: (name before the move, name now).
+MOVED_TASKS = [
+    ("campaigns.validation.tasks.validation_job_run", "hygiene.tasks.validation_job_run"),
+    ("campaigns.validation.tasks.validation_resume_stuck", "hygiene.tasks.validation_resume_stuck"),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), MOVED_TASKS)
+def test_it_still_runs_messages_queued_under_a_moved_tasks_old_name(old, new):
+    app.loader.import_default_modules()
+    assert app.tasks[old].run is app.tasks[new].run
+    assert _queue_of(old) == _queue_of(new)

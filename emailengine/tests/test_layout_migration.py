@@ -14,9 +14,12 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from core.models import ScheduledJobState
+from hygiene.models import ValidationChunk, ValidationJob
+from hygiene.tests.factories import make_job
+from tenants.models import AuditEvent, Tenant
 
 # The apps that received models from others; before their first migration the old layout holds.
-MOVED_TO = ["core"]
+MOVED_TO = ["core", "hygiene"]
 
 
 def _table_counts() -> dict[str, int]:
@@ -44,14 +47,26 @@ def test_it_moves_models_with_every_row():
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_scale", "--small", stdout=StringIO())
     ScheduledJobState.objects.create(name="ips-health-poll", runs=3)
+    # The seeds leave these empty; one row each of the moved models.
+    job = make_job(Tenant.objects.first(), lines=["a@good.example", "b@good.example"])
+    ValidationChunk.objects.create(job=job, index=0, first_row=0, results=[["valid", ""]])
     latest = _to_latest()
 
     _migrate([(app, None) for app in MOVED_TO])
     old = _table_counts()
     assert old["tenants_scheduledjobstate"] == 1
+    assert old["campaigns_validationjob"] == old["campaigns_validationchunk"] == 1
     assert sum(old.values()) > 1000, "seed data is missing"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM tenants_auditevent WHERE object_type = 'campaigns.validationjob'"
+        )
+        assert cursor.fetchone()[0] == 1
 
     _migrate(latest)
     assert _table_counts() == old
     assert ScheduledJobState.objects.get().runs == 3
     assert ContentType.objects.get_for_model(ScheduledJobState).app_label == "core"
+    assert ValidationJob.objects.get().chunks.get().results == [["valid", ""]]
+    assert ContentType.objects.get_for_model(ValidationJob).app_label == "hygiene"
+    assert AuditEvent.objects.filter(object_type="hygiene.validationjob", object_id=str(job.pk)).exists()

@@ -10,13 +10,13 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods
 
-from campaigns.models import ValidationJob
-from campaigns.validation import rules
-from campaigns.validation.forms import ValidationUploadForm
-from campaigns.validation.selectors import get_validation_job_for_user, validation_jobs_for
-from campaigns.validation.services import max_upload_bytes, validation_job_create, validation_result_rows
-from campaigns.validation.tasks import validation_job_enqueue
 from core.paging import paginate, query_without_page
+from hygiene import rules
+from hygiene.forms import ValidationUploadForm
+from hygiene.models import ValidationJob
+from hygiene.selectors import get_validation_job_for_user, validation_jobs_for
+from hygiene.services import max_upload_bytes, validation_job_create, validation_result_rows
+from hygiene.tasks import validation_job_enqueue
 from tenants.access import actor_for, require_writer
 from tenants.models import Tenant
 
@@ -75,7 +75,7 @@ def validation_list(request: HttpRequest) -> HttpResponse:
         "tenant_id": tenant_id,
     }
     status = 400 if form is not None and form.errors else 200
-    return render(request, "campaigns/validation/job_list.html", context, status=status)
+    return render(request, "hygiene/job_list.html", context, status=status)
 
 
 def _summary(job: ValidationJob) -> dict:
@@ -97,7 +97,7 @@ def _summary(job: ValidationJob) -> dict:
 def validation_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_validation_job_for_user(request, job_id)
     context = {**_context_common(), "job": job, **_summary(job)}
-    template = "campaigns/validation/job_detail.html"
+    template = "hygiene/job_detail.html"
     if request.htmx and request.htmx.target == PROGRESS_TARGET:
         template += "#progress"
     return render(request, template, context)

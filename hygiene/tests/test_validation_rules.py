@@ -2,7 +2,7 @@
 
 import pytest
 
-from campaigns.validation.rules import (
+from hygiene.rules import (
     DNS_ERROR,
     DNS_NO_HOST,
     DNS_NULL_MX,

@@ -29,10 +29,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from campaigns.models import Suppression, ValidationChunk, ValidationJob
+from campaigns.models import Suppression
 from campaigns.services_suppression import EMAIL_HEADERS
-from campaigns.validation.dns import DomainCache
-from campaigns.validation.rules import (
+from core.csv_safe import csv_stream, csv_writer, restore_row
+from hygiene.dns import DomainCache
+from hygiene.models import ValidationChunk, ValidationJob
+from hygiene.rules import (
     REASONS,
     STATUSES,
     Address,
@@ -42,7 +44,6 @@ from campaigns.validation.rules import (
     needs_dns,
     parse_address,
 )
-from core.csv_safe import csv_stream, csv_writer, restore_row
 from tenants.audit import audit_record
 from tenants.models import Tenant
 

@@ -1,6 +1,7 @@
-"""Celery tasks of address validation: thin wrappers around campaigns.validation.services.
+"""Celery tasks of address validation: thin wrappers around hygiene.services.
 
-Registered with the worker through emailengine/celery.py (``autodiscover_tasks(["campaigns.validation"])``).
+The tasks were named ``campaigns.validation.tasks.*`` before the app existed; those names stay registered so
+messages queued before an upgrade still run.
 """
 
 from __future__ import annotations
@@ -8,11 +9,13 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import transaction
 
-from campaigns.validation.services import validation_job_run, validation_jobs_requeue_stale
 from core.jobs import scheduled_job
+from core.task_names import also_registered_as
+from hygiene.services import validation_job_run, validation_jobs_requeue_stale
 
 
-@shared_task(name="campaigns.validation.tasks.validation_job_run", ignore_result=True)
+@shared_task(name="hygiene.tasks.validation_job_run", ignore_result=True)
+@also_registered_as("campaigns.validation.tasks.validation_job_run")
 def validation_job_run_task(job_id: int) -> dict:
     """Run or resume one job. acks_late (settings): a worker that dies mid-job gets the message redelivered,
     and the run goes on from the last committed chunk."""
@@ -27,7 +30,8 @@ def validation_job_enqueue(job_id: int) -> None:
     transaction.on_commit(lambda: validation_job_run_task.delay(job_id))
 
 
-@shared_task(name="campaigns.validation.tasks.validation_resume_stuck", ignore_result=True)
+@shared_task(name="hygiene.tasks.validation_resume_stuck", ignore_result=True)
+@also_registered_as("campaigns.validation.tasks.validation_resume_stuck")
 @scheduled_job("validation-resume-stuck")
 def validation_resume_stuck_task() -> dict:
     """Re-queue jobs whose worker died or whose queue message was lost, so none stays "running"."""

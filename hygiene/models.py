@@ -59,6 +59,8 @@ class ValidationJob(models.Model):
     run_token = models.CharField(max_length=32, blank=True)
 
     class Meta:
+        # Tables keep the names they had when these models lived in campaigns (moved with their rows).
+        db_table = "campaigns_validationjob"
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["tenant", "-created_at"], name="validation_job_tenant")]
 
@@ -89,6 +91,7 @@ class ValidationChunk(models.Model):
     results = models.JSONField(default=list)
 
     class Meta:
+        db_table = "campaigns_validationchunk"
         ordering = ["job", "index"]
         constraints = [models.UniqueConstraint(fields=["job", "index"], name="validation_chunk_unique")]
 

@@ -1,8 +1,8 @@
-"""List hygiene pages; campaigns/urls.py appends these patterns."""
+"""List hygiene pages."""
 
 from django.urls import path
 
-from campaigns.validation import views
+from hygiene import views
 
 urlpatterns = [
     path("validation/", views.validation_list, name="validation_list"),

@@ -6,7 +6,7 @@ from django import forms
 from django.http import HttpRequest
 
 from campaigns.forms import _TenantChoiceMixin
-from campaigns.validation.services import (
+from hygiene.services import (
     ParsedUpload,
     UploadError,
     max_upload_bytes,

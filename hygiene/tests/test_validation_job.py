@@ -3,9 +3,10 @@ and the DNS cache (one lookup per distinct domain, not per address)."""
 
 import pytest
 
-from campaigns.models import Suppression, ValidationChunk
-from campaigns.tests.validation_factories import add_zone, make_job, result_table
-from campaigns.validation.services import validation_job_run
+from campaigns.models import Suppression
+from hygiene.models import ValidationChunk
+from hygiene.services import validation_job_run
+from hygiene.tests.factories import add_zone, make_job, result_table
 from tenants.models import AuditEvent
 
 
@@ -108,7 +109,7 @@ def result_table_semicolon(job):
     import csv
     import io
 
-    from campaigns.validation.services import validation_result_rows
+    from hygiene.services import validation_result_rows
 
     return list(csv.reader(io.StringIO("".join(validation_result_rows(job))), delimiter=";"))
 

@@ -39,7 +39,7 @@ VALID, INVALID, RISKY, UNKNOWN = "valid", "invalid", "risky", "unknown"
 STATUSES = (VALID, INVALID, RISKY, UNKNOWN)
 STATUS_LABELS = {VALID: "Valid", INVALID: "Invalid", RISKY: "Risky", UNKNOWN: "Unknown"}
 
-# Outcomes of the DNS lookup of one domain (campaigns.validation.dns produces them).
+# Outcomes of the DNS lookup of one domain (hygiene.dns produces them).
 DNS_OK = "ok"
 DNS_NXDOMAIN = "nxdomain"
 DNS_NULL_MX = "null_mx"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from campaigns.models import ValidationJob
+from hygiene.models import ValidationJob
 from tenants.access import get_scoped_or_404, scope
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from campaigns.models import ValidationJob
-from campaigns.validation.services import (
+from hygiene.models import ValidationJob
+from hygiene.services import (
     paste_parse,
     upload_parse,
     validation_job_create,

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns.models import ValidationChunk, ValidationJob
-from campaigns.tests.validation_factories import add_zone, make_job, result_table
-from campaigns.validation import services
-from campaigns.validation.services import validation_job_run, validation_jobs_requeue_stale
-from campaigns.validation.tasks import validation_job_run_task, validation_resume_stuck_task
+from hygiene import services
+from hygiene.models import ValidationChunk, ValidationJob
+from hygiene.services import validation_job_run, validation_jobs_requeue_stale
+from hygiene.tasks import validation_job_run_task, validation_resume_stuck_task
+from hygiene.tests.factories import add_zone, make_job, result_table
 
 
 class WorkerKilled(BaseException):

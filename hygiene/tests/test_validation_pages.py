@@ -4,9 +4,9 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from campaigns.models import ValidationJob
-from campaigns.tests.validation_factories import add_zone, make_job
-from campaigns.validation.services import validation_job_run
+from hygiene.models import ValidationJob
+from hygiene.services import validation_job_run
+from hygiene.tests.factories import add_zone, make_job
 
 SMTP_NOTICE = "We never probe mailboxes over SMTP: it gets sending IPs listed"
 

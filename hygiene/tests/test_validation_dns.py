@@ -2,7 +2,7 @@
 
 import pytest
 
-from campaigns.validation.dns import DomainCache, usable_address
+from hygiene.dns import DomainCache, usable_address
 
 
 @pytest.fixture

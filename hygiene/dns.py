@@ -19,8 +19,8 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
-from campaigns.validation.rules import DNS_ERROR, DNS_NO_HOST, DNS_NULL_MX, DNS_NXDOMAIN, DNS_OK, DNS_TIMEOUT
 from core.dnsresolver import make_async_resolver
+from hygiene.rules import DNS_ERROR, DNS_NO_HOST, DNS_NULL_MX, DNS_NXDOMAIN, DNS_OK, DNS_TIMEOUT
 
 __all__ = ["DomainCache", "usable_address"]
 

@@ -4,7 +4,7 @@ import codecs
 
 import pytest
 
-from campaigns.validation.services import UploadError, paste_parse, upload_parse
+from hygiene.services import UploadError, paste_parse, upload_parse
 
 
 def test_it_finds_a_named_email_column():
