@@ -3,6 +3,7 @@
 Only table names (from model Meta, never input) are formatted into SQL; values are always parameters.
 """
 
+from campaigns.accounting.classify import FAILURES
 from campaigns.accounting.stage import COPY_OPTIONS, STAGE_COLUMNS
 from campaigns.models import (
     AccountingCounter,
@@ -22,6 +23,7 @@ FILE = AccountingFile._meta.db_table
 REJECTION = ImportRejection._meta.db_table
 COUNTER = AccountingCounter._meta.db_table
 STAGE = "campaigns_acct_stage"
+FAILURE_LIST = ", ".join(f"'{outcome}'" for outcome in FAILURES)
 
 COLUMNS = ", ".join((*STAGE_COLUMNS, "id"))
 # The fast way in: COPY straight into the event table. A record already there (a re-sent webhook
@@ -170,6 +172,9 @@ SELECT 'type', type, count(*), NULL::bigint, NULL::timestamptz, NULL::timestampt
 UNION ALL SELECT 'stats', '', count(*), NULL, NULL, NULL FROM stats
 UNION ALL SELECT 'supp', '', count(*), NULL, NULL, NULL FROM supp
 UNION ALL SELECT 'seen', '', 0, campaign_id, first_seen, last_seen FROM seen
+-- Per sending IP, the time range of the batch's new failures: all the reply rules need to look at.
+UNION ALL SELECT 'fail', source_ip, count(*), NULL, min(time_logged), max(time_logged) FROM new
+    WHERE outcome IN ({FAILURE_LIST}) AND source_ip <> '' GROUP BY source_ip
 """  # noqa: S608
 # When another importer took ids between ours, the range holds its rows too.
 INGEST_SCATTERED_SQL = INGEST_SQL.replace("/* only ours */", "AND id = ANY(%(ids)s)")

@@ -278,13 +278,13 @@ class _Writer:
                 # deadlock / serialization failure between concurrent importers: retry the batch
                 if attempt == 3 or getattr(exc.__cause__, "sqlstate", "") not in ("40P01", "40001"):
                     raise
-        by_type, suppressed, seen = counts
+        by_type, suppressed, seen, failures = counts
         # Outside the batch's transaction for the same reason. A crash just before this leaves first/last
         # seen behind until the campaign's next batch; the counts themselves are already exact.
         if seen:
             with connection.cursor() as cursor:
                 cursor.execute(sql.CAMPAIGN_SEEN, [list(column) for column in zip(*seen, strict=True)])
-        _announce(batch.rows)
+        _announce(failures)
         imported = sum(by_type.values())
         result.read += batch.read
         result.imported += imported
@@ -350,10 +350,11 @@ class _Writer:
 
     def _write_once(
         self, rows: list[tuple], batch: _Batch, offset: int, lines: int, header: list[str], status: str
-    ) -> tuple[Counter, int, list[tuple]]:
+    ) -> tuple[Counter, int, list[tuple], dict[str, tuple[datetime, datetime]]]:
         by_type: Counter = Counter()
         suppressed = 0
         seen: list[tuple] = []
+        failures: dict[str, tuple[datetime, datetime]] = {}
         with connection.cursor() as cursor:
             if rows:
                 lo, hi, scattered = self._insert_events(cursor, rows)
@@ -368,6 +369,8 @@ class _Writer:
                         suppressed = count
                     elif kind == "seen":
                         seen.append((campaign_id, first_seen, last_seen))
+                    elif kind == "fail":
+                        failures[name] = (first_seen, last_seen)
             imported = sum(by_type.values())
             keep = max(0, REJECTIONS_KEPT_PER_FILE - self.rejections_stored)
             if batch.rejections and keep:
@@ -405,24 +408,27 @@ class _Writer:
                 names = sorted(counters)
                 cursor.execute(sql.COUNTER_UPSERT, [names, [counters[name] for name in names]])
         self.rejections_stored += len(batch.rejections)
-        return by_type, suppressed, sorted(seen)
+        return by_type, suppressed, sorted(seen), failures
 
 
-_FAILURES = frozenset({"transient", "soft_bounce", "hard_bounce"})
+def _announce(failures: dict[str, tuple[datetime, datetime]]) -> None:
+    """Tell listeners (warmup's reply rules) which IPs have new failures, and when, once the batch is
+    committed. Only new records count: a re-sent one changes no count, so it needs no second look.
 
-
-def _announce(rows: list[tuple]) -> None:
-    """Tell listeners (warmup's reply rules) about the batch's failures once it is committed.
-
-    Duplicates are included: listeners count from the database, so a re-sent record changes no count.
+    Listeners only enqueue their work; whatever they raise is logged and never fails the import,
+    whose records are committed by now.
     """
-    failures = [
-        {"source_ip": r[6], "rcpt_domain": r[4], "outcome": r[2], "dsn_diag": r[9], "time_logged": r[0]}
-        for r in rows
-        if r[2] in _FAILURES
-    ]
-    if failures:
-        transaction.on_commit(lambda: accounting_batch_imported.send(sender=AccountingFile, events=failures))
+    if not failures:
+        return
+
+    def send() -> None:
+        for receiver, error in accounting_batch_imported.send_robust(
+            sender=AccountingFile, failures=failures
+        ):
+            if isinstance(error, Exception):
+                log.error("accounting import: listener %r failed", receiver, exc_info=error)
+
+    transaction.on_commit(send)
 
 
 # --- the record loop -------------------------------------------------------------------------------

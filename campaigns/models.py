@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from campaigns.accounting.classify import FAILURES
 from ips.models import IPAddress, MtaServer
 from tenants.models import Tenant
 
@@ -193,7 +194,16 @@ class DeliveryEvent(models.Model):
                 fields=["time_logged", "fingerprint"], name="event_time_fingerprint_unique"
             )
         ]
-        indexes = [models.Index(fields=["tenant", "rcpt"], name="event_tenant_rcpt")]
+        indexes = [
+            models.Index(fields=["tenant", "rcpt"], name="event_tenant_rcpt"),
+            # Reply rules look at one batch's sending IPs over a short time range after each import
+            # batch (warmup.reply_rules); only failures, so deliveries cost this index nothing.
+            models.Index(
+                fields=["source_ip", "time_logged"],
+                condition=models.Q(outcome__in=FAILURES),
+                name="event_failure_ip_time",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.rcpt} {self.time_logged:%Y-%m-%d %H:%M:%S}"

@@ -1,20 +1,32 @@
-"""Reply-driven traffic shaping: a burst of matching remote replies holds or throttles an IP for a while."""
+"""Reply-driven traffic shaping: a burst of matching remote replies holds or throttles an IP for a while.
+
+Rules run after each committed import batch (warmup.tasks.reply_rules_check, enqueued on commit by
+warmup.receivers), and look only at the batch's sending IPs within the batch's time range plus the
+rule's window, through the partial (source_ip, time_logged) index of failures: the cost follows the
+batch, not the number of stored events.
+"""
 
 import contextlib
+import logging
 import re
 from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from campaigns.accounting.classify import FAILURES
 from campaigns.models import DeliveryEvent
 from ips.models import IPAddress, IPStatus
 from ips.services import TransitionError, ip_resume, ip_set_limits, ip_set_status
 from tenants.audit import audit_record
 from warmup.models import PROVIDER_DOMAINS, ReplyRule, ReplyRuleAction
 
-FAILURE_OUTCOMES = ("transient", "soft_bounce", "hard_bounce")
+log = logging.getLogger(__name__)
+
+FAILURE_OUTCOMES = FAILURES
 WINDOW = timedelta(hours=1)
 BY = "system: reply rules"
 
@@ -23,43 +35,59 @@ def _reason(rule: ReplyRule, matches: int) -> str:
     return f"reply rule {rule.name}: {matches} replies matching /{rule.pattern}/ within an hour"
 
 
-def reply_rules_evaluate(*, events: list[dict]) -> list[ReplyRuleAction]:
+def reply_rules_evaluate(*, failures: dict[str, tuple[datetime, datetime]]) -> list[ReplyRuleAction]:
     """Run every enabled rule over a freshly imported batch; act on IPs that reached a rule's threshold.
 
-    The count looks back one hour from the newest matching record, so a burst trips the rule and the same
-    number of replies spread over a day does not.
+    ``failures``: sending IP -> (first, last) time of the batch's new failure records. For each IP the
+    count looks back one hour from its newest matching record in that range, so a burst trips the rule
+    and the same number of replies spread over a day does not. One rule's error (a pattern Postgres
+    refuses, say) is logged and the other rules still run.
     """
-    failures = [e for e in events if e.get("outcome") in FAILURE_OUTCOMES and e.get("source_ip")]
     if not failures:
         return []
     taken = []
-    for rule in ReplyRule.objects.filter(enabled=True):
+    for rule in ReplyRule.objects.filter(enabled=True).order_by("pk"):
         try:
-            regex = re.compile(rule.pattern, re.IGNORECASE)
+            re.compile(rule.pattern)
         except re.error:
-            continue
-        domains = PROVIDER_DOMAINS.get(rule.provider, ())
-        hits = [
-            e
-            for e in failures
-            if regex.search(e.get("dsn_diag") or "") and (not domains or e.get("rcpt_domain") in domains)
-        ]
-        if not hits:
-            continue
-        taken.extend(_apply_rule(rule, {e["source_ip"] for e in hits}, domains))
+            continue  # the form refuses such patterns; an old row is skipped, not fatal
+        try:
+            with transaction.atomic():  # a savepoint: a failed statement leaves the connection usable
+                taken.extend(_apply_rule(rule, failures, PROVIDER_DOMAINS.get(rule.provider, ())))
+        except Exception:
+            log.exception("reply rule %s failed on a batch of %d IPs", rule.name, len(failures))
     return taken
 
 
-def _apply_rule(rule: ReplyRule, addresses: set[str], domains: tuple[str, ...]) -> list[ReplyRuleAction]:
-    qs = DeliveryEvent.objects.filter(
-        source_ip__in=addresses, outcome__in=FAILURE_OUTCOMES, dsn_diag__iregex=rule.pattern
-    )
+def _matching(rule: ReplyRule, domains: tuple[str, ...]) -> QuerySet[DeliveryEvent]:
+    qs = DeliveryEvent.objects.filter(outcome__in=FAILURE_OUTCOMES, dsn_diag__iregex=rule.pattern)
     if domains:
         qs = qs.filter(rcpt_domain__in=domains)
-    newest = {r["source_ip"]: r["newest"] for r in qs.values("source_ip").annotate(newest=Max("time_logged"))}
+    return qs.order_by()
+
+
+def _batch_newest(
+    rule: ReplyRule, failures: dict[str, tuple[datetime, datetime]], domains: tuple[str, ...]
+) -> QuerySet[DeliveryEvent]:
+    """Per IP, its newest record matching the rule within the batch's range of that IP."""
+    in_batch = reduce(
+        or_,
+        (
+            Q(source_ip=ip, time_logged__gte=first, time_logged__lte=last)
+            for ip, (first, last) in failures.items()
+        ),
+    )
+    return _matching(rule, domains).filter(in_batch).values("source_ip").annotate(newest=Max("time_logged"))
+
+
+def _apply_rule(
+    rule: ReplyRule, failures: dict[str, tuple[datetime, datetime]], domains: tuple[str, ...]
+) -> list[ReplyRuleAction]:
+    matching = _matching(rule, domains)
+    newest = dict(_batch_newest(rule, failures, domains).values_list("source_ip", "newest"))
     actions = []
-    for address, until in newest.items():
-        count = qs.filter(
+    for address, until in sorted(newest.items()):
+        count = matching.filter(
             source_ip=address, time_logged__gt=until - WINDOW, time_logged__lte=until
         ).aggregate(n=Count("id"))["n"]
         if count < rule.threshold:

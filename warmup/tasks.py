@@ -1,10 +1,10 @@
-from datetime import date
+from datetime import date, datetime
 
 from celery import shared_task
 from django.utils import timezone
 
 from core.jobs import scheduled_job
-from warmup.reply_rules import reply_rule_actions_expire
+from warmup.reply_rules import reply_rule_actions_expire, reply_rules_evaluate
 from warmup.services import warmup_run_ramp
 
 
@@ -20,3 +20,14 @@ def run_daily_ramp(day: str | None = None) -> int:
 @scheduled_job("warmup-expire-reply-actions")
 def expire_reply_rule_actions() -> int:
     return reply_rule_actions_expire()
+
+
+@shared_task(ignore_result=True)
+def reply_rules_check(failures: dict[str, list[str]]) -> int:
+    """Run the reply rules over one committed import batch: ``failures`` maps each sending IP to the
+    ISO (first, last) times of its new failure records. Returns the number of actions taken."""
+    bounds = {
+        ip: (datetime.fromisoformat(first), datetime.fromisoformat(last))
+        for ip, (first, last) in failures.items()
+    }
+    return len(reply_rules_evaluate(failures=bounds))

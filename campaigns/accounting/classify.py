@@ -14,6 +14,7 @@ __all__ = [
     "COMPLAINT",
     "DEFAULT_HARD_CATEGORIES",
     "DELIVERED",
+    "FAILURES",
     "HARD_BOUNCE",
     "OTHER",
     "OUTCOMES",
@@ -34,6 +35,8 @@ RECEIVED = "received"
 OTHER = "other"
 OUTCOMES = (DELIVERED, HARD_BOUNCE, SOFT_BOUNCE, TRANSIENT, COMPLAINT, RECEIVED, OTHER)
 BOUNCE = frozenset({HARD_BOUNCE, SOFT_BOUNCE})
+# Outcomes that carry a remote server's refusal or deferral text: what reply rules look at.
+FAILURES = (TRANSIENT, SOFT_BOUNCE, HARD_BOUNCE)
 
 # The "safe choice" of PMTA-NOTES: categories that say the address itself is gone. MailWizz adds
 # nothing else; port25-bouncehandler's routing-errors is left soft (it is often our own config).

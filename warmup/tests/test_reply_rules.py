@@ -6,11 +6,11 @@ from uuid import uuid4
 import pytest
 
 from campaigns.models import DeliveryEvent
-from campaigns.signals import accounting_batch_imported
 from ips.models import IPStatus
 from tenants.models import AuditEvent
 from warmup.models import ReplyRule, ReplyRuleAction
 from warmup.reply_rules import reply_rule_actions_expire
+from warmup.tasks import reply_rules_check
 from warmup.tests.conftest import make_ip
 
 pytestmark = pytest.mark.django_db
@@ -18,14 +18,12 @@ T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 GMAIL_RATE = "smtp;421 4.7.28 [203.0.113.60] Our system has detected an unusual rate of unsolicited mail"
 
 
-def deferrals(ip, times, diag=GMAIL_RATE, domain="gmail.com"):
-    """Store the events as the importer would and announce the batch."""
-    events = []
+def store(ip, times, diag=GMAIL_RATE, domain="gmail.com", outcome="transient"):
     for t in times:
-        e = DeliveryEvent.objects.create(
+        DeliveryEvent.objects.create(
             time_logged=t,
             type="t",
-            outcome="transient",
+            outcome=outcome,
             rcpt=f"u{uuid4().hex[:6]}@{domain}",
             rcpt_domain=domain,
             source_ip=ip.address,
@@ -33,16 +31,12 @@ def deferrals(ip, times, diag=GMAIL_RATE, domain="gmail.com"):
             fingerprint=uuid4().hex,
             ip=ip,
         )
-        events.append(
-            {
-                "source_ip": e.source_ip,
-                "rcpt_domain": domain,
-                "outcome": "transient",
-                "dsn_diag": diag,
-                "time_logged": t,
-            }
-        )
-    accounting_batch_imported.send(sender=None, events=events)
+
+
+def deferrals(ip, times, diag=GMAIL_RATE, domain="gmail.com"):
+    """Store the events as the importer would and run the rules over the batch, as its task does."""
+    store(ip, times, diag=diag, domain=domain)
+    reply_rules_check({ip.address: [min(times).isoformat(), max(times).isoformat()]})
 
 
 @pytest.fixture
@@ -140,21 +134,102 @@ def test_halving_halves_the_limits_and_expiry_restores_them(ip):
     assert ip.provider_limits["gmail.com"] == {"daily": 400, "hourly": 40}
 
 
-def test_it_acts_on_records_as_the_importer_commits_them(
-    ip, hold_rule, tmp_path, django_capture_on_commit_callbacks
-):
+def test_it_judges_a_late_batch_at_its_own_time(ip, hold_rule):
+    """Newer failures of the IP already stored do not hide a burst that arrives late."""
+    store(ip, [T0 + timedelta(hours=3)])
+    deferrals(ip, [T0 + timedelta(minutes=i) for i in range(5)])
+    assert ReplyRuleAction.objects.get().matches == 5
+
+
+def test_it_looks_only_at_the_batch_range_and_the_window_before_it(ip, hold_rule):
+    store(ip, [T0 - timedelta(hours=2) + timedelta(minutes=i) for i in range(10)])  # an old burst
+    deferrals(ip, [T0 + timedelta(minutes=i) for i in range(2)])
+    assert not ReplyRuleAction.objects.exists()
+    store(ip, [T0 - timedelta(minutes=30 + i) for i in range(3)])  # within the hour before: counted
+    deferrals(ip, [T0 + timedelta(minutes=5)])
+    assert ReplyRuleAction.objects.get().matches == 6
+
+
+def test_the_batch_lookup_is_served_by_the_failure_index(ip, hold_rule):
+    from django.db import connection
+
+    from warmup.reply_rules import _batch_newest
+
+    store(ip, [T0 + timedelta(minutes=i) for i in range(5)])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is too small to prefer an index
+    plan = _batch_newest(hold_rule, {ip.address: (T0, T0 + timedelta(minutes=5))}, ("gmail.com",)).explain()
+    assert "event_failure_ip_time" in plan
+
+
+def _import(tmp_path, ip, rows=6, name="acct.csv"):
     from campaigns.importer import accounting_import_path
 
     header = "type,timeLogged,rcpt,dsnAction,dsnStatus,dsnDiag,bounceCat,dlvSourceIp\n"
-    rows = "".join(
+    lines = "".join(
         f'"t","2026-11-20 10:{i:02d}:00+0000","u{i}@gmail.com","delayed","4.7.28","{GMAIL_RATE}",'
         f'"policy-related","{ip.address}"\n'
-        for i in range(6)
+        for i in range(rows)
     )
-    (tmp_path / "acct.csv").write_text(header + rows)
-    with django_capture_on_commit_callbacks(execute=True):
-        result = accounting_import_path(path=tmp_path / "acct.csv")
+    (tmp_path / name).write_text(header + lines)
+    return accounting_import_path(path=tmp_path / name)
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """reply_rules_check.delay calls, in order (the test runs them as a worker would)."""
+    from warmup import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.reply_rules_check, "delay", lambda *args: sent.append(args))
+    return sent
+
+
+def test_it_acts_on_records_as_the_importer_commits_them(
+    ip, hold_rule, tmp_path, django_capture_on_commit_callbacks, enqueued
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = _import(tmp_path, ip)
     assert result.imported == 6
+    assert not enqueued  # nothing is enqueued before the batch commits
+    with django_capture_on_commit_callbacks(execute=True):  # the commit: the listener enqueues on it
+        for callback in callbacks:
+            callback()
+    assert enqueued == [
+        ({ip.address: ["2026-11-20T10:00:00+00:00", "2026-11-20T10:05:00+00:00"]},),
+    ]
+    reply_rules_check(*enqueued[0])
     ip.refresh_from_db()
     assert ip.status == IPStatus.PAUSED
     assert ReplyRuleAction.objects.get().matches == 6
+
+
+def test_a_resent_batch_enqueues_nothing(
+    ip, hold_rule, tmp_path, django_capture_on_commit_callbacks, enqueued
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _import(tmp_path, ip)
+        result = _import(tmp_path, ip, name="again.csv")
+    assert result.duplicates == 6 and len(enqueued) == 1
+
+
+def test_a_failing_enqueue_never_fails_the_committed_import(
+    ip, hold_rule, tmp_path, django_capture_on_commit_callbacks, monkeypatch
+):
+    from warmup import tasks
+
+    def broker_down(*args):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.reply_rules_check, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = _import(tmp_path, ip)
+    assert result.imported == 6 and DeliveryEvent.objects.count() == 6
+
+
+def test_a_rule_that_fails_does_not_stop_the_others(ip, hold_rule, caplog):
+    # Python accepts the named group; Postgres' regex engine refuses it when the query runs.
+    ReplyRule.objects.create(name="broken", pattern=r"(?P<code>421)", threshold=1, action="hold")
+    deferrals(ip, [T0 + timedelta(minutes=i) for i in range(5)])
+    assert ReplyRuleAction.objects.get().rule == hold_rule
+    assert "reply rule broken failed" in caplog.text
