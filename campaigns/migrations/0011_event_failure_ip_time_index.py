@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("campaigns", "0009_rollup_sums_categories_set_based"),
+        ("campaigns", "0010_validation_moves_to_hygiene"),
     ]
 
     operations = [
