@@ -160,8 +160,9 @@ def _inventory_families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
         ),
         GaugeMetricFamily(
             "emailengine_blocklist_info",
-            "1 per enabled blocklist; join on list to filter emailengine_dnsbl_listed by severity",
-            labels=["list", "severity", "kind"],
+            "1 per enabled blocklist; join on list to filter emailengine_dnsbl_listed by severity and scope "
+            "(ip, subnet, asn, domain: what a listing is about)",
+            labels=["list", "severity", "kind", "scope"],
         ),
     )
 
@@ -184,15 +185,17 @@ class InventoryCollector(Collector):
                 )
             )
             lists = list(
-                Blocklist.objects.filter(enabled=True).order_by("key").values_list("key", "severity", "kind")
+                Blocklist.objects.filter(enabled=True)
+                .order_by("key")
+                .values_list("key", "severity", "kind", "scope")
             )
         except Exception:
             log.warning("inventory metrics unavailable", exc_info=True)
             return
         for address, status, server, pool, tenant in ips:
             ip_info.add_metric([address, status, server or "", pool or "", tenant or NO_TENANT], 1)
-        for key, severity, kind in lists:
-            blocklist_info.add_metric([key, severity, kind], 1)
+        for key, severity, kind, scope in lists:
+            blocklist_info.add_metric([key, severity, kind, scope], 1)
         yield ip_info
         yield blocklist_info
 

@@ -217,6 +217,12 @@ DNSBL_SWEEP_HOURS = env.float("DNSBL_SWEEP_HOURS", default=4)
 DNSBL_HOLD_ON_CRITICAL = env.bool("DNSBL_HOLD_ON_CRITICAL", default=True)
 DNSBL_CONCURRENCY = env.int("DNSBL_CONCURRENCY", default=200)
 DNSBL_TIMEOUT = env.float("DNSBL_TIMEOUT", default=2.0)
+# Circuit breaker: when one list reports at least this share of the swept IPs as listed in one sweep (and
+# the sweep covered at least DNSBL_BREAKER_MIN_TARGETS IPs), the list is malfunctioning or refusing us in a
+# way it does not document: its listings hold no IP and an alert fires instead
+# (emailengine_dnsbl_breaker_tripped).
+DNSBL_BREAKER_SHARE = env.float("DNSBL_BREAKER_SHARE", default=0.5)
+DNSBL_BREAKER_MIN_TARGETS = env.int("DNSBL_BREAKER_MIN_TARGETS", default=4)
 
 # --- Deliverability signals: the one set of thresholds (fractions of 1, never percent) ---
 # campaigns/stats.py defines what each rate counts; pages, the warmup ramp, /metrics, the API and tenant

@@ -1,4 +1,4 @@
-"""Prometheus metrics for blocklists, read from the database at scrape time (two queries per scrape)."""
+"""Prometheus metrics for blocklists, read from the database at scrape time (three queries per scrape)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ LISTED = ("emailengine_dnsbl_listed", "1 for each open blocklist listing", ["tar
 DURATION = ("emailengine_dnsbl_sweep_duration_seconds", "How long the last finished sweep took")
 LAST = ("emailengine_dnsbl_last_sweep_timestamp", "When the last sweep finished (Unix time)")
 ERRORS = ("emailengine_dnsbl_last_sweep_errors", "Checks of the last sweep that got no verdict")
+BREAKER = (
+    "emailengine_dnsbl_breaker_tripped",
+    "1 while a list's circuit breaker is tripped (it reported a large share of the swept IPs at once; "
+    "its listings hold no IP), 0 otherwise",
+    ["list"],
+)
 
 
 def _families() -> tuple[GaugeMetricFamily, ...]:
@@ -23,6 +29,7 @@ def _families() -> tuple[GaugeMetricFamily, ...]:
         GaugeMetricFamily(*DURATION),
         GaugeMetricFamily(*LAST),
         GaugeMetricFamily(*ERRORS),
+        GaugeMetricFamily(BREAKER[0], BREAKER[1], labels=BREAKER[2]),
     )
 
 
@@ -33,14 +40,19 @@ class DnsblCollector(Collector):
         return _families()
 
     def collect(self) -> Iterable[Metric]:
-        from reputation.models import Listing, Sweep
+        from reputation.models import Blocklist, Listing, Sweep
 
-        listed, duration, last, errors = _families()
+        listed, duration, last, errors, breaker = _families()
         try:
             rows = list(
                 Listing.objects.filter(cleared_at__isnull=True)
                 .order_by("target", "blocklist__key")
                 .values_list("target", "blocklist__key")
+            )
+            breakers = list(
+                Blocklist.objects.filter(enabled=True)
+                .order_by("key")
+                .values_list("key", "breaker_tripped_at")
             )
             sweep = (
                 Sweep.objects.filter(finished_at__isnull=False)
@@ -56,7 +68,9 @@ class DnsblCollector(Collector):
             duration.add_metric([], sweep["duration"] or 0.0)
             last.add_metric([], sweep["finished_at"].timestamp())
             errors.add_metric([], sweep["errors"])
-        yield from (listed, duration, last, errors)
+        for key, tripped_at in breakers:
+            breaker.add_metric([key], 1 if tripped_at else 0)
+        yield from (listed, duration, last, errors, breaker)
 
 
 _registered = False

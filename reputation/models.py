@@ -35,6 +35,17 @@ class CheckStatus(models.TextChoices):
     LISTED = "listed", "Listed"
     CLEAN = "clean", "Clean"
     ERROR = "error", "Error"
+    # A grading list's answer (Mailspike rep): shown as reputation, never a listing.
+    REPUTATION = "reputation", "Reputation"
+
+
+class Scope(models.TextChoices):
+    """What a listing says something about (reputation/dnsbl/catalogue.py)."""
+
+    IP = "ip", "This IP"
+    SUBNET = "subnet", "Its subnet (/24 or allocation)"
+    ASN = "asn", "Its network (ASN)"
+    DOMAIN = "domain", "This domain"
 
 
 class Blocklist(models.Model):
@@ -62,6 +73,25 @@ class Blocklist(models.Model):
     # With a key, the list is queried at KEY.<dqs_zone> (Spamhaus Data Query Service), not the public zone.
     dqs_key = EncryptedTextField("DQS access key", blank=True)
     notes = models.TextField(blank=True)
+    error_ranges = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="CIDR ranges whose every answer is an error (Spamhaus 127.255.255.0/24)",
+    )
+    reputation = models.BooleanField(
+        default=False, help_text="The list grades senders (Mailspike rep): never a listing, never a hold"
+    )
+    scope = models.CharField(
+        max_length=10,
+        choices=Scope.choices,
+        default=Scope.IP,
+        help_text="Only a listing of the IP itself can hold an IP; a subnet or ASN listing is context",
+    )
+    source_url = models.URLField("documentation", blank=True, help_text="The list's own page for its codes")
+    # Circuit breaker (services.sweep_apply): the list reported a large share of the swept fleet at once, so
+    # its listings hold nothing until a sweep finds it back under the share.
+    breaker_tripped_at = models.DateTimeField(null=True, blank=True)
+    breaker_detail = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -87,7 +117,22 @@ class Blocklist(models.Model):
                 "supports_dqs": self.supports_dqs,
                 "dqs_zone": self.dqs_zone,
                 "notes": self.notes,
+                "error_ranges": self.error_ranges or [],
+                "reputation": self.reputation,
+                "scope": self.scope,
+                "source_url": self.source_url,
             }
+        )
+
+    @property
+    def can_hold(self) -> bool:
+        """Whether a new listing here may pause an IP by itself: a critical list, about the IP itself, not a
+        reputation scale, and its circuit breaker not tripped."""
+        return (
+            self.severity == Severity.CRITICAL
+            and self.scope == Scope.IP
+            and not self.reputation
+            and self.breaker_tripped_at is None
         )
 
     @property
@@ -183,7 +228,7 @@ class CheckState(models.Model):
         SendingDomain, on_delete=models.CASCADE, null=True, blank=True, related_name="dnsbl_states"
     )
     blocklist = models.ForeignKey(Blocklist, on_delete=models.CASCADE, related_name="states")
-    status = models.CharField(max_length=10, choices=CheckStatus.choices)
+    status = models.CharField(max_length=12, choices=CheckStatus.choices)
     code = models.CharField(max_length=200, blank=True)
     meaning = models.CharField(max_length=500, blank=True)
     checked_at = models.DateTimeField(default=timezone.now)

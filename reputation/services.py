@@ -191,6 +191,7 @@ def sweep_apply(
             cleared_at__isnull=True, target__in=swept_targets
         ).select_related("blocklist")
     }
+    breaker_check(lists, results, ips, now)
     states = []
     still_listed: list[int] = []
     new_listings: list[Listing] = []
@@ -232,7 +233,8 @@ def sweep_apply(
                 _listing_recode(listing, result, now)
             else:
                 still_listed.append(listing.pk)
-        elif result.status == CheckStatus.CLEAN and listing is not None:
+        elif result.status in (CheckStatus.CLEAN, CheckStatus.REPUTATION) and listing is not None:
+            # A grade is not a listing: a listing left from before the list was known as a scale closes too.
             _listing_clear(listing, now)
             record.cleared += 1
         # An error leaves the listing (or its absence) exactly as it was.
@@ -261,9 +263,11 @@ def _listing_open(listing: Listing) -> None:
         after={"list": listing.blocklist.key, "code": listing.code, "meaning": listing.meaning},
     )
     ip = listing.ip
+    # Only a critical list's listing of this very IP holds it: a /24 or ASN listing (UCEPROTECT L2/L3) says
+    # nothing about the IP itself, and a list whose circuit breaker tripped holds nothing.
     if (
         ip is not None
-        and listing.blocklist.severity == "critical"
+        and listing.blocklist.can_hold
         and settings.DNSBL_HOLD_ON_CRITICAL
         and ip.status not in (IPStatus.PAUSED, IPStatus.RETIRED)
     ):
@@ -277,6 +281,53 @@ def _listing_open(listing: Listing) -> None:
             return
         listing.hold_applied = True
         listing.save(update_fields=["hold_applied"])
+
+
+def breaker_check(lists: list[Blocklist], results: list[Result], ips: dict[str, IPAddress], now: Any) -> None:
+    """Trip (or reset) each list's circuit breaker from this sweep's IP verdicts.
+
+    One list reporting a large share of the swept fleet at once (DNSBL_BREAKER_SHARE of at least
+    DNSBL_BREAKER_MIN_TARGETS IPs) is far likelier broken, or refusing us with an answer it does not
+    document, than right about the whole fleet: its listings are still recorded, but automatic pauses stand
+    down and the emailengine_dnsbl_breaker_tripped alert fires. A later sweep under the share resets it.
+    """
+    swept: dict[str, int] = defaultdict(int)
+    listed: dict[str, int] = defaultdict(int)
+    for result in results:
+        if result.target not in ips or result.status == CheckStatus.ERROR:
+            continue
+        swept[result.list_key] += 1
+        listed[result.list_key] += result.status == CheckStatus.LISTED
+    share_needed, minimum = settings.DNSBL_BREAKER_SHARE, settings.DNSBL_BREAKER_MIN_TARGETS
+    for row in lists:
+        n, hits = swept.get(row.key, 0), listed.get(row.key, 0)
+        if n < minimum:
+            continue  # too few IPs swept to judge; the breaker keeps its state
+        share = hits / n
+        if share >= share_needed and row.breaker_tripped_at is None:
+            row.breaker_tripped_at = now
+            row.breaker_detail = (
+                f"listed {hits:,} of {n:,} swept IPs ({share:.0%}) at once, threshold {share_needed:.0%}"
+            )
+            row.save(update_fields=["breaker_tripped_at", "breaker_detail", "updated_at"])
+            audit_record(
+                action="dnsbl.breaker_tripped",
+                by=SYSTEM,
+                obj=row,
+                after={"listed": hits, "swept": n, "share": round(share, 4), "threshold": share_needed},
+                reason="automatic pauses from this list stand down until a sweep finds it under the share",
+            )
+        elif share < share_needed and row.breaker_tripped_at is not None:
+            before = {"tripped_at": row.breaker_tripped_at.isoformat(), "detail": row.breaker_detail}
+            row.breaker_tripped_at, row.breaker_detail = None, ""
+            row.save(update_fields=["breaker_tripped_at", "breaker_detail", "updated_at"])
+            audit_record(
+                action="dnsbl.breaker_reset",
+                by=SYSTEM,
+                obj=row,
+                before=before,
+                after={"listed": hits, "swept": n, "share": round(share, 4)},
+            )
 
 
 def _listing_recode(listing: Listing, result: Result, now: Any) -> None:

@@ -96,7 +96,8 @@ def reputation_domain(request: HttpRequest, domain_id: int) -> HttpResponse:
 def blocklist_list(request: HttpRequest) -> HttpResponse:
     require_operator(request)
     lists = Blocklist.objects.order_by("kind", "name")
-    return render(request, "reputation/blocklist_list.html", {"lists": lists})
+    share = f"{settings.DNSBL_BREAKER_SHARE:.0%}"
+    return render(request, "reputation/blocklist_list.html", {"lists": lists, "breaker_share": share})
 
 
 @require_http_methods(["GET", "POST"])

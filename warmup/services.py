@@ -381,8 +381,15 @@ def event_blocks(*, day: date, addresses: list[str]) -> dict[tuple[str, str, str
 
 def _critical_listings(ip_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
+    # The same rule as a sweep's hold (reputation.models.Blocklist.can_hold): a critical list's listing of
+    # the IP itself; not a /24 or ASN listing, not a reputation grade, not a list whose breaker tripped.
     rows = Listing.objects.filter(
-        ip_id__in=ip_ids, cleared_at__isnull=True, blocklist__severity="critical"
+        ip_id__in=ip_ids,
+        cleared_at__isnull=True,
+        blocklist__severity="critical",
+        blocklist__scope="ip",
+        blocklist__reputation=False,
+        blocklist__breaker_tripped_at__isnull=True,
     ).values_list("ip_id", "blocklist__name")
     for ip_id, name in rows:
         found.setdefault(ip_id, []).append(name)

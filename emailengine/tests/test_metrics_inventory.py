@@ -47,7 +47,7 @@ def test_it_labels_each_enabled_blocklist_with_its_severity(client):
         key="test-off", name="Off", zone="off.test.invalid", kind="ip", severity="minor", enabled=False
     )
     m = scrape(client)
-    labels = frozenset({"list": blocklist.key, "severity": "critical", "kind": "ip"}.items())
+    labels = frozenset({"list": blocklist.key, "severity": "critical", "kind": "ip", "scope": "ip"}.items())
     assert m[("emailengine_blocklist_info", labels)] == 1
     assert not any(dict(lbl).get("list") == "test-off" for _, lbl in m)
 

@@ -11,6 +11,13 @@ into false alarms. So the rules are:
 - ``good_codes``: answer -> meaning; the list has an opinion and it is favourable (Mailspike reputation
   15-20): clean, with a note.
 - ``bitmask``: bit -> meaning, for lists (SURBL, URIBL) whose last octet combines several sub-lists.
+- ``error_ranges``: CIDR ranges whose every answer is an error, named or not (Spamhaus reserves all
+  of 127.255.255.0/24 for errors, spamhaus.org/news/article/788): an unknown code there is an error.
+- ``reputation``: the list grades every sender (Mailspike rep.mailspike.net, 127.0.0.10 worst ... .20 best);
+  its answer is a reputation, shown as such, never a listing and never a reason to hold anything.
+- ``scope``: what a listing describes: "ip" (this address), "subnet" (its /24 or allocation: UCEPROTECT
+  level 2), "asn" (its whole network: UCEPROTECT level 3) or "domain". Only an "ip" listing can hold an IP.
+- ``source_url``: the list's own page for its return codes: the citation for the maps here.
 
 SORBS is absent on purpose: it shut down on 2024-06-05 and its zones must not be queried.
 """
@@ -32,6 +39,8 @@ __all__ = [
 ]
 
 Kind = Literal["ip", "domain"]
+Scope = Literal["ip", "subnet", "asn", "domain"]
+SCOPES: tuple[str, ...] = ("ip", "subnet", "asn", "domain")
 Severity = Literal["critical", "major", "minor"]
 SEVERITIES: tuple[str, ...] = ("critical", "major", "minor")
 
@@ -54,6 +63,10 @@ class Blocklist:
     # The Spamhaus Data Query Service zone, to which the customer's key is prefixed: KEY.zen.dq.spamhaus.net.
     dqs_zone: str = ""
     notes: str = ""
+    error_ranges: tuple[str, ...] = ()
+    reputation: bool = False
+    scope: Scope = "ip"
+    source_url: str = ""
 
     def zone_for(self, dqs_key: str | None = None) -> str:
         """The zone to query: the DQS zone with the key when there is a key and the list supports it."""
@@ -62,7 +75,10 @@ class Blocklist:
         return self.zone
 
 
-# Spamhaus answers these for any of its zones when it will not answer the question itself.
+# Spamhaus answers these for any of its zones when it will not answer the question itself. The whole
+# 127.255.255.0/24 is reserved for errors (spamhaus.org/news/article/788): .254 and .255 there, .252 in the
+# DNSBL usage FAQ; the DQS zone table (docs.spamhaus.com .../datasets/040-zones.html) lists two more codes
+# in this range for invalid DQS keys. Any other answer in the range is an error too (SPAMHAUS_RANGE_ERROR).
 _SPAMHAUS_ERRORS = {
     "127.255.255.252": "Spamhaus says the zone name is mistyped: check the list configuration",
     "127.255.255.254": (
@@ -70,6 +86,14 @@ _SPAMHAUS_ERRORS = {
     ),
     "127.255.255.255": "Spamhaus says this resolver is over its query limit: use a DQS key",
 }
+SPAMHAUS_ERROR_RANGE = "127.255.255.0/24"
+SPAMHAUS_RANGE_ERROR = (
+    "Spamhaus error code {code} (127.255.255.0/24 is reserved for query errors, never a listing); "
+    "with a DQS key this range also answers an invalid or disabled key: check the key"
+)
+_SPAMHAUS_SOURCE = (
+    "https://docs.spamhaus.com/datasets/docs/source/10-data-type-documentation/datasets/040-zones.html"
+)
 
 # Mailspike's reputation zone grades every IP it has seen, from 10 (worst) to 20 (best).
 _MAILSPIKE_REP_BAD = {
@@ -89,7 +113,7 @@ _MAILSPIKE_REP_GOOD = {
 }
 
 
-def _uceprotect(level: int, severity: Severity, what: str) -> Blocklist:
+def _uceprotect(level: int, severity: Severity, what: str, scope: Scope) -> Blocklist:
     return Blocklist(
         key=f"uceprotect-l{level}",
         name=f"UCEPROTECT Level {level}",
@@ -99,6 +123,8 @@ def _uceprotect(level: int, severity: Severity, what: str) -> Blocklist:
         codes={"127.0.0.2": f"listed on UCEPROTECT Level {level} ({what})"},
         delist_url="https://www.uceprotect.net/en/rblcheck.php",
         notes=what,
+        scope=scope,
+        source_url="https://www.uceprotect.net/en/index.php?m=3&s=0",
     )
 
 
@@ -122,10 +148,12 @@ CATALOGUE: list[Blocklist] = [
             "127.0.0.30": "BCL: botnet controller",
         },
         error_codes=dict(_SPAMHAUS_ERRORS),
+        error_ranges=(SPAMHAUS_ERROR_RANGE,),
         delist_url="https://check.spamhaus.org/",
         supports_dqs=True,
         dqs_zone="zen.dq.spamhaus.net",
         notes="Free only for low-volume non-commercial use; otherwise use DQS.",
+        source_url=_SPAMHAUS_SOURCE,
     ),
     Blocklist(
         key="spamhaus-dbl",
@@ -148,9 +176,12 @@ CATALOGUE: list[Blocklist] = [
             "127.0.1.255": "Spamhaus DBL does not answer IP address queries: query a domain",
             **_SPAMHAUS_ERRORS,
         },
+        error_ranges=(SPAMHAUS_ERROR_RANGE,),
         delist_url="https://check.spamhaus.org/",
         supports_dqs=True,
         dqs_zone="dbl.dq.spamhaus.net",
+        scope="domain",
+        source_url=_SPAMHAUS_SOURCE,
     ),
     Blocklist(
         key="barracuda",
@@ -161,6 +192,7 @@ CATALOGUE: list[Blocklist] = [
         codes={"127.0.0.2": "listed on the Barracuda Reputation Block List"},
         delist_url="https://www.barracudacentral.org/rbl/removal-request",
         notes="Free, but the querying DNS server must be registered with Barracuda.",
+        source_url="https://www.barracudacentral.org/rbl/how-to-use",
     ),
     Blocklist(
         key="spamcop",
@@ -171,10 +203,11 @@ CATALOGUE: list[Blocklist] = [
         codes={"127.0.0.2": "listed on SpamCop (spam reports)"},
         delist_url="https://www.spamcop.net/bl.shtml",
         notes="Listings expire on their own once reports stop.",
+        source_url="https://www.spamcop.net/fom-serve/cache/291.html",
     ),
-    _uceprotect(1, "major", "this IP sent spam; expires 7 days after the last"),
-    _uceprotect(2, "minor", "the surrounding allocation has too many listed IPs"),
-    _uceprotect(3, "minor", "the whole ASN has too many listed IPs"),
+    _uceprotect(1, "major", "this IP sent spam; expires 7 days after the last", "ip"),
+    _uceprotect(2, "minor", "the surrounding allocation (/24 or more) has too many listed IPs", "subnet"),
+    _uceprotect(3, "minor", "the whole ASN has too many listed IPs", "asn"),
     Blocklist(
         key="psbl",
         name="Passive Spam Block List",
@@ -183,6 +216,7 @@ CATALOGUE: list[Blocklist] = [
         severity="major",
         codes={"127.0.0.2": "listed on PSBL (spam trap hits)"},
         delist_url="https://psbl.org/",
+        source_url="https://psbl.org/about",
     ),
     Blocklist(
         key="mailspike-bl",
@@ -193,6 +227,7 @@ CATALOGUE: list[Blocklist] = [
         codes={"127.0.0.2": "listed on the Mailspike blacklist"},
         delist_url="https://mailspike.org/",
         notes="Free under 100k queries a day.",
+        source_url="https://mailspike.org/usage.html",
     ),
     Blocklist(
         key="mailspike-rep",
@@ -200,10 +235,12 @@ CATALOGUE: list[Blocklist] = [
         zone="rep.mailspike.net",
         kind="ip",
         severity="minor",
-        codes=dict(_MAILSPIKE_REP_BAD),
-        good_codes=dict(_MAILSPIKE_REP_GOOD),
+        good_codes={**_MAILSPIKE_REP_BAD, **_MAILSPIKE_REP_GOOD},
         delist_url="https://mailspike.org/",
-        notes="127.0.0.15-20 are good reputation grades, not listings.",
+        notes="A reputation scale (127.0.0.10 worst ... .20 best), not a listing; the block zone is "
+        "bl.mailspike.net.",
+        reputation=True,
+        source_url="https://mailspike.org/usage.html",
     ),
     Blocklist(
         key="surbl",
@@ -220,6 +257,8 @@ CATALOGUE: list[Blocklist] = [
         error_codes={"127.0.0.1": "SURBL refused the query (public resolver or over its limit)"},
         delist_url="https://www.surbl.org/surbl-analysis",
         notes="For domains found in message bodies (URIs), not for sending IPs.",
+        scope="domain",
+        source_url="https://www.surbl.org/lists",
     ),
     Blocklist(
         key="uribl",
@@ -235,6 +274,8 @@ CATALOGUE: list[Blocklist] = [
         error_codes={"127.0.0.1": "URIBL refused the query (public resolver or over its limit)"},
         delist_url="https://admin.uribl.com/",
         notes="For domains found in message bodies (URIs), not for sending IPs.",
+        scope="domain",
+        source_url="https://uribl.com/refused.shtml",
     ),
 ]
 
@@ -258,6 +299,7 @@ def blocklist_from_dict(data: dict) -> Blocklist:
     """Build a Blocklist from a dict (a database row or JSON); bitmask keys may be strings there."""
     values = dict(data)
     values["bitmask"] = {int(bit): meaning for bit, meaning in (values.get("bitmask") or {}).items()}
+    values["error_ranges"] = tuple(values.get("error_ranges") or ())
     known = set(Blocklist.__dataclass_fields__)
     return Blocklist(**{name: value for name, value in values.items() if name in known})
 
@@ -278,4 +320,8 @@ def blocklist_to_dict(entry: Blocklist) -> dict:
         "supports_dqs": entry.supports_dqs,
         "dqs_zone": entry.dqs_zone,
         "notes": entry.notes,
+        "error_ranges": list(entry.error_ranges),
+        "reputation": entry.reputation,
+        "scope": entry.scope,
+        "source_url": entry.source_url,
     }

@@ -12,7 +12,9 @@ Outcomes, per (target, list):
 - an A record in the list's ``codes`` (or its bitmask): listed, with the meaning;
 - an A record in the list's ``error_codes`` (Spamhaus 127.255.255.x, URIBL/SURBL 127.0.0.1): error. The list
   refused to answer, so the target is neither listed nor clean;
-- an A record in ``good_codes`` (Mailspike reputation 15-20): clean, with the note;
+- an A record in a list's ``error_ranges`` (all of Spamhaus's 127.255.255.0/24): error, named or not;
+- any answer of a ``reputation`` list (Mailspike rep.mailspike.net): status "reputation" with the grade;
+- an A record in ``good_codes``: clean, with the note;
 - an unknown 127.x code: listed, "listed (unknown code ...)";
 - timeout after one retry, SERVFAIL, REFUSED: error, with what to do about it.
 """
@@ -38,7 +40,12 @@ import dns.rdataclass
 import dns.rdatatype
 
 from core.dnsresolver import parse_nameservers
-from reputation.dnsbl.catalogue import Blocklist, blocklist_from_dict
+from reputation.dnsbl.catalogue import (
+    SPAMHAUS_ERROR_RANGE,
+    SPAMHAUS_RANGE_ERROR,
+    Blocklist,
+    blocklist_from_dict,
+)
 
 __all__ = [
     "DQS_ZONES",
@@ -52,7 +59,8 @@ __all__ = [
     "sweep_blocking",
 ]
 
-Status = Literal["listed", "clean", "error"]
+# "reputation": a grading list's answer (Mailspike rep), never a listing.
+Status = Literal["listed", "clean", "error", "reputation"]
 
 # Spamhaus public zones and their Data Query Service counterparts (the key is prefixed to the DQS zone).
 DQS_ZONES = {
@@ -141,17 +149,26 @@ def _address_key(code: str) -> tuple[int, int | str]:
 
 
 def _one_answer(entry: Blocklist, code: str) -> tuple[str, str]:
-    """(kind, meaning) for one A record, kind in listed | error | good."""
+    """(kind, meaning) for one A record, kind in listed | error | good | reputation."""
     if code in entry.error_codes:
         return "error", entry.error_codes[code]
-    if code in entry.codes:
-        return "listed", entry.codes[code]
-    if code in entry.good_codes:
-        return "good", entry.good_codes[code]
     try:
         address = ipaddress.IPv4Address(code)
     except ValueError:
         return "error", f"answer {code!r} is not an IPv4 address"
+    for cidr in entry.error_ranges:
+        if address in ipaddress.IPv4Network(cidr, strict=False):
+            return "error", SPAMHAUS_RANGE_ERROR.format(code=code) if cidr == SPAMHAUS_ERROR_RANGE else (
+                f"error code {code} (the list reserves {cidr} for errors)"
+            )
+    if entry.reputation:
+        # A grade, not a verdict on listing (Mailspike rep: 127.0.0.10 worst ... .20 best).
+        known = entry.good_codes.get(code) or entry.codes.get(code)
+        return "reputation", known or f"reputation grade {code}"
+    if code in entry.codes:
+        return "listed", entry.codes[code]
+    if code in entry.good_codes:
+        return "good", entry.good_codes[code]
     if not address.is_loopback:
         # RFC 5782 answers live in 127.0.0.0/8; anything else is a resolver (or captive portal) that
         # rewrites NXDOMAIN to its own address. Calling that "listed" would flag every target.
@@ -186,11 +203,16 @@ def classify(
     zone = entry.zone if zone is None else zone
     if not answers:
         return Result(target, entry.key, zone, "clean", "", MEANING_CLEAN)
-    by_kind: dict[str, list[tuple[str, str]]] = {"error": [], "listed": [], "good": []}
+    by_kind: dict[str, list[tuple[str, str]]] = {"error": [], "listed": [], "good": [], "reputation": []}
     for code in sorted(set(answers), key=_address_key):
         kind, meaning = _one_answer(entry, code)
         by_kind[kind].append((code, meaning))
-    for kind, status in (("error", "error"), ("listed", "listed"), ("good", "clean")):
+    for kind, status in (
+        ("error", "error"),
+        ("listed", "listed"),
+        ("reputation", "reputation"),
+        ("good", "clean"),
+    ):
         found = by_kind[kind]
         if found:
             code = ",".join(code for code, _ in found)

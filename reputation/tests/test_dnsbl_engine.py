@@ -118,7 +118,7 @@ def test_the_catalogue_is_sane():
         entry.kind in ("ip", "domain") and entry.severity in ("critical", "major", "minor")
         for entry in CATALOGUE
     )
-    assert all(entry.codes or entry.bitmask for entry in CATALOGUE)
+    assert all(entry.codes or entry.bitmask or (entry.reputation and entry.good_codes) for entry in CATALOGUE)
     assert {e.key for e in CATALOGUE if e.severity == "critical"} == {
         "spamhaus-zen",
         "spamhaus-dbl",
@@ -200,18 +200,14 @@ def test_it_decodes_a_bitmask_answer_from_the_server(dns_server):  # noqa: F811
     assert result.meaning == "URIBL black: spam domain, URIBL grey: grey-area bulk sender domain"
 
 
-@pytest.mark.parametrize("last", range(15, 21))
-def test_good_mailspike_reputation_is_clean_with_a_note(dns_server, last):  # noqa: F811
+@pytest.mark.parametrize("last", range(10, 21))
+def test_mailspike_reputation_is_a_grade_never_a_listing(dns_server, last):  # noqa: F811
+    # rep.mailspike.net grades 127.0.0.10 (worst) ... .20 (best); its block zone is bl.mailspike.net
+    # (mailspike.org/usage.html). Even the worst grade is reputation, not a listing.
     dns_server.add(query_name("192.0.2.1", REP.zone), "A", f"127.0.0.{last}")
     result = one("192.0.2.1", REP, dns_server)
-    assert (result.status, result.code) == ("clean", f"127.0.0.{last}")
+    assert (result.status, result.code) == ("reputation", f"127.0.0.{last}")
     assert result.meaning.startswith("Mailspike reputation:")
-
-
-@pytest.mark.parametrize("last", range(10, 15))
-def test_bad_mailspike_reputation_is_listed(dns_server, last):  # noqa: F811
-    dns_server.add(query_name("192.0.2.1", REP.zone), "A", f"127.0.0.{last}")
-    assert one("192.0.2.1", REP, dns_server).status == "listed"
 
 
 @pytest.mark.parametrize(("behaviour", "words"), [("servfail", "SERVFAIL"), ("refused", "REFUSED")])
@@ -282,14 +278,14 @@ def test_it_sweeps_many_targets_correctly(dns_server):  # noqa: F811
         entry = lists[i % len(lists)]
         if i % 7 == 0:
             dns_server.add(query_name(ip, entry.zone), "A", "127.0.0.2")
-            expected[(ip, entry.key)] = "listed"
+            # Mailspike rep grades every answer (a reputation, never a listing).
+            expected[(ip, entry.key)] = "reputation" if entry.reputation else "listed"
         elif i % 11 == 0:
             dns_server.set_behaviour(query_name(ip, entry.zone), "servfail")
             expected[(ip, entry.key)] = "error"
     results = run([(ip, "ip") for ip in targets], lists, dns_server, concurrency=50)
     assert len(results) == len(targets) * len(lists)
     for result in results:
-        # (127.0.0.2 is an unknown code for Mailspike reputation, so a listing there too.)
         assert result.status == expected.get((result.target, result.list_key), "clean"), result
 
 

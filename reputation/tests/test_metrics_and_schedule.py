@@ -25,7 +25,7 @@ def test_metrics_expose_open_listings_and_the_last_sweep(
 
     dnsbl.list("192.0.2.20", "bl.spamcop.net", "127.0.0.2")
     sweep_run()
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         families = list(DnsblCollector().collect())
     assert len(families[0].samples) == 2
 

@@ -78,7 +78,7 @@ def test_it_pauses_the_ip_on_complaints(warming):
 def test_it_pauses_on_a_critical_listing(warming):
     from reputation.models import Blocklist, Listing
 
-    zen = Blocklist.objects.filter(severity="critical").first() or Blocklist.objects.create(
+    zen = Blocklist.objects.filter(severity="critical", scope="ip").first() or Blocklist.objects.create(
         key="zen-t", name="ZEN", zone="zen.test", kind="ip", severity="critical"
     )
     Listing.objects.create(target=warming.address, ip=warming, blocklist=zen, code="127.0.0.2")
