@@ -1,4 +1,8 @@
-"""DKIM check (RFC 6376 3.6): the selector's TXT record publishes the key we sign with."""
+"""DKIM check (RFC 6376 3.6): the selector's TXT record publishes the key we sign with.
+
+Key types: k=rsa (the default, RFC 6376 3.6.1) and k=ed25519 (RFC 8463 section 4: p= is the base64 of the
+bare 32-byte Ed25519 public key, not a SubjectPublicKeyInfo).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Final
 
 import dns.resolver
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from domains.checks.result import (
     INVALID,
@@ -25,6 +29,8 @@ from domains.checks.result import (
 from domains.dkim_keys import bind_record
 
 CHECK: Final = "dkim"
+KEY_TYPES: Final = ("rsa", "ed25519")
+ED25519_KEY_BYTES: Final = 32
 _TAG_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -96,6 +102,15 @@ def check_dkim_published(domain: str, selector: str, *, resolver: dns.resolver.R
     problem = _tag_problem(tags) or ("the key is revoked (empty p=)" if not _compact(tags["p"]) else "")
     if problem:
         return CheckResult(CHECK, INVALID, problem, "", details)
+    if tags.get("k") == "ed25519":
+        if not _is_ed25519_key(_compact(tags["p"])):
+            explanation = "k=ed25519 but p= is not a 32-byte Ed25519 public key (RFC 8463 4)"
+            return CheckResult(CHECK, INVALID, explanation, "", details)
+        details["key_type"] = "ed25519"
+        if "y" in tags.get("t", "").split(":"):
+            explanation = "Ed25519 key published (RFC 8463), but t=y marks it as testing mode"
+            return CheckResult(CHECK, WARNING, explanation, "", details)
+        return CheckResult(CHECK, OK, "Ed25519 key published and parseable (RFC 8463)", "", details)
     key = _load_public_key(_compact(tags["p"]))
     if key is None:
         return CheckResult(CHECK, INVALID, "p= is not a readable RSA public key", "", details)
@@ -115,6 +130,13 @@ def _judge_record(value: str, public_key_b64: str, expected: str, details: dict[
     problem = _tag_problem(tags)
     if problem:
         return CheckResult(CHECK, INVALID, problem, expected, details)
+    if tags.get("k") == "ed25519":
+        # A valid key type (RFC 8463), but Email Engine's keys for this selector are RSA: not ours.
+        explanation = (
+            "an Ed25519 key (k=ed25519, RFC 8463) is published at this selector, but the signing key "
+            "for it is RSA: publish the RSA key here, or give the Ed25519 key its own selector"
+        )
+        return CheckResult(CHECK, INVALID, explanation, expected, details)
     published = _compact(tags["p"])
     if not published:
         return CheckResult(
@@ -142,8 +164,8 @@ def _tag_problem(tags: dict[str, str]) -> str:
     if "v" in tags and (next(iter(tags)) != "v" or tags["v"] != "DKIM1"):
         # RFC 6376 3.6.1: if present, v= must be first and must be DKIM1.
         return "v= must be the first tag and must be DKIM1"
-    if tags.get("k", "rsa") != "rsa":
-        return f"k={tags['k']} but the signing key is RSA"
+    if tags.get("k", "rsa") not in KEY_TYPES:
+        return f"k={tags['k']} is not a DKIM key type (rsa, RFC 6376 3.6.1; ed25519, RFC 8463)"
     if "p" not in tags:
         return "the record has no p= (public key) tag"
     return ""
@@ -152,6 +174,20 @@ def _tag_problem(tags: dict[str, str]) -> str:
 def _compact(b64: str) -> str:
     # Base64 in DNS may contain spaces where the publisher broke the value into strings.
     return "".join(b64.split())
+
+
+def _is_ed25519_key(b64: str) -> bool:
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    if len(raw) != ED25519_KEY_BYTES:
+        return False
+    try:
+        ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        return False
+    return True
 
 
 def _load_public_key(b64: str) -> rsa.RSAPublicKey | None:

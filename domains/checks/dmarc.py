@@ -152,7 +152,56 @@ def check_dmarc(
         expected = txt_record_line(name, _proposal(None, expected_policy))
         return CheckResult(CHECK, INVALID, explanation, expected, {"records": records, "source": source})
     policy = parse_policy(records[0])
-    return _verdict(domain, name, source, inherited, policy, return_path_domain, expected_policy)
+    result = _verdict(domain, name, source, inherited, policy, return_path_domain, expected_policy)
+    if policy.problems:
+        return result
+    return _with_report_authorization(result, resolver, source.removeprefix("_dmarc."), policy)
+
+
+def _uri_domain(uri: str) -> str:
+    """The host part of a mailto: report URI ("mailto:d@reports.example!10m" -> "reports.example")."""
+    if not uri.lower().startswith("mailto:"):
+        return ""
+    address = uri[len("mailto:") :].split("!", 1)[0]
+    return normalise_name(address.rpartition("@")[2]) if "@" in address else ""
+
+
+def _with_report_authorization(
+    result: CheckResult, resolver: dns.resolver.Resolver, policy_domain: str, policy: Policy
+) -> CheckResult:
+    """RFC 7489 7.1: a rua/ruf address on another organizational domain receives reports only if that
+    domain publishes ``<policy domain>._report._dmarc.<report domain>`` TXT starting with v=DMARC1
+    (a wildcard ``*._report._dmarc.<report domain>`` also answers that name)."""
+    own = organizational_domain(policy_domain)
+    unauthorized: list[str] = []
+    checked: dict[str, bool] = {}
+    for tag in ("rua", "ruf"):
+        for uri in _uris(policy.get(tag)):
+            target = _uri_domain(uri)
+            if not target or organizational_domain(target) == own:
+                continue
+            if target not in checked:
+                name = f"{policy_domain}._report._dmarc.{target}"
+                values = txt_values(query(resolver, name, "TXT"))
+                checked[target] = any(_DMARC_START_RE.match(v) for v in values)
+            if not checked[target]:
+                unauthorized.append(f"{tag} {uri}")
+    details = dict(result.details)
+    details["external_report_domains"] = {
+        d: ("authorized" if ok else "not authorized") for d, ok in checked.items()
+    }
+    if not unauthorized:
+        return CheckResult(result.check, result.status, result.explanation, result.expected_record, details)
+    names = sorted({_uri_domain(u.split(" ", 1)[1]) for u in unauthorized})
+    message = (
+        f"{', '.join(unauthorized)} is on another domain that has not authorized reports for {policy_domain} "
+        f'(RFC 7489 7.1): publish TXT "v=DMARC1" at '
+        + ", ".join(f"{policy_domain}._report._dmarc.{n}" for n in names)
+        + ", or receivers send those reports nowhere"
+    )
+    status = WARNING if result.status == OK else result.status
+    explanation = f"{result.explanation}; {message}" if result.explanation else message
+    return CheckResult(result.check, status, explanation, result.expected_record, details)
 
 
 def _find_records(resolver: dns.resolver.Resolver, domain: str) -> tuple[list[str], str, bool]:

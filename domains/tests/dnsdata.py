@@ -19,7 +19,7 @@ def publish_all(server, domain, *, skip: tuple[str, ...] = ()) -> None:
         for key in domain.keys.filter(state__in=[KeyState.ACTIVE, KeyState.RETIRING]):
             server.add(f"{key.selector}._domainkey.{domain.name}", "TXT", dkim_txt_value(key.public_key_b64))
     if "dmarc" not in skip:
-        server.add(f"_dmarc.{domain.name}", "TXT", "v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com")
+        server.add(f"_dmarc.{domain.name}", "TXT", f"v=DMARC1; p=quarantine; rua=mailto:dmarc@{domain.name}")
     if "mx" not in skip:
         server.add(rp, "MX", f"10 {SERVER_HOST}.")
         server.add(SERVER_HOST, "A", "192.0.2.1")

@@ -148,3 +148,45 @@ def test_it_reports_unknown_on_timeout(server, keys):
 
     assert result.status == "unknown"
     assert result.explanation == "DNS did not answer (timeout) - retry"
+
+
+# RFC 8463 appendix A.2: the example Ed25519 public key record (brisbane._domainkey.football.example.com).
+RFC8463_P = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+
+
+def test_it_accepts_an_ed25519_key_rfc_8463(server, resolver):
+    from domains.checks.dkim import check_dkim_published
+
+    server.add(NAME, "TXT", f"v=DKIM1; k=ed25519; p={RFC8463_P}")
+
+    result = check_dkim_published("example.com", "ee1", resolver=resolver)
+
+    assert result.status == "ok", result.explanation
+    assert "Ed25519" in result.explanation and result.details["key_type"] == "ed25519"
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ("v=DKIM1; k=ed25519; p=AAAA", "not a 32-byte Ed25519 public key"),
+        ("v=DKIM1; k=dsa; p=AAAA", "k=dsa is not a DKIM key type"),
+    ],
+)
+def test_it_rejects_a_bad_ed25519_key_or_an_unknown_type(server, resolver, record, message):
+    from domains.checks.dkim import check_dkim_published
+
+    server.add(NAME, "TXT", record)
+
+    result = check_dkim_published("example.com", "ee1", resolver=resolver)
+
+    assert result.status == "invalid"
+    assert message in result.explanation
+
+
+def test_an_ed25519_key_where_our_rsa_key_belongs_is_named_as_such(server, resolver, keys):
+    server.add(NAME, "TXT", f"v=DKIM1; k=ed25519; p={RFC8463_P}")
+
+    result = check_dkim("example.com", "ee1", resolver=resolver, public_key_b64=keys["other"])
+
+    assert result.status == "invalid"
+    assert "Ed25519 key (k=ed25519, RFC 8463)" in result.explanation

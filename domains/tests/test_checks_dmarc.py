@@ -80,6 +80,7 @@ def test_it_accepts_reject_and_reports_the_tags(server, resolver):
         "rua=mailto:a@example.com,mailto:b@x.example"
     )
     server.add(NAME, "TXT", record)
+    server.add("example.com._report._dmarc.x.example", "TXT", "v=DMARC1")  # RFC 7489 7.1
 
     result = check_dmarc("example.com", resolver=resolver, return_path_domain="bounce.example.com")
 
@@ -176,3 +177,36 @@ def test_it_does_not_align_different_registrations_under_a_public_suffix():
     assert not spf_aligned("shop.co.uk", "bounce.other.co.uk", strict=False)
     assert spf_aligned("shop.co.uk", "bounce.shop.co.uk", strict=False)
     assert not spf_aligned("shop.co.uk", "bounce.shop.co.uk", strict=True)
+
+
+def test_an_external_rua_without_its_authorization_record_is_a_warning(server, resolver):
+    server.add(NAME, "TXT", "v=DMARC1; p=reject; rua=mailto:d@example.com,mailto:agg@reports.example")
+
+    result = check_dmarc("example.com", resolver=resolver)
+
+    assert result.status == "warning"
+    assert "RFC 7489 7.1" in result.explanation
+    assert "example.com._report._dmarc.reports.example" in result.explanation
+    assert result.details["external_report_domains"] == {"reports.example": "not authorized"}
+
+
+def test_authorized_external_rua_and_ruf_pass(server, resolver):
+    server.add(NAME, "TXT", "v=DMARC1; p=reject; rua=mailto:agg@reports.example!10m; ruf=mailto:f@w.example")
+    server.add("example.com._report._dmarc.reports.example", "TXT", "v=DMARC1")
+    server.add("example.com._report._dmarc.w.example", "TXT", "v=DMARC1; ")
+
+    result = check_dmarc("example.com", resolver=resolver)
+
+    assert result.status == "ok", result.explanation
+    assert result.details["external_report_domains"] == {
+        "reports.example": "authorized",
+        "w.example": "authorized",
+    }
+
+
+def test_a_rua_on_a_subdomain_of_the_same_organization_needs_no_authorization(server, resolver):
+    server.add(NAME, "TXT", "v=DMARC1; p=reject; rua=mailto:d@reports.example.com")
+
+    result = check_dmarc("example.com", resolver=resolver)
+
+    assert result.status == "ok", result.explanation
