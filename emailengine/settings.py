@@ -195,6 +195,12 @@ FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 
 ACCOUNTING_DIR = env.str("ACCOUNTING_DIR", default="")
 
+# Outbound HTTP to URLs people typed in (core/outbound.py): networks the operator allows although they are
+# private, loopback or link-local (e.g. a MailWizz on the LAN: "10.0.5.0/24"), and the resolvers for their
+# host names (empty: the system's).
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+OUTBOUND_NAMESERVERS = env.list("OUTBOUND_NAMESERVERS", default=[])
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

@@ -1,4 +1,4 @@
-"""A small MailWizz API client (stdlib urllib), for both auth modes.
+"""A small MailWizz API client (over the guarded client core/outbound.py), for both auth modes.
 
 Replies are ``{"status": "success", "data": {...}}`` or ``{"status": "error", "error": "..."}``
 (PMTA-NOTES section 4). Bodies are sent form-encoded, as MailWizz's own SDKs do.
@@ -16,8 +16,9 @@ Auth:
   MailWizz PHP SDK. See ``mw1_signature``; testsupport/mailwizz_standin.py verifies it independently.
 
 Errors are typed so callers can decide what to retry: MailWizzAuthError (401/403 or an auth complaint),
-MailWizzUnavailable (timeouts, connection errors, 429, 5xx: try later), MailWizzNotFound (404: the object
-is not there, retrying will not help), MailWizzError for the rest.
+MailWizzUnavailable (timeouts, connection errors, 429, 5xx: try later), MailWizzRefused (an address this
+server does not connect to, or a redirect), MailWizzNotFound (404: the object is not there, retrying will not
+help), MailWizzError for the rest. Their text is ours, never MailWizz's reply (see ``_reply``).
 """
 
 from __future__ import annotations
@@ -25,23 +26,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.error import HTTPError, URLError
 from urllib.parse import quote, quote_plus
-from urllib.request import HTTPRedirectHandler, OpenerDirector, Request, build_opener
+
+from core.outbound import OutboundError, OutboundRefused, outbound_request
 
 __all__ = [
     "MailWizzAuthError",
     "MailWizzClient",
     "MailWizzError",
     "MailWizzNotFound",
+    "MailWizzRefused",
     "MailWizzUnavailable",
     "mw1_signature",
     "php_build_query",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
 MAX_REPLY_BYTES = 5 * 1024 * 1024
@@ -68,6 +73,12 @@ class MailWizzNotFound(MailWizzError):
     """The campaign, list or subscriber does not exist there (404)."""
 
 
+class MailWizzRefused(MailWizzUnavailable):
+    """The URL points somewhere this server does not connect to (a private, loopback or link-local address
+    the operator has not allowed), or it redirected: nothing was sent. Later runs retry, in case the URL or
+    the operator's allow-list changes."""
+
+
 def php_build_query(params: Mapping[str, Any]) -> str:
     """Form-encode like PHP's http_build_query: ``quote_plus`` plus ``~`` encoded (PHP's urlencode does)."""
     return "&".join(
@@ -82,13 +93,6 @@ def mw1_signature(*, method: str, url: str, params: Mapping[str, Any], private_k
     separator = "&" if "?" in url else "?"
     text = f"{method.upper()} {url}{separator}{php_build_query(ordered)}"
     return hmac.new(private_key.encode(), text.encode(), hashlib.sha1).hexdigest()
-
-
-class _NoRedirect(HTTPRedirectHandler):
-    """A redirect would turn POST/PUT into GET and may leave the configured host: report it instead."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise MailWizzError(f"MailWizz redirected to {newurl}; use that as the API URL", status=code)
 
 
 def _error_text(value: Any) -> str:
@@ -115,7 +119,6 @@ class MailWizzClient:
             raise ValueError(f"unknown MailWizz mode {self.mode!r}")
         if not self.base_url.lower().startswith(("http://", "https://")):
             raise ValueError("the MailWizz API URL must start with http:// or https://")
-        self._opener: OpenerDirector = build_opener(_NoRedirect)
 
     # --- transport ----------------------------------------------------------------------------------
 
@@ -160,48 +163,37 @@ class MailWizzClient:
         }
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        # The scheme is checked in __post_init__ (http/https only).
-        req = Request(url, data=body, headers=headers, method=method)  # noqa: S310
+        # The tenant typed this URL: the guarded client checks where it really connects (core/outbound.py).
         try:
-            with self._opener.open(req, timeout=self.timeout) as resp:
-                status, raw = resp.status, resp.read(MAX_REPLY_BYTES)
-        except HTTPError as exc:
-            status = exc.code
-            try:
-                raw = exc.read(MAX_REPLY_BYTES)
-            except (OSError, ValueError):
-                raw = b""
-            finally:
-                exc.close()
-        except TimeoutError as exc:
-            raise MailWizzUnavailable(f"timed out after {self.timeout:g}s") from exc
-        except URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, TimeoutError):
-                raise MailWizzUnavailable(f"timed out after {self.timeout:g}s") from exc
-            raise MailWizzUnavailable(f"cannot connect: {reason}") from exc
-        except (ConnectionError, OSError) as exc:
-            raise MailWizzUnavailable(f"connection failed: {exc}") from exc
-        return self._reply(status, raw)
+            reply = outbound_request(
+                method, url, headers=headers, body=body, timeout=self.timeout, max_bytes=MAX_REPLY_BYTES
+            )
+        except OutboundRefused as exc:
+            raise MailWizzRefused(str(exc), status=exc.status) from None
+        except OutboundError as exc:
+            raise MailWizzUnavailable(str(exc)) from None
+        return self._reply(reply.status, reply.body)
 
     def _reply(self, status: int, raw: bytes) -> dict[str, Any]:
+        """The reply's ``data``, or a typed error whose text is ours: what MailWizz (or whatever answers at
+        that URL) said is logged for operators, never put in the message a tenant sees."""
         try:
             doc = json.loads(raw.decode("utf-8", errors="replace")) if raw.strip() else None
         except ValueError:
             doc = None
-        message = ""
         if isinstance(doc, dict) and doc.get("status") == "error":
-            message = _error_text(doc.get("error"))[:500]
+            log.info("MailWizz error reply (HTTP %s): %.300s", status, _error_text(doc.get("error")))
         if status in (401, 403):
-            raise MailWizzAuthError(message or f"HTTP {status}: access refused", status=status)
+            what = "API key or its signature (private key)" if self.mode == "mw1" else "API key"
+            raise MailWizzAuthError(f"HTTP {status}: the {what} was not accepted", status=status)
         if status == 404:
-            raise MailWizzNotFound(message or "HTTP 404: not found", status=status)
+            raise MailWizzNotFound("HTTP 404: not found", status=status)
         if status == 429 or status >= 500:
-            raise MailWizzUnavailable(message or f"HTTP {status}", status=status)
+            raise MailWizzUnavailable(f"HTTP {status}: MailWizz is busy or failing", status=status)
         if not isinstance(doc, dict):
             raise MailWizzError(f"HTTP {status}: the reply is not MailWizz JSON", status=status)
         if status >= 400 or doc.get("status") != "success":
-            raise MailWizzError(message or f"HTTP {status}: unexpected reply", status=status)
+            raise MailWizzError(f"HTTP {status}: MailWizz refused the request", status=status)
         data = doc.get("data")
         return data if isinstance(data, dict) else {}
 

@@ -18,11 +18,9 @@ makes (settings, sync now, retry) writes one.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -35,10 +33,12 @@ from campaigns.mailwizz.client import (
     MailWizzClient,
     MailWizzError,
     MailWizzNotFound,
+    MailWizzRefused,
     MailWizzUnavailable,
 )
 from campaigns.models import Campaign, DeliveryEvent
 from campaigns.models_mailwizz import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
+from core.outbound import OutboundError, check_outbound_url
 from tenants.audit import audit_record
 from tenants.models import Tenant
 
@@ -66,6 +66,8 @@ def describe_error(exc: MailWizzError) -> str:
     """A short, secret-free line for last_error and the pages."""
     if isinstance(exc, MailWizzAuthError):
         kind = "access refused"
+    elif isinstance(exc, MailWizzRefused):
+        kind = "not allowed"
     elif isinstance(exc, MailWizzUnavailable):
         kind = "unavailable"
     elif isinstance(exc, MailWizzNotFound):
@@ -79,18 +81,12 @@ def describe_error(exc: MailWizzError) -> str:
 
 
 def check_base_url(url: str) -> str:
-    """http(s) only, and never a link-local address (cloud metadata endpoints live there)."""
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise MailWizzConfigError("Enter the MailWizz API URL, starting with https:// or http://.")
+    """http(s) only, and no address this server refuses to connect to (core/outbound.py; host names are
+    checked again on every connection, where it counts)."""
     try:
-        address = ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        return url
-    if address.is_link_local or address.is_multicast or address.is_unspecified:
-        raise MailWizzConfigError("That address cannot be a MailWizz server.")
-    return url
+        return check_outbound_url(url)
+    except OutboundError as exc:
+        raise MailWizzConfigError(str(exc)) from None
 
 
 def public_snapshot(config: MailWizzConfig) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from testsupport.mailwizz_standin import MailWizzStandin
 
 
 @pytest.fixture(params=["mw2", "mw1"])
-def mw(request):
+def mw(request, settings):
+    # The stand-in listens on 127.0.0.1: an operator has allowed that network (core/outbound.py).
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     with MailWizzStandin(
         api_key="pub-key", private_key="priv-key", auth=request.param, slow_seconds=1.5
     ) as standin:
@@ -64,10 +66,11 @@ def test_it_signs_bodies_too_so_posts_and_puts_pass_the_1x_check(mw):
     assert put["form"] == {"EMAIL": "odd~name+tag@example.com"}
 
 
-def test_it_raises_an_auth_error_with_mailwizzs_message_for_a_wrong_key(mw):
-    with pytest.raises(MailWizzAuthError, match="Invalid API request authorization") as wrong_key:
+def test_it_raises_an_auth_error_for_a_wrong_key_in_its_own_words(mw):
+    with pytest.raises(MailWizzAuthError, match="HTTP 401: the API key") as wrong_key:
         client_for(mw, api_key="wrong").ping()
     assert wrong_key.value.status == 401
+    assert "Invalid API request authorization" not in str(wrong_key.value)  # the remote's text stays out
     if mw.auth == "mw1":
         with pytest.raises(MailWizzAuthError, match="signature"):
             client_for(mw, private_key="not-the-private-key").ping()
@@ -79,20 +82,22 @@ def test_it_reports_timeouts_server_errors_and_non_api_replies_as_typed_errors(m
     with pytest.raises(MailWizzUnavailable, match="timed out"):
         client.ping()
     mw.mode = "500"
-    with pytest.raises(MailWizzUnavailable, match="Internal server error") as err:
+    with pytest.raises(MailWizzUnavailable, match="HTTP 500") as err:
         client.ping()
     assert err.value.status == 500
+    assert "Internal server error" not in str(err.value)
     mw.mode = "garbage"
     with pytest.raises(MailWizzError, match="not MailWizz JSON"):
         client.ping()
     mw.mode = "ok"
-    with pytest.raises(MailWizzNotFound, match="campaign does not exist"):
+    with pytest.raises(MailWizzNotFound, match="HTTP 404: not found"):
         client.campaign("nope")
-    with pytest.raises(MailWizzError, match="bounce_type: Bounce type is invalid"):
+    with pytest.raises(MailWizzError, match="MailWizz refused the request"):
         client.campaign_bounce_create(campaign_uid="cu1", subscriber_uid="x", message="m", bounce_type="odd")
 
 
-def test_it_reports_a_refused_connection_as_unavailable():
+def test_it_reports_a_refused_connection_as_unavailable(settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     client = MailWizzClient(base_url="http://127.0.0.1:9/api", api_key="k", timeout=0.5)
     with pytest.raises(MailWizzUnavailable, match="cannot connect"):
         client.ping()
