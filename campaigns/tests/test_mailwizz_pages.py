@@ -143,7 +143,7 @@ def test_it_tests_the_connection_and_syncs_now(login, admin_a, tenant_a, mw):
     response = client.post(f"/mailwizz/tenants/{tenant_a.pk}/sync/", follow=True)
     assert "Sync failed: unavailable: HTTP 500" in response.content.decode()
     assert (
-        "unavailable: Internal server error (stand-in)"
+        "unavailable: HTTP 500: MailWizz is busy or failing"
         in client.get(f"/mailwizz/tenants/{tenant_a.pk}/").content.decode()
     )
 
