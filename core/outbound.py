@@ -318,7 +318,7 @@ def outbound_request(
             data += chunk
             if len(data) > max_bytes:
                 raise OutboundUnavailable(f"the reply from {host} is larger than {max_bytes} bytes")
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline and not response.isclosed():
                 raise OutboundUnavailable(f"timed out: no complete answer from {host} within {timeout:g}s")
         reply_headers = {k.lower(): v for k, v in response.getheaders()}
     except OutboundError:
