@@ -169,6 +169,8 @@ supp AS (
     RETURNING 1
 )
 SELECT 'type', type, count(*), NULL::bigint, NULL::timestamptz, NULL::timestamptz FROM new GROUP BY type
+UNION ALL SELECT 'feedback', lower(feedback_type), count(*), NULL, NULL, NULL
+    FROM new WHERE type = 'f' GROUP BY 2
 UNION ALL SELECT 'stats', '', count(*), NULL, NULL, NULL FROM stats
 UNION ALL SELECT 'supp', '', count(*), NULL, NULL, NULL FROM supp
 UNION ALL SELECT 'seen', '', 0, campaign_id, first_seen, last_seen FROM seen
@@ -183,7 +185,7 @@ FILE_UPDATE = f"""
 UPDATE {FILE} SET
     "offset" = %(offset)s, lines = %(lines)s, header = %(header)s::jsonb, status = %(status)s,
     records_read = records_read + %(read)s, imported = imported + %(imported)s,
-    duplicates = duplicates + %(duplicates)s, rejected = rejected + %(rejected)s,
+    duplicates = duplicates + %(duplicates)s, rejected = rejected + %(rejected)s, held = held + %(held)s,
     by_type = campaigns_jsonb_add(by_type, %(by_type)s::jsonb), updated_at = now()
 WHERE id = %(id)s AND (%(check)s IS NULL OR "offset" = %(check)s)
 """  # noqa: S608

@@ -40,9 +40,12 @@ from campaigns.accounting.classify import DEFAULT_HARD_CATEGORIES
 from campaigns.accounting.parser import (
     BodyError,
     HeaderError,
+    HeldRecord,
+    RowError,
     RowResult,
     iter_object_stage,
     iter_rows,
+    json_array_items,
     open_accounting,
     parse_json_array,
     parse_ndjson,
@@ -50,6 +53,7 @@ from campaigns.accounting.parser import (
 from campaigns.accounting.stage import (
     CAMPAIGN_ID,
     CAMPAIGN_KEY,
+    STAGE_COLUMNS,
     TENANT_ID,
     StageContext,
     copy_data,
@@ -57,6 +61,7 @@ from campaigns.accounting.stage import (
 from campaigns.models import (
     AccountingFile,
     Campaign,
+    ImportRejection,
 )
 from campaigns.signals import accounting_batch_imported
 from ips.models import IPAddress, MtaServer
@@ -75,7 +80,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REJECTIONS_KEPT_PER_FILE = 1000
+REJECTIONS_KEPT_PER_FILE = 100_000
 ERRORS_IN_RESULT = 100
 BATCH_SIZE = 10_000
 HEAD_BYTES = 1024
@@ -99,7 +104,10 @@ class ImportResult:
     imported: int = 0
     duplicates: int = 0
     rejected: int = 0
+    held: int = 0  # valid records sent from another server's IP, kept aside (ImportRejection mismatch)
     by_type: Counter = field(default_factory=Counter)
+    by_feedback: Counter = field(default_factory=Counter)  # f records by feedbackType
+    left_waiting: int = 0  # last lines without newline left for the next import (PMTA still writing)
     errors: list[dict[str, Any]] = field(default_factory=list)
     errors_truncated: int = 0
     failed_files: list[dict[str, str]] = field(default_factory=list)
@@ -117,6 +125,9 @@ class ImportResult:
         self.imported += other.imported
         self.duplicates += other.duplicates
         self.rejected += other.rejected
+        self.held += other.held
+        self.left_waiting += other.left_waiting
+        self.by_feedback.update(other.by_feedback)
         self.suppressed += other.suppressed
         self.files += other.files
         self.by_type.update(other.by_type)
@@ -134,6 +145,12 @@ class ImportResult:
             "by_type": dict(sorted(self.by_type.items())),
             "errors": self.errors,
         }
+        if self.held:
+            data["held"] = self.held
+        if self.by_feedback:
+            data["by_feedback"] = dict(sorted(self.by_feedback.items()))
+        if self.left_waiting:
+            data["left_waiting"] = self.left_waiting
         if self.errors_truncated:
             data["errors_truncated"] = self.errors_truncated
         if self.failed_files:
@@ -160,15 +177,24 @@ def campaign_source() -> str:
 
 
 class _IPMap:
-    """Sending IP -> (ip id, tenant id, server id) as COPY text ('' for NULL)."""
+    """Sending IP -> (ip id, tenant id, server id) as COPY text ('' for NULL).
 
-    __slots__ = ("_complete", "_map", "_server_id")
+    With ``server_id`` (the server whose token posted the records, or ``--server`` for a file) every
+    record belongs to that server: one whose sending IP is another server's is held aside (HeldRecord),
+    never credited to that IP's tenant. Without it (a file with no server named) the IP's own server
+    and tenant are taken. An address that is not an IP rejects its record.
+    """
+
+    __slots__ = ("_complete", "_held", "_map", "_names", "_server_id", "_strict")
 
     def __init__(self, server_id: int | None, *, preload: bool) -> None:
         """``preload``: read every IP up front (a file); otherwise the sending server's IPs, and any
         other address when it comes (a webhook body names a few of a fleet's thousands)."""
+        self._strict = server_id is not None
         self._server_id = "" if server_id is None else str(server_id)
         self._map: dict[str, tuple[str, str, str]] = {}
+        self._held: dict[str, str] = {}  # address -> the reason its records are held aside
+        self._names: dict[str, str] = {}
         self._complete = preload
         if preload:
             self._load(IPAddress.objects.all())
@@ -176,24 +202,43 @@ class _IPMap:
             self._load(IPAddress.objects.filter(server_id=server_id))
 
     def _load(self, ips: Any) -> None:
-        for ip_id, address, tenant_id, ip_server_id in ips.values_list(
-            "id", "address", "pool__tenant_id", "server_id"
+        for ip_id, address, tenant_id, ip_server_id, server_name in ips.values_list(
+            "id", "address", "pool__tenant_id", "server_id", "server__name"
         ):
-            self._map[address] = (str(ip_id), _text(tenant_id), _text(ip_server_id))
+            if self._strict and str(ip_server_id) != self._server_id:
+                self._held[address] = self._mismatch(address, server_name)
+            else:
+                self._map[address] = (str(ip_id), _text(tenant_id), _text(ip_server_id))
+
+    def _mismatch(self, address: str, owner: str) -> str:
+        if "" not in self._names:
+            self._names[""] = (
+                MtaServer.objects.filter(pk=self._server_id).values_list("name", flat=True).first() or "?"
+            )
+        sender = self._names[""]
+        return f"dlvSourceIp {address} belongs to server {owner}, not to {sender} that sent the record"
 
     def get(self, address: str) -> tuple[str, str, str]:
         found = self._map.get(address)
         if found is None:
+            held = self._held.get(address)
+            if held is not None:
+                raise HeldRecord(held)
+            if not address:
+                found = self._map[""] = ("", "", self._server_id)
+                return found
             # PMTA may write an IPv6 address in another form than the one stored; normalise once.
             try:
                 normal = ipaddress.ip_address(address.strip()).compressed
             except ValueError:
-                normal = None
+                raise RowError(f"dlvSourceIp {address[:60]!r} is not an IP address") from None
             if not self._complete:
-                self._load(IPAddress.objects.filter(address__in={address, normal or address}))
-                found = self._map.get(address)
-            if found is None:
-                found = self._map.get(normal) if normal else None
+                self._load(IPAddress.objects.filter(address=normal))  # stored normalised
+            found = self._map.get(normal)
+            held = self._held.get(normal)
+            if held is not None:
+                self._held[address] = held
+                raise HeldRecord(held)
             if found is None:
                 found = ("", "", self._server_id)
             self._map[address] = found
@@ -234,7 +279,8 @@ def _stage_context(server_id: int | None, *, whole_fleet: bool) -> StageContext:
 @dataclass
 class _Batch:
     rows: list[tuple] = field(default_factory=list)
-    rejections: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw)
+    # (line, reason, the record's bytes, kind, CSV header)
+    rejections: list[tuple[int, str, bytes, str, list[str]]] = field(default_factory=list)
     read: int = 0
     missing_campaigns: set[tuple[str, str]] = field(default_factory=set)
 
@@ -253,10 +299,13 @@ def _a_time_per_campaign(rows: list[tuple], wanted: set[tuple[str, str]]) -> dic
 class _Writer:
     """Writes batches for one source (AccountingFile row): the single-transaction unit of exactly-once."""
 
-    def __init__(self, source: AccountingFile, context: StageContext, *, check_offset: bool) -> None:
+    def __init__(
+        self, source: AccountingFile, context: StageContext, *, check_offset: bool, data_format: str = "csv"
+    ) -> None:
         self.source = source
         self.context = context
         self.check_offset = check_offset
+        self.data_format = data_format
         self.committed_offset = source.offset
         self.rejections_stored = source.rejected  # approximation of stored rows, for the cap
         self._sequence: str | None = None
@@ -278,7 +327,7 @@ class _Writer:
                 # deadlock / serialization failure between concurrent importers: retry the batch
                 if attempt == 3 or getattr(exc.__cause__, "sqlstate", "") not in ("40P01", "40001"):
                     raise
-        by_type, suppressed, seen, failures = counts
+        by_type, by_feedback, suppressed, seen, refused, failures = counts
         # Outside the batch's transaction for the same reason. A crash just before this leaves first/last
         # seen behind until the campaign's next batch; the counts themselves are already exact.
         if seen:
@@ -286,13 +335,17 @@ class _Writer:
                 cursor.execute(sql.CAMPAIGN_SEEN, [list(column) for column in zip(*seen, strict=True)])
         _announce(failures)
         imported = sum(by_type.values())
+        rejections = [*batch.rejections, *refused]
+        held = sum(1 for rejection in rejections if rejection[3] == ImportRejection.Kind.MISMATCH)
         result.read += batch.read
         result.imported += imported
-        result.duplicates += len(batch.rows) - imported
-        result.rejected += len(batch.rejections)
+        result.duplicates += len(batch.rows) - imported - len(refused)
+        result.rejected += len(rejections) - held
+        result.held += held
         result.by_type.update(by_type)
+        result.by_feedback.update(by_feedback)
         result.suppressed += suppressed
-        for line, reason, _raw in batch.rejections:
+        for line, reason, _raw, _kind, _header in rejections:
             result.add_error(self.source.path, line, reason)
         self.committed_offset = offset
 
@@ -334,30 +387,60 @@ class _Writer:
         cursor.execute(sql.RESERVE_IDS, {"seq": self._sequence, "n": count})
         return cursor.fetchone()
 
-    def _insert_events(self, cursor: Any, rows: list[tuple]) -> tuple[int, int, list[int] | None]:
+    def _insert_events(self, cursor: Any, rows: list[tuple]) -> tuple[int, int, list[int] | None, list]:
+        """COPY the rows in; returns the reserved id range (lo, hi, scattered ids or None) and the
+        rejections of rows the database itself refused (none unless a row is beyond what the checks
+        before it foresaw: each is then rejected alone, and the rest of the batch goes in)."""
         lo, hi, scattered = self._event_ids(cursor, len(rows))
-        data = copy_data(rows, scattered or range(lo, hi + 1))
+        ids = scattered or range(lo, hi + 1)
+        refused = self._copy(cursor, rows, ids)
+        return lo, hi, scattered, [self._refusal(row, reason) for row, reason in refused]
+
+    def _copy(self, cursor: Any, rows: list[tuple], ids: range | list[int]) -> list[tuple[tuple, str]]:
+        data = copy_data(rows, ids)
         try:
             with transaction.atomic(), cursor.cursor.copy(sql.COPY_EVENTS) as copy:
                 copy.write(data)
+            return []
         except (IntegrityError, psycopg.errors.UniqueViolation):
-            cursor.execute(sql.STAGE_DDL)
-            cursor.execute(f"TRUNCATE {sql.STAGE}")
-            with cursor.cursor.copy(sql.COPY_STAGE) as copy:
-                copy.write(data)
-            cursor.execute(sql.INSERT_STAGED)
-        return lo, hi, scattered
+            # Some are stored already: through the stage table, skipping those.
+            try:
+                with transaction.atomic():
+                    cursor.execute(sql.STAGE_DDL)
+                    cursor.execute(f"TRUNCATE {sql.STAGE}")
+                    with cursor.cursor.copy(sql.COPY_STAGE) as copy:
+                        copy.write(data)
+                    cursor.execute(sql.INSERT_STAGED)
+                return []
+            except _REFUSED as exc:
+                refusal = exc
+        except _REFUSED as exc:
+            refusal = exc
+        if len(rows) == 1:
+            return [(rows[0], _refusal_reason(refusal))]
+        # Halve until the refused rows stand alone: about 2 log2(n) COPYs for one bad row in n.
+        half = len(rows) // 2
+        return self._copy(cursor, rows[:half], ids[:half]) + self._copy(cursor, rows[half:], ids[half:])
+
+    def _refusal(self, row: tuple, reason: str) -> tuple[int, str, bytes, str, list[str]]:
+        """A rejection for a staged row: its values under their PMTA names, as JSON (the original
+        bytes are no longer at hand at this point)."""
+        record = {name: row[STAGE_COLUMNS.index(column)] for column, name in _PMTA_NAMES.items()}
+        data = json.dumps({k: v for k, v in record.items() if v}, ensure_ascii=False)
+        return (0, reason, data.encode(errors="surrogateescape"), ImportRejection.Kind.REJECTED, [])
 
     def _write_once(
         self, rows: list[tuple], batch: _Batch, offset: int, lines: int, header: list[str], status: str
-    ) -> tuple[Counter, int, list[tuple], dict[str, tuple[datetime, datetime]]]:
+    ) -> tuple[Counter, Counter, int, list[tuple], list, dict[str, tuple[datetime, datetime]]]:
         by_type: Counter = Counter()
+        by_feedback: Counter = Counter()
         suppressed = 0
         seen: list[tuple] = []
+        refused: list = []
         failures: dict[str, tuple[datetime, datetime]] = {}
         with connection.cursor() as cursor:
             if rows:
-                lo, hi, scattered = self._insert_events(cursor, rows)
+                lo, hi, scattered, refused = self._insert_events(cursor, rows)
                 cursor.execute(
                     sql.INGEST_SCATTERED_SQL if scattered else sql.INGEST_SQL,
                     {"lo": lo, "hi": hi, "ids": scattered, "actor": SYSTEM_ACTOR},
@@ -365,6 +448,8 @@ class _Writer:
                 for kind, name, count, campaign_id, first_seen, last_seen in cursor.fetchall():
                     if kind == "type":
                         by_type[name] = count
+                    elif kind == "feedback":
+                        by_feedback[name] = count
                     elif kind == "supp":
                         suppressed = count
                     elif kind == "seen":
@@ -372,17 +457,11 @@ class _Writer:
                     elif kind == "fail":
                         failures[name] = (first_seen, last_seen)
             imported = sum(by_type.values())
+            rejections = [*batch.rejections, *refused]
+            held = sum(1 for rejection in rejections if rejection[3] == ImportRejection.Kind.MISMATCH)
             keep = max(0, REJECTIONS_KEPT_PER_FILE - self.rejections_stored)
-            if batch.rejections and keep:
-                now = timezone.now()
-                cursor.executemany(
-                    f"INSERT INTO {sql.REJECTION} (file_id, line, reason, raw, created_at)"  # noqa: S608
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    [
-                        (self.source.pk, line, reason[:300], raw.replace("\x00", "")[:500], now)
-                        for line, reason, raw in batch.rejections[:keep]
-                    ],
-                )
+            if rejections and keep:
+                self._keep_rejections(cursor, rejections[:keep])
             cursor.execute(
                 sql.FILE_UPDATE,
                 {
@@ -392,8 +471,9 @@ class _Writer:
                     "status": status,
                     "read": batch.read,
                     "imported": imported,
-                    "duplicates": len(rows) - imported,
-                    "rejected": len(batch.rejections),
+                    "duplicates": len(rows) - imported - len(refused),
+                    "rejected": len(rejections) - held,
+                    "held": held,
                     "by_type": json.dumps(by_type),
                     "id": self.source.pk,
                     "check": self.committed_offset if self.check_offset else None,
@@ -402,13 +482,70 @@ class _Writer:
             if cursor.rowcount != 1:
                 raise ImportConflict(f"{self.source.path}: imported concurrently by another run")
             counters = {f"imported:{name}": count for name, count in by_type.items()}
-            counters.update(read=batch.read, duplicates=len(rows) - imported, rejected=len(batch.rejections))
+            counters.update(
+                read=batch.read,
+                duplicates=len(rows) - imported - len(refused),
+                rejected=len(rejections) - held,
+                held=held,
+            )
             counters = {name: value for name, value in counters.items() if value}
             if counters:
                 names = sorted(counters)
                 cursor.execute(sql.COUNTER_UPSERT, [names, [counters[name] for name in names]])
-        self.rejections_stored += len(batch.rejections)
-        return by_type, suppressed, sorted(seen), failures
+        self.rejections_stored += len(rejections)
+        return by_type, by_feedback, suppressed, sorted(seen), refused, failures
+
+    def _keep_rejections(self, cursor: Any, rejections: list[tuple[int, str, bytes, str, list[str]]]) -> None:
+        now = timezone.now()
+        server_id = self.source.server_id
+        kept_max = ImportRejection.DATA_KEPT_MAX
+        cursor.executemany(
+            f"INSERT INTO {sql.REJECTION} (file_id, server_id, kind, line, reason, raw, data, data_size,"  # noqa: S608
+            " data_format, header, created_at, resolution, resolved_by)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, '', '')",
+            [
+                (
+                    self.source.pk,
+                    server_id,
+                    kind,
+                    line,
+                    reason[:300],
+                    data[:500].decode(errors="replace").rstrip("\r\n").replace("\x00", ""),
+                    data[:kept_max],
+                    len(data),
+                    "json" if not header and self.data_format == "csv" else self.data_format,
+                    json.dumps(header),
+                    now,
+                )
+                for line, reason, data, kind, header in rejections
+            ],
+        )
+
+
+# What the database itself may refuse in one row (a value it cannot hold, an index row too big): the
+# row is rejected alone. Anything else (connection lost, disk full) fails the batch, to be retried.
+_REFUSED = (psycopg.errors.DataError, psycopg.errors.ProgramLimitExceeded)
+
+# Stage columns -> the PMTA field they came from, for a refused row's JSON.
+_PMTA_NAMES = {
+    "time_logged": "timeLogged",
+    "type": "type",
+    "rcpt": "rcpt",
+    "orig": "orig",
+    "source_ip": "dlvSourceIp",
+    "vmta": "vmta",
+    "dsn_status": "dsnStatus",
+    "dsn_diag": "dsnDiag",
+    "bounce_cat": "bounceCat",
+    "feedback_type": "feedbackType",
+    "message_id": "header_Message-Id",
+    "job_id": "jobId",
+}
+
+
+def _refusal_reason(exc: Exception) -> str:
+    message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return f"the database refused the record: {message}"[:300]
 
 
 def _announce(failures: dict[str, tuple[datetime, datetime]]) -> None:
@@ -502,13 +639,15 @@ def _consume(
     position: Callable[[], tuple[int, int, list[str]]],
     status: str,
     batch_size: int = BATCH_SIZE,
-    raw_for: Callable[[RowResult], str] | None = None,
+    raw_for: Callable[[RowResult], bytes] | None = None,
+    header_now: Callable[[], list[str]] = list,
     progress: Callable[[ImportResult], None] | None = None,
     threaded: bool = False,
 ) -> None:
     """Turn staged rows (and rejected RowResults) into batches and write them. ``position()`` gives
     (offset, lines, header) at the current point of the stream: what a batch commits as the place to
-    resume."""
+    resume. A rejected record is kept with its bytes (``raw_for``, else the reader's) and, for CSV, the
+    header it is read by (``header_now``)."""
     pipeline = _Pipeline(writer, result, threaded=threaded)
     take_missing = writer.context.take_missing
     submitted = writer.committed_offset
@@ -521,8 +660,8 @@ def _consume(
             if item.__class__ is tuple:
                 append(item)
             else:
-                raw = raw_for(item) if raw_for else ""
-                batch.rejections.append((item.line, item.error or "invalid", raw))
+                raw = raw_for(item) if raw_for else item.raw
+                batch.rejections.append((item.line, item.error or "invalid", raw, item.kind, header_now()))
             if read >= batch_size:
                 offset, lines, header = position()
                 batch.read, batch.missing_campaigns = read, take_missing()
@@ -590,26 +729,28 @@ def _find_source(path: Path, stat: os.stat_result, head: bytes, server: MtaServe
     )
 
 
-class _RawLines:
-    """Reads the bytes of rejected CSV records back for ImportRejection.raw (first ones only)."""
-
-    def __init__(self, path: Path, compressed: bool) -> None:
-        self.handle = None if compressed else open(path, "rb")  # noqa: SIM115 - closed by close()
-        self.kept = 0
-
-    def __call__(self, res: RowResult) -> str:
-        if self.handle is None or self.kept >= REJECTIONS_KEPT_PER_FILE or not res.end_offset:
-            return ""
-        self.kept += 1
-        # The record's last line: a short read back from where it ends.
-        start = max(0, res.end_offset - 501)
-        self.handle.seek(start)
-        text = self.handle.read(res.end_offset - start).rstrip(b"\r\n")
-        return text[text.rfind(b"\n") + 1 :].decode("utf-8", "replace")
-
-    def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
+def _resume_point(path: Path, source: AccountingFile) -> tuple[int, int]:
+    """(offset, lines consumed) to resume a plain file at: the saved offset, or, when a settled file
+    ended in a line without newline that was read as final and the file has since grown, the start of
+    that line, so the now complete record is read whole (a cut record was rejected, not imported:
+    see accounting_import_path)."""
+    offset, lines = source.offset, source.lines
+    if not offset or source.compressed:
+        return offset, lines
+    with open(path, "rb") as handle:
+        handle.seek(offset - 1)
+        if handle.read(1) == b"\n":
+            return offset, lines
+        start = offset
+        while start > 0:
+            step = min(start, 1 << 16)
+            handle.seek(start - step)
+            block = handle.read(step)
+            cut = block.rfind(b"\n")
+            if cut >= 0:
+                return start - step + cut + 1, lines - 1
+            start -= step
+    return offset, lines
 
 
 def accounting_import_path(
@@ -622,7 +763,10 @@ def accounting_import_path(
 ) -> ImportResult:
     """Import one accounting file (plain or gzip) from where the last import of it stopped.
 
-    ``final=False`` leaves a last line without newline for a later run (PMTA still writing the file).
+    A last line without its newline is PMTA still writing it: it is left for a later run (the offset
+    stays before it) unless the file is ``final`` and has settled (not modified for
+    ACCOUNTING_SETTLE_SECONDS, or gzip): a cut record is never imported cut, nor lost.
+    ``final=False`` leaves it in any case and marks the file as waiting for more.
     ``progress(done_bytes, total_bytes)`` is called after each batch (on-disk bytes for gzip).
     A file that cannot be read ends up in ``result.failed_files``; bad records in ``result.errors``.
     """
@@ -650,17 +794,20 @@ def accounting_import_path(
         update_fields=["size", "mtime", "inode", "head_len", "head_digest", "started_at", "last_error"]
     )
     server_id = server.pk if server else source.server_id
-    status = AccountingFile.Status.DONE if final else AccountingFile.Status.WAITING
-    raw_lines = _RawLines(path, source.compressed)
+    settle = getattr(settings, "ACCOUNTING_SETTLE_SECONDS", 300)
+    settled = source.compressed or datetime.now(UTC).timestamp() - stat.st_mtime >= settle
+    # Until the read shows there is no unfinished last line, a crash must leave the file to be re-read.
+    status = AccountingFile.Status.DONE if final and settled else AccountingFile.Status.WAITING
     try:
+        offset, lines = _resume_point(path, source)
         with open_accounting(path) as stream:
             try:
                 reader = iter_rows(
                     stream,
-                    start_offset=source.offset,
-                    header=source.header if source.offset and source.header else None,
-                    start_line=source.lines + 1 if source.offset else None,
-                    final=final,
+                    start_offset=offset,
+                    header=source.header if offset and source.header else None,
+                    start_line=lines + 1 if offset else None,
+                    final=final and settled,
                 )
             except HeaderError as exc:
                 if exc.incomplete:
@@ -681,10 +828,15 @@ def accounting_import_path(
                 position=lambda: (reader.end_offset, reader.line, reader.header),
                 status=status,
                 batch_size=batch_size,
-                raw_for=raw_lines,
+                header_now=lambda: reader.header,
                 progress=report,
                 threaded=True,
             )
+            if final and not settled:
+                if reader.end_offset < stat.st_size:
+                    result.left_waiting = 1
+                else:
+                    status = AccountingFile.Status.DONE
     except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:
         # HeaderError is a ValueError; so is a start_offset that no longer fits the file.
         reason = str(exc) or exc.__class__.__name__
@@ -694,8 +846,6 @@ def accounting_import_path(
     except ImportConflict as exc:
         result.failed_files.append({"file": name, "reason": str(exc)})
         return result
-    finally:
-        raw_lines.close()
     AccountingFile.objects.filter(pk=source.pk).update(status=status, finished_at=timezone.now())
     return result
 
@@ -832,54 +982,54 @@ def accounting_import_body(
     Raises BodyError (-> HTTP 400) when the body as a whole cannot be parsed or the type is unknown.
     """
     media = content_type.split(";", 1)[0].strip().lower()
-    items: list[object] | None = None
     context = _stage_context(server.pk, whole_fleet=False)
+    header_now: Callable[[], list[str]] = list
+    raws: list[bytes] = []  # each item's bytes, cut out of the body when a record is refused
     if media in _CSV_TYPES:
         try:
             reader = iter_rows(io.BytesIO(body), final=True)
         except HeaderError as exc:
             raise BodyError(f"CSV body: {exc}") from None
         rows: Iterable[tuple | RowResult] = reader.stage_rows(context.factory)
+        header_now, data_format, raw_for = (lambda: reader.header), "csv", None
     elif media in _JSON_TYPES:
-        items = parse_json_array(body)
-        rows = iter_object_stage(items, context.factory)
+        rows = iter_object_stage(parse_json_array(body), context.factory)
+        data_format, split = "json", json_array_items
     elif media in _NDJSON_TYPES:
-        items = parse_ndjson(body)
-        rows = iter_object_stage(items, context.factory)
+        rows = iter_object_stage(parse_ndjson(body), context.factory)
+        data_format, split = "ndjson", _ndjson_lines
     else:
         raise BodyError(
             f"unsupported content type {media or '(none)'!r}: "
             "use text/csv, application/json or application/x-ndjson"
         )
+    if data_format != "csv":
 
-    ndjson_lines: list[str] = []
-
-    def raw_for(res: RowResult) -> str:
-        if items is None or not 0 < res.line <= len(items):
-            return ""
-        if media in _NDJSON_TYPES:  # item numbers are line numbers: show the line as sent
-            if not ndjson_lines:
-                ndjson_lines.extend(body.decode("utf-8", "replace").split("\n"))
-            return ndjson_lines[res.line - 1][:500]
-        try:
-            return json.dumps(items[res.line - 1])[:500]
-        except (TypeError, ValueError):
-            return ""
+        def raw_for(res: RowResult) -> bytes:
+            if not raws:
+                raws.extend(split(body))
+            return raws[res.line - 1] if 0 < res.line <= len(raws) else b""
 
     source = _webhook_source(server)
     result = ImportResult(files=1)
     _consume(
         rows,
-        writer=_Writer(source, context, check_offset=False),
+        writer=_Writer(source, context, check_offset=False, data_format=data_format),
         result=result,
         position=lambda: (0, 0, []),
         status=AccountingFile.Status.WAITING,
         batch_size=batch_size,
         raw_for=raw_for,
+        header_now=header_now,
     )
     for error in result.errors:
         error["file"] = "webhook"
     return result
+
+
+def _ndjson_lines(body: bytes) -> list[bytes]:
+    """An NDJSON body's lines as sent (item numbers are line numbers)."""
+    return [line.rstrip(b"\r") for line in body.split(b"\n")]
 
 
 # --- retention -------------------------------------------------------------------------------------

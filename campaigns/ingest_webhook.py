@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -14,6 +16,8 @@ from prometheus_client import Counter
 
 from campaigns.importer import BodyError, accounting_import_body
 from ips.services import server_for_token
+
+log = logging.getLogger(__name__)
 
 # Per process: without prometheus_client multiprocess mode each gunicorn worker keeps its own count.
 WEBHOOK_REQUESTS = Counter(
@@ -96,11 +100,16 @@ def pmta_accounting_hook(request: HttpRequest) -> JsonResponse:
         )
     except BodyError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
+    except DatabaseError:
+        # The only 5xx: nothing of the body was committed, so the sender keeps it and retries.
+        log.exception("accounting webhook: database error, the sender will retry")
+        return JsonResponse({"error": "database unavailable; retry later"}, status=503)
     return JsonResponse(
         {
             "accepted": result.imported,
             "duplicates": result.duplicates,
             "rejected": result.rejected,
+            **({"held": result.held} if result.held else {}),
             "errors": [{"line": e["line"], "reason": e["reason"]} for e in result.errors],
             **({"errors_truncated": result.errors_truncated} if result.errors_truncated else {}),
         }

@@ -56,6 +56,7 @@ class AccountingFile(models.Model):
     imported = models.BigIntegerField(default=0)
     duplicates = models.BigIntegerField(default=0)
     rejected = models.BigIntegerField(default=0)
+    held = models.BigIntegerField(default=0, help_text="Records held aside: sent from another server's IP")
     by_type = models.JSONField(default=dict, blank=True, help_text="Imported records per type")
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -80,20 +81,65 @@ class AccountingFile(models.Model):
 
 
 class ImportRejection(models.Model):
-    """A record that was refused, with why. The first ``REJECTIONS_KEPT_PER_FILE`` per source are kept;
-    the rest are only counted in ``AccountingFile.rejected``."""
+    """A record that was refused or held aside, with why, kept verbatim so it can be re-ingested.
+
+    ``data`` holds the record's bytes exactly as they came (a CSV line with ``header`` to read it by, a
+    JSON item, an NDJSON line), up to ``DATA_KEPT_MAX`` bytes (``data_size`` is the full length). The
+    first ``importer.REJECTIONS_KEPT_PER_FILE`` per source are kept; the rest are only counted in
+    ``AccountingFile.rejected``. ``kind`` says why it is here: refused (``rejected``), or valid but
+    sent from an IP of another server than the one that reported it (``mismatch``), which is never
+    credited to anyone until an operator re-ingests it.
+    """
+
+    DATA_KEPT_MAX = 1 << 20
+
+    class Kind(models.TextChoices):
+        REJECTED = "rejected", "Rejected"
+        MISMATCH = "mismatch", "Server mismatch"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSON = "json", "JSON"
+        NDJSON = "ndjson", "NDJSON"
+
+    class Resolution(models.TextChoices):
+        OPEN = "", "Open"
+        IMPORTED = "imported", "Re-ingested"
+        DUPLICATE = "duplicate", "Re-ingested (already stored)"
+        DISMISSED = "dismissed", "Dismissed"
 
     file = models.ForeignKey(AccountingFile, on_delete=models.CASCADE, related_name="rejections")
+    server = models.ForeignKey(
+        MtaServer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REJECTED)
     line = models.BigIntegerField(help_text="Line in the file, or item number in a webhook body")
     reason = models.CharField(max_length=300)
-    raw = models.CharField(max_length=500, blank=True)
+    raw = models.CharField(max_length=500, blank=True, help_text="The start of the record, for display")
+    data = models.BinaryField(blank=True, default=b"", help_text="The record's bytes as received")
+    data_size = models.BigIntegerField(default=0, help_text="Full length of the record in bytes")
+    data_format = models.CharField(max_length=6, choices=Format.choices, default=Format.CSV)
+    header = models.JSONField(default=list, blank=True, help_text="CSV: the header the line is read by")
     created_at = models.DateTimeField(default=timezone.now)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True, default="")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["file", "line", "pk"]
+        indexes = [models.Index(fields=["resolution", "kind", "-created_at"], name="rejection_open_recent")]
 
     def __str__(self) -> str:
         return f"{self.file} line {self.line}: {self.reason}"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.resolution
+
+    @property
+    def complete(self) -> bool:
+        """Whether ``data`` is the whole record (it can be re-ingested)."""
+        return bool(self.data) and self.data_size <= len(self.data)
 
 
 class Campaign(models.Model):

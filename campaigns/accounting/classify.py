@@ -12,6 +12,7 @@ from typing import Protocol
 __all__ = [
     "BOUNCE",
     "COMPLAINT",
+    "COMPLAINT_FEEDBACK_TYPES",
     "DEFAULT_HARD_CATEGORIES",
     "DELIVERED",
     "FAILURES",
@@ -22,6 +23,7 @@ __all__ = [
     "SOFT_BOUNCE",
     "TRANSIENT",
     "bounce_outcome",
+    "feedback_outcome",
     "mailbox_missing",
     "outcome",
 ]
@@ -58,11 +60,19 @@ _MAILBOX_MISSING = re.compile(
 )
 
 
+# ARF Feedback-Type values (RFC 5965 section 7.3; PMTA maps it to feedbackType, UG5 11.2.8) that report
+# unwanted mail: complaints, which suppress. ``not-spam`` says the opposite, and ``other`` and
+# ``auth-failure`` (RFC 6591) are no recipient's complaint: they count as other and never suppress.
+# An empty type is a report without one, as Hotmail's JMRP sends (UG5 12.7.1): a junk report.
+COMPLAINT_FEEDBACK_TYPES = frozenset({"abuse", "fraud", "virus", ""})
+
+
 class _Classifiable(Protocol):
     type: str
     bounce_cat: str
     dsn_status: str
     dsn_diag: str
+    feedback_type: str
 
 
 def mailbox_missing(record: _Classifiable) -> bool:
@@ -84,14 +94,19 @@ def bounce_outcome(bounce_cat: str, dsn_status: str, dsn_diag: str, hard_categor
     return SOFT_BOUNCE
 
 
+def feedback_outcome(feedback_type: str) -> str:
+    """COMPLAINT or OTHER for an f record's feedbackType (see COMPLAINT_FEEDBACK_TYPES)."""
+    return COMPLAINT if feedback_type.strip().lower() in COMPLAINT_FEEDBACK_TYPES else OTHER
+
+
 def _bounce(record: _Classifiable, hard_categories: frozenset[str]) -> str:
     return bounce_outcome(record.bounce_cat, record.dsn_status, record.dsn_diag, hard_categories)
 
 
 def outcome(record: _Classifiable, hard_categories: frozenset[str] = DEFAULT_HARD_CATEGORIES) -> str:
-    """One of OUTCOMES for a record: d delivered; b/rb hard or soft bounce; t/tq transient; f complaint;
-    r received; rs and anything else other. ``hard_categories`` are lower-case bounce categories
-    (the set is open: custom ``<bounce-category-patterns>`` names work too).
+    """One of OUTCOMES for a record: d delivered; b/rb hard or soft bounce; t/tq transient; f complaint
+    or other by its feedback type; r received; rs and anything else other. ``hard_categories`` are
+    lower-case bounce categories (the set is open: custom ``<bounce-category-patterns>`` names work too).
     """
     kind = record.type
     if kind == "d":
@@ -101,7 +116,7 @@ def outcome(record: _Classifiable, hard_categories: frozenset[str] = DEFAULT_HAR
     if kind in ("t", "tq"):
         return TRANSIENT
     if kind == "f":
-        return COMPLAINT
+        return feedback_outcome(record.feedback_type)
     if kind == "r":
         return RECEIVED
     return OTHER

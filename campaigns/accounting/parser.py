@@ -22,11 +22,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 __all__ = [
+    "FIELD_MAX",
     "RECORD_TYPES",
+    "STRICT_FIELDS",
     "AccountingReader",
     "AccountingRecord",
     "BodyError",
     "HeaderError",
+    "HeldRecord",
     "RowError",
     "RowResult",
     "StageFactory",
@@ -35,6 +38,7 @@ __all__ = [
     "iter_object_stage",
     "iter_objects",
     "iter_rows",
+    "json_array_items",
     "open_accounting",
     "parse_json_array",
     "parse_ndjson",
@@ -95,8 +99,17 @@ class BodyError(ValueError):
 class _RowError(Exception):
     """One record is invalid; the message is the human reason."""
 
+    kind = "rejected"
+
 
 RowError = _RowError  # raised by stage builders (see AccountingReader.stage_rows)
+
+
+class HeldRecord(_RowError):
+    """A valid record that must not be credited as sent: its sending IP belongs to another server than
+    the one that reported it. Kept aside like a rejection, under its own kind, for an operator."""
+
+    kind = "mismatch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +167,16 @@ class RowResult:
     """One record's outcome: ``record`` or ``error`` (a reason without the line number) is set.
 
     ``end_offset`` is the byte offset just after the record in the (decompressed) stream: resume there.
+    A refused record carries its bytes as read (``raw``, CSV only: JSON items are cut out of the body
+    by the importer when needed) and ``kind``: ``rejected``, or ``mismatch`` for a HeldRecord.
     """
 
     line: int
     end_offset: int
     record: AccountingRecord | None
     error: str | None
+    raw: bytes = b""
+    kind: str = "rejected"
 
     def describe(self) -> str:
         return f"line {self.line}: {self.error}" if self.error else f"line {self.line}: ok"
@@ -214,6 +231,36 @@ _FP_FIXED = (
     "dlvTlsCipher",
 )
 _FP_FIXED_LOWER = {name.lower(): pos for pos, name in enumerate(_FP_FIXED)}
+
+# Fields that identify, date or attribute a record (lower-cased). Bytes that are not UTF-8 in one of
+# them make the record unusable, so it is rejected. Everywhere else (dsnDiag, dsnStatus, dsnMta,
+# header_Subject ...) the text is free text: bad bytes become U+FFFD and the record still counts, so a
+# hard bounce with one odd byte in its diagnostic still suppresses its address.
+STRICT_FIELDS = frozenset(
+    name.lower()
+    for name in (
+        "type",
+        "timeLogged",
+        "timeQueued",
+        "orig",
+        "rcpt",
+        "orcpt",
+        "dlvSourceIp",
+        "dlvDestinationIp",
+        "dlvSize",
+        "vmta",
+        "vmtaPool",
+        "jobId",
+        "envId",
+        "queue",
+        "bounceCat",
+        "feedbackType",
+        "header_Message-Id",
+        "repSourceIp",
+    )
+)
+# Lone surrogates: undecodable bytes (decoded with surrogateescape) or \udcXX escapes in JSON.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 # --- times -----------------------------------------------------------------------------------------
@@ -324,6 +371,23 @@ class _Mapper:
             [name + value for name, value in zip(self._other_names, self._other(row), strict=True) if value]
         )
 
+    def repair(self, row: list[str], strict: frozenset[str] = STRICT_FIELDS) -> list[str]:
+        """``row`` (without the sentinel) with bad bytes in free-text fields replaced by U+FFFD.
+
+        For a row whose text cannot be encoded (lone surrogates, see _SURROGATES). Raises RowError when
+        they sit in a field named in ``strict`` or in a field name.
+        """
+        repaired = []
+        for name, value in zip(self.header, row, strict=True):
+            if _SURROGATES.search(name):
+                raise _RowError(f"field name {name.encode(errors='replace')!r} is not valid UTF-8")
+            if not value.isascii() and _SURROGATES.search(value):
+                if name.lower() in strict:
+                    raise _RowError(f"{name} is not valid UTF-8")
+                value = _SURROGATES.sub("\ufffd", value)
+            repaired.append(value)
+        return repaired
+
     def build(self, row: list[str]) -> AccountingRecord:
         if len(row) != self.width:
             raise _RowError(f"expected {self.width} fields, got {len(row)}")
@@ -332,6 +396,11 @@ class _Mapper:
         fp_text = "\x1e".join(fixed)
         if self._other_names:
             fp_text += self.other_fingerprint_text(row)
+        try:
+            fingerprint = sha256(fp_text.encode()).hexdigest()[:32]
+        except UnicodeEncodeError:  # bytes that were not UTF-8 somewhere in the row
+            row.pop()
+            return self.build(self.repair(row))
         (
             rtype,
             logged,
@@ -397,7 +466,7 @@ class _Mapper:
             feedback_type,
             reporting_mta,
             extra,
-            sha256(fp_text.encode()).hexdigest()[:32],
+            fingerprint,
         )
         record.__class__ = AccountingRecord
         return record  # type: ignore[return-value]
@@ -479,7 +548,7 @@ class _Feed:
     ``first_line + i``; only the chunk currently being read by csv is kept.
     """
 
-    __slots__ = ("bad_lines", "ends", "exhausted", "final", "first_line", "offset", "stream")
+    __slots__ = ("ends", "exhausted", "final", "first_line", "kept", "offset", "stream")
 
     def __init__(self, stream: BinaryIO, offset: int, first_line: int, final: bool) -> None:
         self.stream = stream
@@ -487,8 +556,9 @@ class _Feed:
         self.first_line = first_line
         self.final = final
         self.ends: list[int] = [offset]
-        self.bad_lines: set[int] = set()
         self.exhausted = False
+        # (start offset, bytes) of the current chunk and the one before: a refused record's raw bytes.
+        self.kept: list[tuple[int, bytes]] = []
 
     def chunks(self) -> Iterator[list[str]]:
         stream = self.stream
@@ -512,6 +582,7 @@ class _Feed:
 
     def _chunk(self, data: bytes, first_line: int) -> list[str]:
         self.first_line = first_line
+        self.kept = [*self.kept[-1:], (self.offset, data)]
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -528,14 +599,20 @@ class _Feed:
 
     def _split_by_line(self, data: bytes, first_line: int) -> tuple[list[str], list[bytes]]:
         raw_lines = data.splitlines(True)
-        lines = []
-        for number, raw in enumerate(raw_lines, start=first_line):
-            try:
-                lines.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                self.bad_lines.add(number)
-                lines.append(raw.decode("utf-8", errors="replace"))
-        return lines, raw_lines
+        # Bytes that are not UTF-8 become lone surrogates; the row builder then rejects the record or
+        # replaces them, depending on the field they are in (STRICT_FIELDS).
+        return [raw.decode("utf-8", errors="surrogateescape") for raw in raw_lines], raw_lines
+
+    def raw(self, start: int, end: int) -> bytes:
+        """The stream's bytes from ``start`` to ``end`` while they are in the kept chunks (else b'')."""
+        for chunk_start, data in reversed(self.kept):
+            if chunk_start <= start:
+                piece = data[start - chunk_start : end - chunk_start]
+                if end > chunk_start + len(data) and data is not self.kept[-1][1]:
+                    later_start, later = self.kept[-1]
+                    piece += later[: end - later_start]
+                return piece
+        return b""
 
     def end_of(self, line: int) -> int:
         return self.ends[line - self.first_line + 1]
@@ -613,19 +690,22 @@ class AccountingReader:
                     if feed.exhausted:
                         # csv hit EOF inside a quoted field: PMTA may still be writing this record.
                         if self.final:
-                            self.end_offset, self.line = feed.offset, done
+                            begin, self.end_offset, self.line = self.end_offset, feed.offset, done
                             yield RowResult(
-                                start, feed.offset, None, "unterminated quoted field at end of file"
+                                start,
+                                feed.offset,
+                                None,
+                                "unterminated quoted field at end of file",
+                                _raw(feed, begin, feed.offset),
                             )
                         return
                     if not row:
                         continue
                     end = feed.ends[done - feed.first_line + 1]
+                    begin = self.end_offset
                     self.end_offset = end
                     self.line = done
-                    if feed.bad_lines and not feed.bad_lines.isdisjoint(range(start, done + 1)):
-                        yield RowResult(start, end, None, "invalid UTF-8")
-                    elif row[0] == "type":
+                    if row[0] == "type":
                         # Concatenated files (cat a.csv b.csv) repeat the header: re-map, not a record.
                         self.header = [name.strip() for name in row]
                         self._mapper = _Mapper(self.header)
@@ -637,7 +717,9 @@ class AccountingReader:
                             else:
                                 yield RowResult(start, end, build(row), None)
                         except _RowError as exc:
-                            yield RowResult(start, end, None, str(exc))
+                            yield RowResult(start, end, None, str(exc), _raw(feed, begin, end), exc.kind)
+                        except Exception as exc:  # a bug must cost one record, not the whole stream
+                            yield RowResult(start, end, None, _unexpected(exc), _raw(feed, begin, end))
                 return
             except csv.Error as exc:
                 if feed.exhausted and not self.final:
@@ -645,8 +727,17 @@ class AccountingReader:
                 start = done + 1
                 done = base_line + reader.line_num
                 end = feed.end_of(done)
-                self.end_offset, self.line = end, done
-                yield RowResult(start, end, None, f"malformed CSV: {exc}")
+                begin, self.end_offset, self.line = self.end_offset, end, done
+                yield RowResult(start, end, None, f"malformed CSV: {exc}", _raw(feed, begin, end))
+
+
+def _raw(feed: _Feed, start: int, end: int) -> bytes:
+    return feed.raw(start, end).lstrip(b"\r\n")
+
+
+def _unexpected(exc: Exception) -> str:
+    """The reason given for a record that broke the parser itself (a bug, kept for re-ingesting)."""
+    return f"could not be read ({exc.__class__.__name__}: {exc})"[:300]
 
 
 def iter_rows(
@@ -674,6 +765,15 @@ def iter_rows(
 # --- JSON / NDJSON bodies --------------------------------------------------------------------------
 
 _MAPPER_CACHE: dict[tuple[str, ...], _Mapper] = {}
+
+# The longest field a record may have, in characters: csv.field_size_limit()'s default (128 KiB), which
+# refuses a longer CSV field, applied to JSON values too so both body types agree.
+FIELD_MAX = csv.field_size_limit()
+
+
+def _too_long(keys: tuple[str, ...], row: list[str]) -> str:
+    name = next(key for key, value in zip(keys, row, strict=True) if len(value) > FIELD_MAX)
+    return f"field {name!r} is longer than {FIELD_MAX} characters"
 
 
 def _mapper_for(keys: tuple[str, ...]) -> _Mapper:
@@ -724,9 +824,13 @@ def _object_results(objs: Iterable[object], factory: StageFactory | None) -> Ite
         try:
             if not all(map(str.__instancecheck__, row)):  # a number or null among the strings
                 row = [_json_value(key, value) for key, value in zip(keys, row, strict=True)]
+            if max(map(len, row), default=0) > FIELD_MAX:
+                raise _RowError(_too_long(keys, row))
             built = build(row)
         except _RowError as exc:
-            yield RowResult(number, 0, None, str(exc))
+            yield RowResult(number, 0, None, str(exc), kind=exc.kind)
+        except Exception as exc:  # a bug must cost one record, not the whole body
+            yield RowResult(number, 0, None, _unexpected(exc))
         else:
             yield built if factory is not None else RowResult(number, 0, built, None)
 
@@ -754,17 +858,56 @@ class _Unparsed:
 _BLANK = object()
 
 
+def _body_text(body: str | bytes) -> str:
+    """A body as text. Bytes that are not UTF-8 become lone surrogates, which the row builders reject or
+    replace per field (STRICT_FIELDS), instead of refusing the whole body for one bad byte."""
+    if isinstance(body, str):
+        return body
+    return body.decode("utf-8", errors="surrogateescape").removeprefix(_BOM)
+
+
 def parse_json_array(text: str | bytes) -> list[object]:
-    """Parse a JSON array body (a lone object counts as an array of one); BodyError otherwise."""
+    """Parse a JSON array body (a lone object counts as an array of one); BodyError otherwise.
+
+    Records are flat objects, so a nested value is rejected with its record; only a body nested too
+    deeply for the parser itself (Python's recursion limit, about 1,000 levels) is a BodyError.
+    """
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(_body_text(text))
+    except ValueError as exc:
         raise BodyError(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BodyError("body is nested too deeply to parse (records are flat JSON objects)") from None
     if isinstance(data, dict):
         return [data]
     if not isinstance(data, list):
         raise BodyError(f"expected a JSON array of objects, got {type(data).__name__}")
     return data
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def json_array_items(text: str | bytes) -> list[bytes]:
+    """The bytes of each item of a JSON array body as sent (for keeping a rejected record verbatim).
+
+    Called only when a body has a rejection; parse_json_array has already accepted the body.
+    """
+    text = _body_text(text)
+    decoder = json.JSONDecoder()
+    space = _JSON_SPACE.match
+    at = space(text).end()
+    if text[at : at + 1] != "[":  # a lone object
+        return [text.strip().encode(errors="surrogateescape")]
+    items: list[bytes] = []
+    at = space(text, at + 1).end()
+    while at < len(text) and text[at] != "]":
+        _, end = decoder.raw_decode(text, at)
+        items.append(text[at:end].encode(errors="surrogateescape"))
+        at = space(text, end).end()
+        if text[at : at + 1] == ",":
+            at = space(text, at + 1).end()
+    return items
 
 
 def parse_ndjson(text: str | bytes) -> list[object]:
@@ -773,11 +916,7 @@ def parse_ndjson(text: str | bytes) -> list[object]:
     One bad line is rejected by iter_objects on its own; BodyError only when no line is JSON at all
     (wrong content type, binary garbage, empty body).
     """
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BodyError("body is not valid UTF-8") from None
+    text = _body_text(text)
     items: list[object] = []
     parsed = 0
     for line in text.split("\n"):
@@ -790,6 +929,8 @@ def parse_ndjson(text: str | bytes) -> list[object]:
             parsed += 1
         except ValueError as exc:
             items.append(_Unparsed(f"not valid JSON: {exc}"))
+        except RecursionError:
+            items.append(_Unparsed("nested too deeply to parse"))
     if not parsed:
         raise BodyError("body holds no JSON object" if text.strip() else "empty body")
     return items

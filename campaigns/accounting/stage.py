@@ -14,8 +14,14 @@ from collections.abc import Callable
 from hashlib import sha256
 from operator import itemgetter
 
-from campaigns.accounting.classify import bounce_outcome
-from campaigns.accounting.parser import RECORD_TYPES, RowError, campaign_field, parse_time
+from campaigns.accounting.classify import bounce_outcome, feedback_outcome
+from campaigns.accounting.parser import (
+    RECORD_TYPES,
+    STRICT_FIELDS,
+    RowError,
+    campaign_field,
+    parse_time,
+)
 
 __all__ = ["COPY_OPTIONS", "NULL", "STAGE_COLUMNS", "TEXT_COLUMNS", "StageContext", "copy_data"]
 
@@ -47,6 +53,16 @@ CAMPAIGN_KEY, CAMPAIGN_ID, TENANT_ID = 12, 13, 14
 ID_COLUMNS = ("campaign_id", "tenant_id", "server_id", "ip_id")
 TEXT_COLUMNS = tuple(name for name in STAGE_COLUMNS if name not in ID_COLUMNS)
 NULL = ""  # an unquoted empty field: NULL in the id columns
+
+# Field-size limits, in characters (README "Accounting records: limits"). A longer value in one of these
+# fields rejects the record: cutting it would merge it with other addresses or campaigns, and storing
+# it could exceed an index's row size and fail its whole batch. Free text is never refused for length:
+# dsnDiag is stored cut to DIAG_MAX, other free text (header_*, dsnMta ...) is not stored at all.
+# parser.FIELD_MAX (128 KiB) bounds every field, free text included.
+RCPT_MAX = 320  # rcpt and orig: Suppression.email; RFC 5321 4.5.3.1.3 allows a 256-octet path
+VMTA_MAX = 100  # DailyStat.vmta
+KEY_MAX = 200  # the campaign key: Campaign.key
+CATEGORY_MAX = 100  # bounceCat, feedbackType: category names in the daily stats
 DIAG_MAX = 500
 # The CSV quote character for COPY: one no accounting field contains in practice (see copy_data).
 QUOTE = "\x01"
@@ -54,13 +70,11 @@ COPY_OPTIONS = "FORMAT csv, DELIMITER E'\\t', QUOTE E'\\x01', FORCE_NOT_NULL ({}
     ", ".join(TEXT_COLUMNS)
 )
 _SPECIAL = re.compile("[\n\r\x01]")
-KEY_MAX = 200
 
 _FIXED_OUTCOMES = {
     "d": "delivered",
     "t": "transient",
     "tq": "transient",
-    "f": "complaint",
     "r": "received",
     "rs": "other",
 }
@@ -134,6 +148,7 @@ class StageContext:
         times, types, outcomes = _TIMES, RECORD_TYPES, _FIXED_OUTCOMES
         ip_ids, campaign_ids, missing = self.ip_ids, self.campaign_ids, self.missing
         hard = self.hard_categories
+        strict = STRICT_FIELDS | {self.campaign_field}
 
         def build(row: list[str]) -> tuple:
             if len(row) != width:
@@ -153,15 +168,41 @@ class StageContext:
             fp_text = "\x1e".join(fixed(row))
             if has_other:
                 fp_text += other(row)
+            try:
+                fingerprint = sha256(fp_text.encode()).hexdigest()[:32]
+            except UnicodeEncodeError:  # bytes that were not UTF-8 somewhere in the row
+                row.pop()
+                return build(mapper.repair(row, strict))
             rcpt = row[i_rcpt]
             _, at_sign, domain = rcpt.rpartition("@")
             address = row[i_ip]
             ip_id, tenant_id, server_id = ip_ids(address)
             orig, vmta, dsn_status, dsn_diag, bounce_cat, feedback_type, message_id, job_id = texts(row)
-            outcome = outcomes.get(rtype) or bounce_outcome(bounce_cat, dsn_status, dsn_diag, hard)
             key = row[i_campaign]
+            if (
+                len(rcpt) > RCPT_MAX
+                or len(orig) > RCPT_MAX
+                or len(vmta) > VMTA_MAX
+                or len(key) > KEY_MAX
+                or len(bounce_cat) > CATEGORY_MAX
+                or len(feedback_type) > CATEGORY_MAX
+            ):
+                raise RowError(
+                    _too_long(
+                        rcpt=rcpt,
+                        orig=orig,
+                        vmta=vmta,
+                        key=key,
+                        bounce_cat=bounce_cat,
+                        feedback_type=feedback_type,
+                    )
+                )
+            outcome = outcomes.get(rtype) or (
+                feedback_outcome(feedback_type)
+                if rtype == "f"
+                else bounce_outcome(bounce_cat, dsn_status, dsn_diag, hard)
+            )
             if key:
-                key = key[:KEY_MAX]
                 campaign_id = campaign_ids.get((tenant_id, key))
                 if campaign_id is None:
                     missing.add((tenant_id, key))
@@ -188,10 +229,26 @@ class StageContext:
                 ip_id,
                 message_id,
                 job_id,
-                sha256(fp_text.encode()).hexdigest()[:32],
+                fingerprint,
             )
 
         return build
+
+
+def _too_long(**values: str) -> str:
+    limits = {
+        "rcpt": ("rcpt", RCPT_MAX),
+        "orig": ("orig", RCPT_MAX),
+        "vmta": ("vmta", VMTA_MAX),
+        "key": ("campaign key", KEY_MAX),
+        "bounce_cat": ("bounceCat", CATEGORY_MAX),
+        "feedback_type": ("feedbackType", CATEGORY_MAX),
+    }
+    for field_name, value in values.items():
+        label, limit = limits[field_name]
+        if len(value) > limit:
+            return f"{label} is longer than {limit} characters ({len(value)})"
+    return "a field is too long"
 
 
 def copy_data(rows: list[tuple], ids: range | list[int]) -> str:

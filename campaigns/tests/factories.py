@@ -53,15 +53,15 @@ def record(**fields: str) -> dict[str, str]:
 
 
 def bounce(rcpt: str, category: str = "bad-mailbox", **fields: str) -> dict[str, str]:
-    return record(
-        type="b",
-        rcpt=rcpt,
-        dsnAction="failed",
-        dsnStatus="5.1.1 (bad destination mailbox address)",
-        dsnDiag="smtp;550 5.1.1 user unknown",
-        bounceCat=category,
-        **fields,
-    )
+    defaults = {
+        "type": "b",
+        "rcpt": rcpt,
+        "dsnAction": "failed",
+        "dsnStatus": "5.1.1 (bad destination mailbox address)",
+        "dsnDiag": "smtp;550 5.1.1 user unknown",
+        "bounceCat": category,
+    }
+    return record(**{**defaults, **fields})
 
 
 def csv_text(records: list[dict[str, str]], header: list[str] | None = None, newline: str = "\n") -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import time
 from collections import Counter
 
 import pytest
@@ -78,13 +80,15 @@ def test_crlf_line_ends(tmp_path):
     assert AccountingFile.objects.get().offset == path.stat().st_size
 
 
-def test_a_truncated_last_line_is_rejected_when_final_and_waits_otherwise(tmp_path):
+def test_a_truncated_last_line_is_rejected_once_settled_and_final_and_waits_otherwise(tmp_path):
     text = csv_text(_records(3))
     cut = text + "d,2025-07-10 12:00:00+0300,2025-07-10"
     path = _write(tmp_path, cut)
     waiting = accounting_import_path(path=path, final=False)
     assert (waiting.read, waiting.imported, waiting.rejected) == (3, 3, 0)
     assert AccountingFile.objects.get().status == AccountingFile.Status.WAITING
+    settled = time.time() - 3600  # not modified for an hour: PMTA is not writing it any more
+    os.utime(path, (settled, settled))
     final = accounting_import_path(path=path, final=True)
     assert (final.read, final.imported, final.rejected) == (1, 0, 1)
     assert final.errors == [{"file": str(path), "line": 5, "reason": "expected 23 fields, got 3"}]
@@ -110,7 +114,7 @@ def test_invalid_utf8_is_rejected_with_its_line(tmp_path):
     raw[2] = raw[2].replace(b"user1", b"us\xffer1")
     result = accounting_import_path(path=_write(tmp_path, b"".join(raw)))
     assert (result.imported, result.rejected) == (2, 1)
-    assert result.errors[0]["line"] == 3 and result.errors[0]["reason"] == "invalid UTF-8"
+    assert result.errors[0]["line"] == 3 and result.errors[0]["reason"] == "rcpt is not valid UTF-8"
 
 
 def test_bad_values_are_rejected_with_reasons(tmp_path):

@@ -283,7 +283,7 @@ def test_it_rejects_invalid_utf8_and_parses_the_next():
     data = _csv(HEADER, D_ROW) + D_ROW.replace("Hassan", "H\xe9ssan").encode("latin-1") + b"\n" + _csv(B_ROW)
     first, bad, after = _results(data)
     assert first.record is not None
-    assert (bad.line, bad.error) == (3, "invalid UTF-8")
+    assert (bad.line, bad.error) == (3, "rcpt is not valid UTF-8")
     assert after.record.type == "b" and after.line == 4
     assert after.end_offset == len(data)
 

@@ -107,7 +107,7 @@ def test_basic_auth_is_not_a_bearer_token(client, mta):
         (b"\x00\x01garbage", "application/json", "not valid JSON"),
         (b"[1, 2", "application/json", "not valid JSON"),
         (b'"a string"', "application/json", "expected a JSON array"),
-        (b"\xff\xfe", "application/x-ndjson", "UTF-8"),
+        (b"\xff\xfe", "application/x-ndjson", "no JSON object"),
         (b"just words\nmore words\n", "application/x-ndjson", "no JSON object"),
         (b"foo,bar\n1,2\n", "text/csv", "type"),
         (b"type,timeLogged\n", "application/xml", "unsupported content type"),
