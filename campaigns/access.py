@@ -8,7 +8,7 @@ pool) are operator-only. Import history is operator-only: a 404 for everyone els
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from campaigns.models import AccountingFile, Campaign, Suppression
+from campaigns.models import AccountingFile, Campaign, Suppression, TenantHold
 from tenants.access import get_scoped_or_404, require_operator
 
 
@@ -26,3 +26,15 @@ def get_suppression_for_user(request: HttpRequest, pk: object, *, write: bool = 
 def get_accounting_file_for_user(request: HttpRequest, pk: object) -> AccountingFile:
     require_operator(request)
     return get_object_or_404(AccountingFile.objects.select_related("server"), pk=pk)
+
+
+def get_tenant_hold_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> TenantHold:
+    """A tenant sees its own holds; only operators release one (403 for a tenant user's release)."""
+    return get_scoped_or_404(
+        request,
+        TenantHold.objects.select_related("tenant"),
+        pk,
+        tenant_field="tenant",
+        write=write,
+        write_needs_operator=True,
+    )

@@ -66,6 +66,38 @@ class AccountingCollector(Collector):
         yield lag
 
 
+class TenantHoldCollector(Collector):
+    """One query: the open tenant holds (campaigns/enforcement.py), each with the rate that opened it."""
+
+    @staticmethod
+    def _family() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "emailengine_tenant_held",
+            "The rate (fraction) that put a tenant on hold, while the hold is open; absent otherwise",
+            labels=["tenant", "signal", "threshold"],
+        )
+
+    def describe(self) -> Iterator:
+        yield self._family()
+
+    def collect(self) -> Iterator:
+        family = self._family()
+        try:
+            from campaigns.models import TenantHold
+
+            rows = list(
+                TenantHold.objects.filter(released_at__isnull=True)
+                .order_by("tenant__slug")
+                .values_list("tenant__slug", "signal", "threshold", "rate")
+            )
+        except Exception:  # a scrape must not fail because the database is away
+            log.warning("tenant hold metrics unavailable", exc_info=True)
+            return
+        for slug, signal, threshold, rate in rows:
+            family.add_metric([slug, signal, f"{threshold:g}"], rate)
+        yield family
+
+
 _registered = False
 
 
@@ -76,4 +108,5 @@ def register() -> None:
     from prometheus_client import REGISTRY
 
     REGISTRY.register(AccountingCollector())
+    REGISTRY.register(TenantHoldCollector())
     _registered = True

@@ -380,4 +380,5 @@ class AccountingCounter(models.Model):
         return f"{self.name}={self.value}"
 
 
+from campaigns.models_enforcement import *  # noqa: E402,F403
 from campaigns.models_mailwizz import *  # noqa: E402,F403

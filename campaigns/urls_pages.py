@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import views
+from campaigns import views, views_enforcement
 
 urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaign_list"),
@@ -17,5 +17,11 @@ urlpatterns = [
         "suppression/<int:suppression_id>/remove/", views.suppression_remove_view, name="suppression_remove"
     ),
     path("imports/", views.import_list, name="import_list"),
+    path("tenant-holds/", views_enforcement.tenant_hold_list, name="tenant_hold_list"),
+    path(
+        "tenant-holds/<int:hold_id>/release/",
+        views_enforcement.tenant_hold_release_view,
+        name="tenant_hold_release",
+    ),
     path("imports/<int:file_id>/", views.import_detail, name="import_detail"),
 ]

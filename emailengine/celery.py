@@ -50,6 +50,8 @@ app.conf.beat_schedule: dict[str, dict] = {
     # no-op unless ACCOUNTING_DIR is set
     "accounting-import-dir": {"task": "campaigns.tasks.accounting_import_dir", "schedule": 60.0},
     "accounting-prune-events": {"task": "campaigns.tasks.accounting_prune_events", "schedule": 86400.0},
+    # Tenants over their complaint or bounce threshold are held (campaigns/enforcement.py).
+    "tenant-enforcement": {"task": "campaigns.tasks.tenants_enforce", "schedule": 3600.0},
     # The ramp decides each day's limits from the previous (UTC) day's results.
     "warmup-daily-ramp": {"task": "warmup.tasks.run_daily_ramp", "schedule": crontab(minute=0, hour=0)},
     "warmup-expire-reply-actions": {"task": "warmup.tasks.expire_reply_rule_actions", "schedule": 300.0},

@@ -256,6 +256,15 @@ SIGNAL_STEP_BACK_DEFERRAL_RATE = env.float("SIGNAL_STEP_BACK_DEFERRAL_RATE", def
 # Attempts above the day's cap by more than this share are a fault (the cap is not being enforced).
 SIGNAL_OVER_LIMIT_TOLERANCE = env.float("SIGNAL_OVER_LIMIT_TOLERANCE", default=0.05)
 
+# Tenant enforcement (campaigns/enforcement.py, hourly): a tenant whose complaints / delivered or hard
+# bounces / attempted over the last TENANT_ENFORCE_WINDOW_DAYS UTC days (today included) reach these, with at
+# least TENANT_ENFORCE_MIN_ATTEMPTED attempts, has its IPs held and an alert fires; an operator releases it.
+# Defaults: the pause thresholds above (Gmail's 0.3% complaint ceiling; 5% hard bounces).
+TENANT_HOLD_COMPLAINT_RATE = env.float("TENANT_HOLD_COMPLAINT_RATE", default=SIGNAL_PAUSE_COMPLAINT_RATE)
+TENANT_HOLD_BOUNCE_RATE = env.float("TENANT_HOLD_BOUNCE_RATE", default=SIGNAL_PAUSE_BOUNCE_RATE)
+TENANT_ENFORCE_MIN_ATTEMPTED = env.int("TENANT_ENFORCE_MIN_ATTEMPTED", default=1000)
+TENANT_ENFORCE_WINDOW_DAYS = env.int("TENANT_ENFORCE_WINDOW_DAYS", default=2)
+
 # --- Accounting import (campaigns) ---
 # Where a record's campaign id comes from: jobId, envId or header_<Name> (e.g. header_X-Mw-Campaign-Uid;
 # MailWizz's header prefix varies by install, names match case-insensitively).

@@ -119,6 +119,23 @@ def _validation_job(tenant: Tenant) -> int:
     ).pk
 
 
+def _tenant_hold(tenant: Tenant) -> int:
+    from datetime import date
+
+    from campaigns.models import TenantHold
+
+    today = date.today()
+    return TenantHold.objects.create(
+        tenant=tenant,
+        signal="complaint_rate",
+        rate=0.01,
+        threshold=0.003,
+        reason="iso",
+        window_start=today,
+        window_end=today,
+    ).pk
+
+
 def _mailwizz_outbox(tenant: Tenant) -> int:
     from campaigns.models_mailwizz import MailWizzOutbox
 
@@ -143,4 +160,5 @@ OBJECT_FACTORIES: dict[str, Callable[[Tenant], int]] = {
     "file_id": _accounting_file,
     "job_id": _validation_job,
     "outbox_id": _mailwizz_outbox,
+    "hold_id": _tenant_hold,
 }
