@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                     ("domain", "This domain"),
                 ],
                 default="ip",
-                help_text="Only a listing of the IP itself can hold an IP; subnet and ASN listings are shown as context",
+                help_text="Only a listing of the IP itself can hold an IP; a subnet or ASN listing is context",
                 max_length=10,
             ),
         ),
