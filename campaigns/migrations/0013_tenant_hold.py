@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0011_event_failure_ip_time_index"),
+        ("campaigns", "0012_rejections_kept_verbatim"),
         ("tenants", "0003_scheduled_job_state_moves_to_core"),
     ]
 
