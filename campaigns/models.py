@@ -381,4 +381,3 @@ class AccountingCounter(models.Model):
 
 
 from campaigns.models_enforcement import *  # noqa: E402,F403
-from campaigns.models_mailwizz import *  # noqa: E402,F403

@@ -7,6 +7,4 @@ ITEMS = [
     ("Suppression", "suppression_list", "all"),
     ("Imports", "import_list", "operator"),
     ("Tenant holds", "tenant_hold_list", "all"),
-    ("MailWizz", "mailwizz_home", "tenant_admin"),
-    ("MailWizz", "mailwizz_home", "operator"),
 ]

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from campaigns import ingest_webhook
-from campaigns.mailwizz.urls import urlpatterns as mailwizz_urlpatterns
 from campaigns.urls_pages import urlpatterns as pages_urlpatterns
 
 urlpatterns = [
@@ -10,4 +9,3 @@ urlpatterns = [
 
 # Pages: campaigns, stats, suppression, import history.
 urlpatterns += pages_urlpatterns
-urlpatterns += mailwizz_urlpatterns

@@ -12,8 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
 app = Celery("emailengine")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# Tasks in a sub-package of an app are not found by the default discovery.
-app.autodiscover_tasks(["campaigns.mailwizz"])
 
 # Work is split by area, one worker service per queue (docker-compose.yml, deploy/systemd), so a long
 # validation run or MailWizz sync never delays the warmup ramp or a health poll. Routes match task names
@@ -22,7 +20,8 @@ TASK_QUEUES = ("default", "accounting", "warmup", "validation", "mailwizz")
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
     "hygiene.*": {"queue": "validation"},
-    # Names from before the list hygiene app existed, still registered for messages queued under them.
+    "mailwizz.*": {"queue": "mailwizz"},
+    # Names from before the hygiene and mailwizz apps existed, still registered for messages queued then.
     "campaigns.validation.*": {"queue": "validation"},
     "campaigns.mailwizz.*": {"queue": "mailwizz"},
     "campaigns.tasks.*": {"queue": "accounting"},
@@ -61,6 +60,6 @@ app.conf.beat_schedule: dict[str, dict] = {
         "schedule": 120.0,
     },
     # MailWizz: campaign names every 15 minutes; bounces and complaints posted back every minute.
-    "mailwizz-sync": {"task": "campaigns.mailwizz.tasks.sync_all", "schedule": 900.0},
-    "mailwizz-feedback": {"task": "campaigns.mailwizz.tasks.feedback_all", "schedule": 60.0},
+    "mailwizz-sync": {"task": "mailwizz.tasks.sync_all", "schedule": 900.0},
+    "mailwizz-feedback": {"task": "mailwizz.tasks.feedback_all", "schedule": 60.0},
 }

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "reputation",
     "campaigns",
     "hygiene",
+    "mailwizz",
     "warmup",
     "emailengine",
 ]

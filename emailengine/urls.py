@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("reputation.urls")),
     path("", include("campaigns.urls")),
     path("", include("hygiene.urls")),
+    path("", include("mailwizz.urls")),
     path("", include("warmup.urls")),
 ]

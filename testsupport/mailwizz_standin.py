@@ -20,7 +20,7 @@ Auth, checked on every call:
   ``X-MW-SIGNATURE`` equal hex HMAC-SHA1 (key = private key) of ``"METHOD url?params"`` where url is the
   URL as received (with its query string; ``&`` joins when it has one) and params are the X-MW-PUBLIC-KEY,
   X-MW-TIMESTAMP and X-MW-REMOTE-ADDR headers plus the form body, sorted by name and form-encoded.
-  Computed here independently of campaigns/mailwizz/client.py.
+  Computed here independently of mailwizz/client.py.
 A wrong key or signature gets 401 with MailWizz's error JSON.
 
 Everything received is kept in ``requests`` (and the effects in ``bounces`` and ``unsubscribes``).

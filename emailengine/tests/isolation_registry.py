@@ -137,7 +137,7 @@ def _tenant_hold(tenant: Tenant) -> int:
 
 
 def _mailwizz_outbox(tenant: Tenant) -> int:
-    from campaigns.models_mailwizz import MailWizzOutbox
+    from mailwizz.models import MailWizzOutbox
 
     email = f"iso-{MailWizzOutbox.objects.count() + 1}@example.com"
     return MailWizzOutbox.objects.create(tenant=tenant, kind="complaint", email=email, status="failed").pk

@@ -27,8 +27,9 @@ def _queue_of(task_name: str) -> str:
         ("hygiene.tasks.validation_resume_stuck", "validation"),
         ("hygiene.tasks.some_future_task", "validation"),
         ("campaigns.validation.tasks.validation_job_run", "validation"),
-        ("campaigns.mailwizz.tasks.sync_all", "mailwizz"),
-        ("campaigns.mailwizz.tasks.feedback_all", "mailwizz"),
+        ("mailwizz.tasks.sync_all", "mailwizz"),
+        ("mailwizz.tasks.feedback_all", "mailwizz"),
+        ("campaigns.mailwizz.tasks.feedback", "mailwizz"),
         ("campaigns.tasks.accounting_import_dir", "accounting"),
         ("campaigns.tasks.accounting_prune_events", "accounting"),
         ("warmup.tasks.run_daily_ramp", "warmup"),
@@ -160,6 +161,10 @@ def test_it_runs_a_warmup_task_on_a_worker_that_consumes_only_the_warmup_queue(w
 MOVED_TASKS = [
     ("campaigns.validation.tasks.validation_job_run", "hygiene.tasks.validation_job_run"),
     ("campaigns.validation.tasks.validation_resume_stuck", "hygiene.tasks.validation_resume_stuck"),
+    *[
+        (f"campaigns.mailwizz.tasks.{t}", f"mailwizz.tasks.{t}")
+        for t in ("sync_all", "sync", "feedback_all", "feedback")
+    ],
 ]
 
 

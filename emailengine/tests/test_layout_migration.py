@@ -16,10 +16,11 @@ from django.db.migrations.executor import MigrationExecutor
 from core.models import ScheduledJobState
 from hygiene.models import ValidationChunk, ValidationJob
 from hygiene.tests.factories import make_job
+from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
 from tenants.models import AuditEvent, Tenant
 
 # The apps that received models from others; before their first migration the old layout holds.
-MOVED_TO = ["core", "hygiene"]
+MOVED_TO = ["core", "hygiene", "mailwizz"]
 
 
 def _table_counts() -> dict[str, int]:
@@ -50,12 +51,18 @@ def test_it_moves_models_with_every_row():
     # The seeds leave these empty; one row each of the moved models.
     job = make_job(Tenant.objects.first(), lines=["a@good.example", "b@good.example"])
     ValidationChunk.objects.create(job=job, index=0, first_row=0, results=[["valid", ""]])
+    tenant = job.tenant
+    MailWizzConfig.objects.create(tenant=tenant, base_url="https://mw.example.com/api", api_key="secret-key")
+    MailWizzCampaign.objects.create(tenant=tenant, uid="ab12cd34ef", name="Spring")
+    MailWizzOutbox.objects.create(tenant=tenant, kind="complaint", email="c@example.com")
     latest = _to_latest()
 
     _migrate([(app, None) for app in MOVED_TO])
     old = _table_counts()
     assert old["tenants_scheduledjobstate"] == 1
     assert old["campaigns_validationjob"] == old["campaigns_validationchunk"] == 1
+    assert old["campaigns_mailwizzconfig"] == old["campaigns_mailwizzcampaign"] == 1
+    assert old["campaigns_mailwizzoutbox"] == 1
     assert sum(old.values()) > 1000, "seed data is missing"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -70,3 +77,6 @@ def test_it_moves_models_with_every_row():
     assert ValidationJob.objects.get().chunks.get().results == [["valid", ""]]
     assert ContentType.objects.get_for_model(ValidationJob).app_label == "hygiene"
     assert AuditEvent.objects.filter(object_type="hygiene.validationjob", object_id=str(job.pk)).exists()
+    # Encrypted fields still decrypt: the rows were not rewritten.
+    assert MailWizzConfig.objects.get().api_key == "secret-key"
+    assert ContentType.objects.get_for_model(MailWizzOutbox).app_label == "mailwizz"

@@ -9,9 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from campaigns.mailwizz import services
-from campaigns.mailwizz.forms import MailWizzConfigForm, OutboxFilterForm
-from campaigns.mailwizz.selectors import (
+from core.paging import paginate, query_without_page
+from mailwizz import services
+from mailwizz.forms import MailWizzConfigForm, OutboxFilterForm
+from mailwizz.models import MailWizzCampaign, MailWizzOutbox
+from mailwizz.selectors import (
     get_mailwizz_tenant_for_user,
     get_outbox_for_user,
     mailwizz_campaigns_filtered,
@@ -20,7 +22,7 @@ from campaigns.mailwizz.selectors import (
     outbox_filtered,
     outbox_status_counts,
 )
-from campaigns.mailwizz.services import (
+from mailwizz.services import (
     ConnectionResult,
     MailWizzConfigError,
     MailWizzOutboxError,
@@ -28,12 +30,10 @@ from campaigns.mailwizz.services import (
     mailwizz_connection_test,
     mailwizz_sync_campaigns,
 )
-from campaigns.models_mailwizz import MailWizzCampaign, MailWizzOutbox
-from core.paging import paginate, query_without_page
 from tenants.access import actor_for
 from tenants.models import Tenant
 
-SETTINGS_TEMPLATE = "campaigns/mailwizz/settings.html"
+SETTINGS_TEMPLATE = "mailwizz/settings.html"
 RECENT_CAMPAIGNS = 10
 
 
@@ -45,7 +45,7 @@ def mailwizz_home(request: HttpRequest) -> HttpResponse:
         if actor.tenant_id is None:
             raise Http404("Not found")
         return redirect("mailwizz_settings", tenant_id=actor.tenant_id)
-    return render(request, "campaigns/mailwizz/index.html", {"rows": mailwizz_overview()})
+    return render(request, "mailwizz/index.html", {"rows": mailwizz_overview()})
 
 
 def _settings_context(request: HttpRequest, tenant: Tenant, form: MailWizzConfigForm | None = None) -> dict:
@@ -143,7 +143,7 @@ def mailwizz_campaigns(request: HttpRequest, tenant_id: int) -> HttpResponse:
         "page": paginate(request, mailwizz_campaigns_filtered(tenant=tenant, q=q)),
         "qs": query_without_page(request),
     }
-    template = "campaigns/mailwizz/campaigns.html"
+    template = "mailwizz/campaigns.html"
     if request.htmx and request.htmx.target == "mw-campaign-results":
         template += "#results"
     return render(request, template, context)
@@ -162,7 +162,7 @@ def mailwizz_outbox(request: HttpRequest) -> HttpResponse:
         "counts": outbox_status_counts(outbox_filtered(request, tenant=filters.get("tenant"))),
         "can_manage": actor.can_manage_tenant_data,
     }
-    template = "campaigns/mailwizz/outbox.html"
+    template = "mailwizz/outbox.html"
     if request.htmx and request.htmx.target == "mw-outbox-results":
         template += "#results"
     return render(request, template, context)

@@ -1,8 +1,8 @@
-"""URLs of the MailWizz pages; campaigns/urls.py appends these."""
+"""URLs of the MailWizz pages."""
 
 from django.urls import path
 
-from campaigns.mailwizz import views
+from mailwizz import views
 
 urlpatterns = [
     path("mailwizz/", views.mailwizz_home, name="mailwizz_home"),

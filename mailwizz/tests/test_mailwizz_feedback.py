@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns.mailwizz.services import (
+from campaigns.models import DeliveryEvent
+from mailwizz.models import MailWizzConfig, MailWizzOutbox
+from mailwizz.services import (
     mailwizz_config_save,
     mailwizz_feedback_enqueue,
     mailwizz_feedback_send,
@@ -15,9 +17,7 @@ from campaigns.mailwizz.services import (
     mailwizz_sync_campaigns,
     retry_delay,
 )
-from campaigns.mailwizz.tasks import mailwizz_feedback_task
-from campaigns.models import DeliveryEvent
-from campaigns.models_mailwizz import MailWizzConfig, MailWizzOutbox
+from mailwizz.tasks import mailwizz_feedback_task
 from tenants.models import AuditEvent
 from testsupport.mailwizz_standin import MailWizzStandin
 

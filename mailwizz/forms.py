@@ -6,8 +6,8 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.http import HttpRequest
 
-from campaigns.mailwizz.services import MailWizzConfigError, check_base_url
-from campaigns.models_mailwizz import MailWizzConfig, MailWizzOutbox
+from mailwizz.models import MailWizzConfig, MailWizzOutbox
+from mailwizz.services import MailWizzConfigError, check_base_url
 from tenants.access import actor_for
 from tenants.models import Tenant
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from campaigns.models_mailwizz import MailWizzConfig
+from mailwizz.models import MailWizzConfig
 from testsupport.canned_http import CannedReply, canned_http
 from testsupport.mailwizz_standin import MailWizzStandin
 

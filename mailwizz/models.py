@@ -54,6 +54,8 @@ class MailWizzConfig(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # Tables keep the names they had when these models lived in campaigns (moved with their rows).
+        db_table = "campaigns_mailwizzconfig"
         ordering = ["tenant__name"]
 
     def __str__(self) -> str:
@@ -100,6 +102,7 @@ class MailWizzCampaign(models.Model):
     synced_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "campaigns_mailwizzcampaign"
         ordering = ["-send_at", "name", "pk"]
         constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="mailwizz_campaign_uid_unique")]
 
@@ -135,6 +138,7 @@ class MailWizzOutbox(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "campaigns_mailwizzoutbox"
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(

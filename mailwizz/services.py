@@ -28,7 +28,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.mailwizz.client import (
+from campaigns.models import Campaign, DeliveryEvent
+from core.outbound import OutboundError, check_outbound_url
+from mailwizz.client import (
     MailWizzAuthError,
     MailWizzClient,
     MailWizzError,
@@ -36,9 +38,7 @@ from campaigns.mailwizz.client import (
     MailWizzRefused,
     MailWizzUnavailable,
 )
-from campaigns.models import Campaign, DeliveryEvent
-from campaigns.models_mailwizz import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
-from core.outbound import OutboundError, check_outbound_url
+from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
 from tenants.audit import audit_record
 from tenants.models import Tenant
 

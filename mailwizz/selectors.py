@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from campaigns.models_mailwizz import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
+from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
 from tenants.access import actor_for, get_scoped_or_404, require_writer, scope
 from tenants.models import Tenant
 

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from campaigns.mailwizz.selectors import mailwizz_campaign_names
-from campaigns.mailwizz.services import mailwizz_config_save, mailwizz_sync_campaigns, parse_campaign_record
 from campaigns.models import Campaign
-from campaigns.models_mailwizz import MailWizzCampaign, MailWizzConfig
+from mailwizz.models import MailWizzCampaign, MailWizzConfig
+from mailwizz.selectors import mailwizz_campaign_names
+from mailwizz.services import mailwizz_config_save, mailwizz_sync_campaigns, parse_campaign_record
 from tenants.models import AuditEvent
 from testsupport.mailwizz_standin import MailWizzStandin
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from campaigns.mailwizz.client import (
+from mailwizz.client import (
     MailWizzAuthError,
     MailWizzClient,
     MailWizzError,

@@ -3,8 +3,8 @@ tenants are a 404; keys are write-only and never audited; test connection, sync 
 
 import pytest
 
-from campaigns.mailwizz.services import mailwizz_config_save
-from campaigns.models_mailwizz import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
+from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
+from mailwizz.services import mailwizz_config_save
 from tenants.models import AuditEvent
 from testsupport.mailwizz_standin import MailWizzStandin
 
