@@ -94,7 +94,7 @@ def setup_inventory() -> str:
 
 
 def import_file(path: Path) -> tuple[dict, float]:
-    from campaigns.importer import accounting_import_path
+    from campaigns.accounting.importer import accounting_import_path
 
     started = time.perf_counter()
     result = accounting_import_path(path=path, final=True)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from campaigns.models import Suppression
 from campaigns.selectors import search_kind, utc_today
-from campaigns.services_suppression import SuppressionError, check_email
+from campaigns.services.suppression import SuppressionError, check_email
 from tenants.access import actor_for
 from tenants.models import Tenant
 

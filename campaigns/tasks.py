@@ -1,4 +1,4 @@
-"""Periodic accounting work: thin wrappers around campaigns.importer services."""
+"""Periodic accounting work: thin wrappers around campaigns.accounting.importer services."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from campaigns.importer import accounting_events_prune, accounting_import_dir
+from campaigns.accounting.importer import accounting_events_prune, accounting_import_dir
 from core.jobs import scheduled_job
 
 log = logging.getLogger(__name__)

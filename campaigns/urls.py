@@ -1,10 +1,10 @@
 from django.urls import path
 
-from campaigns import ingest_webhook
+from campaigns.accounting import webhook
 from campaigns.urls_pages import urlpatterns as pages_urlpatterns
 
 urlpatterns = [
-    path("hooks/pmta/accounting", ingest_webhook.pmta_accounting_hook, name="pmta_accounting_hook"),
+    path("hooks/pmta/accounting", webhook.pmta_accounting_hook, name="pmta_accounting_hook"),
 ]
 
 # Pages: campaigns, stats, suppression, import history.

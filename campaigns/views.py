@@ -1,6 +1,6 @@
 """Campaign, bounce, message-search, suppression and import-history pages.
 
-Views stay thin: lookups in access, reads in selectors, changes in services_suppression. Every list is
+Views stay thin: lookups in access, reads in selectors, changes in services (suppression). Every list is
 scoped to the user's tenant (operators see all); import history is operator-only.
 """
 
@@ -42,7 +42,7 @@ from campaigns.selectors import (
     top_diagnostics,
     utc_today,
 )
-from campaigns.services_suppression import (
+from campaigns.services.suppression import (
     SuppressionError,
     suppression_add,
     suppression_export_rows,

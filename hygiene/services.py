@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaigns.models import Suppression
-from campaigns.services_suppression import EMAIL_HEADERS
+from campaigns.services.suppression import EMAIL_HEADERS
 from core.csv_safe import csv_stream, csv_writer, restore_row
 from hygiene.dns import DomainCache
 from hygiene.models import ValidationChunk, ValidationJob

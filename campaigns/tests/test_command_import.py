@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from campaigns import importer
+from campaigns.accounting import importer
 from campaigns.tests.factories import FIXTURES, MtaServerFactory, csv_text, record
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,11 @@ import pytest
 from django.utils import timezone
 
 from campaigns import tasks
-from campaigns.importer import accounting_events_prune, accounting_import_dir, accounting_import_path
+from campaigns.accounting.importer import (
+    accounting_events_prune,
+    accounting_import_dir,
+    accounting_import_path,
+)
 from campaigns.models import AccountingFile, DailyStat, DeliveryEvent, Suppression
 from campaigns.tests.factories import bounce, csv_text, record, tenant_ip
 from emailengine.celery import app

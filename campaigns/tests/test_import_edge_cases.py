@@ -10,8 +10,8 @@ from collections import Counter
 import pytest
 from django.db.models import Sum
 
-from campaigns import importer
-from campaigns.importer import accounting_import_path
+from campaigns.accounting import importer
+from campaigns.accounting.importer import accounting_import_path
 from campaigns.models import AccountingFile, Campaign, DailyStat, DeliveryEvent, ImportRejection, Suppression
 from campaigns.tests.factories import HEADER, bounce, csv_text, record, tenant_ip
 

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from campaigns import importer
+from campaigns.accounting import importer
+from campaigns.accounting.importer import accounting_import_body, accounting_import_path
 from campaigns.accounting.stage import STAGE_COLUMNS, copy_data
-from campaigns.importer import accounting_import_body, accounting_import_path
 from campaigns.models import AccountingFile, Campaign, DailyStat, DailyTenantStat, DeliveryEvent
 from campaigns.tests.factories import bounce, csv_text, record, server_with_token, tenant_ip
 

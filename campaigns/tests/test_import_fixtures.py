@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.db.models import Sum
 
-from campaigns.importer import accounting_import_path
+from campaigns.accounting.importer import accounting_import_path
 from campaigns.models import AccountingFile, DailyStat, DeliveryEvent, Suppression
 from campaigns.tests.factories import FIXTURES, tenant_ip
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from campaigns.importer import accounting_import_path
+from campaigns.accounting.importer import accounting_import_path
 from campaigns.models import AccountingFile, DeliveryEvent, ImportRejection
 from campaigns.tests.factories import csv_text, record
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns.importer import accounting_import_path
+from campaigns.accounting.importer import accounting_import_path
 from campaigns.metrics import AccountingCollector
 from campaigns.tests.factories import csv_text, record
 

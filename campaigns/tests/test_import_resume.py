@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db.models import Sum
 
-from campaigns import importer
-from campaigns.importer import accounting_import_path
+from campaigns.accounting import importer
+from campaigns.accounting.importer import accounting_import_path
 from campaigns.models import AccountingCounter, AccountingFile, DailyStat, DeliveryEvent
 from campaigns.tests.factories import csv_text, record
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from campaigns.importer import accounting_import_body, accounting_import_path
+from campaigns.accounting.importer import accounting_import_body, accounting_import_path
 from campaigns.models import AccountingFile, DailyStat, DeliveryEvent, ImportRejection, Suppression
 from campaigns.tests.factories import bounce, csv_text, record, server_with_token, tenant_ip
 

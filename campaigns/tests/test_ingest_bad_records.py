@@ -9,8 +9,7 @@ import string
 import pytest
 from django.db import OperationalError
 
-from campaigns import importer
-from campaigns.accounting import stage
+from campaigns.accounting import importer, stage
 from campaigns.models import AccountingFile, DeliveryEvent, ImportRejection, Suppression
 from campaigns.tests.factories import bounce, csv_text, record, server_with_token, tenant_ip
 
@@ -160,7 +159,7 @@ def test_only_a_database_failure_is_a_5xx(client, monkeypatch):
     def down(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("campaigns.ingest_webhook.accounting_import_body", down)
+    monkeypatch.setattr("campaigns.accounting.webhook.accounting_import_body", down)
     response = _post(client, token, json.dumps([record()]).encode(), "application/json")
     assert response.status_code == 503
     assert "retry" in response.json()["error"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.importer import accounting_import_path
+from campaigns.accounting.importer import accounting_import_path
 from campaigns.models import DailyStat, DeliveryEvent, Suppression
 from campaigns.tests.factories import csv_text, record, tenant_ip
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns.models import Suppression
-from campaigns.services_suppression import parse_suppression_csv
+from campaigns.services.suppression import parse_suppression_csv
 from campaigns.tests.page_factories import make_suppression
 from hygiene.services import iter_rows, upload_parse
 from hygiene.tests.factories import add_zone

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns.models import Suppression
-from campaigns.services_suppression import parse_suppression_csv, suppression_import_csv
+from campaigns.services.suppression import parse_suppression_csv, suppression_import_csv
 from campaigns.tests.page_factories import make_suppression
 from tenants.models import AuditEvent
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from campaigns.importer import accounting_import_path
+from campaigns.accounting.importer import accounting_import_path
 from campaigns.models import AccountingFile, DailyStat, DeliveryEvent, ImportRejection
 from campaigns.tests.factories import bounce, csv_text, record, server_with_token
 

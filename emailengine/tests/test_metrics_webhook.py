@@ -44,7 +44,7 @@ def test_it_counts_every_response_status(client):
 
 
 def test_it_keeps_the_view_csrf_exempt_and_public(client):
-    from campaigns.ingest_webhook import pmta_accounting_hook
+    from campaigns.accounting.webhook import pmta_accounting_hook
 
     assert pmta_accounting_hook.csrf_exempt is True
     assert pmta_accounting_hook.login_required is False

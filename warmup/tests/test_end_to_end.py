@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.importer import accounting_import_path
+from campaigns.accounting.importer import accounting_import_path
 from ips.pmta_config import render_server_config
 from warmup.services import warmup_assign, warmup_run_ramp
 from warmup.tests.conftest import TODAY, make_ip

@@ -163,7 +163,7 @@ def test_the_batch_lookup_is_served_by_the_failure_index(ip, hold_rule):
 
 
 def _import(tmp_path, ip, rows=6, name="acct.csv"):
-    from campaigns.importer import accounting_import_path
+    from campaigns.accounting.importer import accounting_import_path
 
     header = "type,timeLogged,rcpt,dsnAction,dsnStatus,dsnDiag,bounceCat,dlvSourceIp\n"
     lines = "".join(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.importer import ImportResult, accounting_import_path
+from campaigns.accounting.importer import ImportResult, accounting_import_path
 from ips.models import MtaServer
 
 

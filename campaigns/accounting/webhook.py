@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from prometheus_client import Counter
 
-from campaigns.importer import BodyError, accounting_import_body
+from campaigns.accounting.importer import BodyError, accounting_import_body
 from ips.services import server_for_token
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from campaigns import import_sql as sql
+from campaigns.accounting import import_sql as sql
 from campaigns.accounting.classify import DEFAULT_HARD_CATEGORIES
 from campaigns.accounting.parser import (
     BodyError,

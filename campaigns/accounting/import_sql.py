@@ -1,4 +1,4 @@
-"""The SQL of the accounting import (campaigns.importer): COPY, the batch's aggregation, campaigns.
+"""The SQL of the accounting import (campaigns.accounting.importer): COPY, the batch's aggregation, campaigns.
 
 Only table names (from model Meta, never input) are formatted into SQL; values are always parameters.
 """
