@@ -56,9 +56,13 @@ def test_it_moves_models_with_every_row():
     MailWizzCampaign.objects.create(tenant=tenant, uid="ab12cd34ef", name="Spring")
     MailWizzOutbox.objects.create(tenant=tenant, kind="complaint", email="c@example.com")
     latest = _to_latest()
+    seeded = _table_counts()
 
     _migrate([(app, None) for app in MOVED_TO])
     old = _table_counts()
+    # Going back also unapplies migrations that came after the moves (tables they create are gone in the
+    # old layout); every table of the old layout keeps its rows both ways.
+    assert {table: seeded[table] for table in old} == old
     assert old["tenants_scheduledjobstate"] == 1
     assert old["campaigns_validationjob"] == old["campaigns_validationchunk"] == 1
     assert old["campaigns_mailwizzconfig"] == old["campaigns_mailwizzcampaign"] == 1
@@ -71,7 +75,8 @@ def test_it_moves_models_with_every_row():
         assert cursor.fetchone()[0] == 1
 
     _migrate(latest)
-    assert _table_counts() == old
+    new = _table_counts()
+    assert {table: new[table] for table in old} == old
     assert ScheduledJobState.objects.get().runs == 3
     assert ContentType.objects.get_for_model(ScheduledJobState).app_label == "core"
     assert ValidationJob.objects.get().chunks.get().results == [["valid", ""]]
