@@ -6,13 +6,14 @@ from django.utils import timezone
 
 from ips.models import IPAddress, IPStatus
 from warmup.models import IPWarmup, ReplyRule, WarmupPlan
-from warmup.services import plans_install_presets, warmup_assign, warmup_run_ramp
+from warmup.services import plans_install_presets, reply_rules_install_presets, warmup_assign, warmup_run_ramp
 
 BY = "system: seed_demo"
 
 
 def seed() -> dict[str, int]:
     plans_install_presets()
+    reply_rules_install_presets()
     plan = WarmupPlan.objects.get(preset_key="sparkpost")
     today = timezone.now().date()
     start = today - timedelta(days=8)

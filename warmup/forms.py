@@ -85,7 +85,20 @@ class PlanEditForm(forms.ModelForm):
 class ReplyRuleForm(forms.ModelForm):
     class Meta:
         model = ReplyRule
-        fields = ["name", "pattern", "provider", "threshold", "action", "duration_hours", "enabled"]
+        fields = [
+            "name",
+            "pattern",
+            "provider",
+            "threshold",
+            "window_minutes",
+            "action",
+            "duration_hours",
+            "slow_factor",
+            "backoff_max_per_hour",
+            "backoff_to_normal_minutes",
+            "source",
+            "enabled",
+        ]
 
     def clean_pattern(self) -> str:
         pattern = self.cleaned_data["pattern"]
@@ -93,4 +106,12 @@ class ReplyRuleForm(forms.ModelForm):
             re.compile(pattern)
         except re.error as exc:
             raise forms.ValidationError(f"Not a valid regular expression: {exc}") from exc
+        if "\n" in pattern or "\r" in pattern:
+            raise forms.ValidationError("A reply pattern is one line (PMTA reads it from one config line).")
         return pattern
+
+    def clean_slow_factor(self) -> float:
+        factor = self.cleaned_data["slow_factor"]
+        if not 0 < factor < 1:
+            raise forms.ValidationError("Keep a share between 0 and 1 (0.5 = half the provider limit).")
+        return factor

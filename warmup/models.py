@@ -178,20 +178,48 @@ class WarmupDecision(models.Model):
 
 
 class ReplyRule(models.Model):
-    """Traffic shaping from remote replies: N matching failures in an hour trigger a timed action."""
+    """Traffic shaping from remote replies, per IP x provider (warmup/reply_rules.py).
+
+    N matching failures from one IP to the rule's provider within ``window_minutes`` trip it. The ladder
+    (the default action) slows that IP's traffic to that provider first, holds it only if the replies go on
+    while slowed, and after a hold resumes at the slowed rate before the full one. PMTA reacts in seconds by
+    itself through the same patterns rendered as an ``<smtp-pattern-list>`` with ``mode=backoff``
+    (warmup/pmta_backoff.py; UG5 3.3.15, 3.3.10.90, 3.3.10.34, 3.3.10.44).
+    """
 
     class Action(models.TextChoices):
+        LADDER = "ladder", "Slow down, hold if it persists, resume gradually (this provider only)"
         HOLD = "hold", "Hold the IP (stop sending)"
         HALVE = "halve", "Halve the IP's limits"
 
     name = models.CharField(max_length=100, unique=True)
     pattern = models.CharField(
-        max_length=300, help_text="Regular expression on the diagnostic text (dsnDiag)"
+        max_length=300, help_text="Regular expression on the diagnostic text (dsnDiag), case-insensitive"
     )
     provider = models.CharField(max_length=12, blank=True, choices=[(p, p.title()) for p in PROVIDERS])
-    threshold = models.PositiveIntegerField(default=10, help_text="Matches per IP within one hour")
-    action = models.CharField(max_length=8, choices=Action.choices, default=Action.HOLD)
-    duration_hours = models.PositiveIntegerField(default=4)
+    threshold = models.PositiveIntegerField(
+        default=10, help_text="Matches per IP (and provider) within the window"
+    )
+    window_minutes = models.PositiveIntegerField(
+        default=60, help_text="The window the matches are counted in"
+    )
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.LADDER)
+    duration_hours = models.PositiveIntegerField(
+        default=4, help_text="How long each step of the ladder lasts"
+    )
+    slow_factor = models.FloatField(default=0.5, help_text="Share of the provider limit kept while slowed")
+    # Rendered for PMTA's own backoff mode (per queue = IP x domain): while a matching reply has put a queue
+    # in backoff, at most this many messages an hour, and back to normal after this many minutes.
+    backoff_max_per_hour = models.PositiveIntegerField(
+        null=True, blank=True, help_text="PMTA backoff-max-msg-rate per IP and domain while in backoff"
+    )
+    backoff_to_normal_minutes = models.PositiveIntegerField(
+        default=30, help_text="PMTA backoff-to-normal-after, in minutes"
+    )
+    source = models.CharField(
+        max_length=300, blank=True, help_text="The provider's own text this pattern matches"
+    )
+    preset_key = models.CharField(max_length=40, blank=True, help_text="Set on the shipped starter rules")
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -205,10 +233,20 @@ class ReplyRule(models.Model):
 class ReplyRuleAction(models.Model):
     """An action a reply rule took on an IP; it expires by itself and restores what it changed."""
 
+    class Stage(models.TextChoices):
+        SLOW = "slow", "Slowed"
+        HOLD = "hold", "Held"
+        RESUME = "resume", "Resuming (slowed)"
+
     rule = models.ForeignKey(ReplyRule, on_delete=models.CASCADE, related_name="actions")
     ip = models.ForeignKey(IPAddress, on_delete=models.CASCADE, related_name="reply_rule_actions")
     action = models.CharField(max_length=8)
-    matches = models.PositiveIntegerField()
+    # Ladder actions: the provider they act on ("" = the whole IP) and the step they are on.
+    provider = models.CharField(max_length=12, blank=True)
+    stage = models.CharField(max_length=8, blank=True, choices=Stage.choices)
+    matches = models.PositiveIntegerField(help_text="Matching replies in the window that tripped the rule")
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -530,7 +530,49 @@ def warmup_run_ramp(*, day: date, dry_run: bool = False) -> list[RampOutcome]:
 
 # --- reply rules ---------------------------------------------------------------------------------------
 
-RULE_FIELDS = ["name", "pattern", "provider", "threshold", "action", "duration_hours", "enabled"]
+RULE_FIELDS = [
+    "name",
+    "pattern",
+    "provider",
+    "threshold",
+    "window_minutes",
+    "action",
+    "duration_hours",
+    "slow_factor",
+    "backoff_max_per_hour",
+    "backoff_to_normal_minutes",
+    "source",
+    "enabled",
+]
+
+
+def reply_rules_install_presets() -> int:
+    """Create the shipped starter rules that are missing (by preset key or name); idempotent."""
+    from warmup.reply_presets import REPLY_PRESETS
+
+    created = 0
+    for preset in REPLY_PRESETS:
+        if (
+            ReplyRule.objects.filter(preset_key=preset.key).exists()
+            or ReplyRule.objects.filter(name=preset.name).exists()
+        ):
+            continue
+        ReplyRule.objects.create(
+            name=preset.name,
+            pattern=preset.pattern,
+            provider=preset.provider,
+            threshold=preset.threshold,
+            window_minutes=preset.window_minutes,
+            action=ReplyRule.Action.LADDER,
+            duration_hours=preset.duration_hours,
+            slow_factor=preset.slow_factor,
+            backoff_max_per_hour=preset.backoff_max_per_hour,
+            backoff_to_normal_minutes=preset.backoff_to_normal_minutes,
+            source=preset.source,
+            preset_key=preset.key,
+        )
+        created += 1
+    return created
 
 
 @transaction.atomic

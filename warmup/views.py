@@ -13,6 +13,7 @@ from tenants.access import require_operator
 from warmup import charts, selectors, services
 from warmup.forms import ActionForm, AssignPlanForm, CopyPlanForm, PlanEditForm, ReplyRuleForm
 from warmup.models import IPWarmup, ReplyRule, ReplyRuleAction, WarmupPlan, WarmupStep
+from warmup.pmta_backoff import backoff_fragment
 from warmup.presets import days_to_reach
 from warmup.services import WarmupError
 
@@ -243,7 +244,8 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         return redirect("warmup_rule_list")
     rules = ReplyRule.objects.annotate(n_active=Count("actions", filter=Q(actions__ended_at__isnull=True)))
     active = ReplyRuleAction.objects.filter(ended_at__isnull=True).select_related("rule", "ip")
-    return render(request, "warmup/rules.html", {"rules": rules, "form": form, "active": active})
+    context = {"rules": rules, "form": form, "active": active, "pmta_fragment": backoff_fragment()}
+    return render(request, "warmup/rules.html", context)
 
 
 def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:

@@ -137,12 +137,15 @@ def test_an_operator_creates_a_reply_rule_and_bad_regex_is_refused(login, operat
             "pattern": r"4\.7\.28",
             "provider": "gmail",
             "threshold": 5,
+            "window_minutes": 60,
             "action": "halve",
             "duration_hours": 2,
+            "slow_factor": 0.5,
+            "backoff_to_normal_minutes": 30,
             "enabled": "on",
         },
     )
-    assert ReplyRule.objects.get().action == "halve"
+    assert ReplyRule.objects.get(name="gmail").action == "halve"
     assert AuditEvent.objects.filter(action="reply_rule.create").count() == 1
 
 
