@@ -61,8 +61,14 @@ def judge(counts: Counts) -> Verdict | None:
     return None
 
 
-def tenants_enforce(*, now: datetime | None = None) -> list[TenantHold]:
-    """Judge every tenant over the window and hold those that cross a threshold; returns the new holds."""
+def tenants_enforce(
+    *, now: datetime | None = None, provider_verdicts: dict[int, Verdict] | None = None
+) -> list[TenantHold]:
+    """Judge every tenant over the window and hold those that cross a threshold; returns the new holds.
+
+    ``provider_verdicts``: tenant id -> a verdict from a provider's own data (Gmail's user-reported spam
+    rate from Postmaster Tools, which our accounting never sees), gathered by the caller (emailengine.tasks).
+    """
     now = now or timezone.now()
     start, end = window(now.date())
     rows = (
@@ -78,12 +84,13 @@ def tenants_enforce(*, now: datetime | None = None) -> list[TenantHold]:
         TenantHold.objects.filter(released_at__gte=midnight).values_list("tenant_id", flat=True)
     )
     opened = []
-    for row in rows:
-        tenant_id = row["tenant_id"]
+    counts_by_tenant = {row["tenant_id"]: Counts.from_row(row) for row in rows}
+    provider_verdicts = provider_verdicts or {}
+    for tenant_id in sorted(set(counts_by_tenant) | set(provider_verdicts)):
         if tenant_id in held or tenant_id in released_today:
             continue
-        counts = Counts.from_row(row)
-        verdict = judge(counts)
+        counts = counts_by_tenant.get(tenant_id, Counts())
+        verdict = judge(counts) or provider_verdicts.get(tenant_id)
         if verdict is None:
             continue
         tenant = Tenant.objects.filter(pk=tenant_id).first()

@@ -29,12 +29,3 @@ def accounting_import_dir_task() -> dict:
 def accounting_prune_events_task() -> int:
     """Delete delivery events past ACCOUNTING_EVENT_RETENTION_DAYS (daily stats are kept)."""
     return accounting_events_prune()
-
-
-@shared_task(name="campaigns.tasks.tenants_enforce", ignore_result=True)
-@scheduled_job("tenant-enforcement")
-def tenants_enforce_task() -> int:
-    """Hold tenants whose complaint or hard-bounce rate crossed its threshold (campaigns.enforcement)."""
-    from campaigns.enforcement import tenants_enforce
-
-    return len(tenants_enforce())

@@ -46,11 +46,17 @@ app.conf.beat_schedule: dict[str, dict] = {
     "ips-health-poll": {"task": "ips.tasks.poll_all_servers", "schedule": 300.0},
     "ips-rdns-recheck": {"task": "ips.tasks.recheck_rdns_all", "schedule": 86400.0},
     "reputation-sweep": {"task": "reputation.tasks.sweep_dnsbl", "schedule": _dnsbl_sweep_seconds()},
+    # Provider data, daily: Postmaster Tools publishes a day's figures the next day, SNDS likewise.
+    "provider-postmaster-import": {
+        "task": "reputation.tasks.import_postmaster",
+        "schedule": crontab(minute=30, hour=6),
+    },
+    "provider-snds-import": {"task": "reputation.tasks.import_snds", "schedule": crontab(minute=45, hour=6)},
     # no-op unless ACCOUNTING_DIR is set
     "accounting-import-dir": {"task": "campaigns.tasks.accounting_import_dir", "schedule": 60.0},
     "accounting-prune-events": {"task": "campaigns.tasks.accounting_prune_events", "schedule": 86400.0},
     # Tenants over their complaint or bounce threshold are held (campaigns/enforcement.py).
-    "tenant-enforcement": {"task": "campaigns.tasks.tenants_enforce", "schedule": 3600.0},
+    "tenant-enforcement": {"task": "emailengine.tasks.tenants_enforce", "schedule": 3600.0},
     # The ramp decides each day's limits from the previous (UTC) day's results.
     "warmup-daily-ramp": {"task": "warmup.tasks.run_daily_ramp", "schedule": crontab(minute=0, hour=0)},
     "warmup-expire-reply-actions": {"task": "warmup.tasks.expire_reply_rule_actions", "schedule": 300.0},

@@ -266,6 +266,17 @@ TENANT_HOLD_BOUNCE_RATE = env.float("TENANT_HOLD_BOUNCE_RATE", default=SIGNAL_PA
 TENANT_ENFORCE_MIN_ATTEMPTED = env.int("TENANT_ENFORCE_MIN_ATTEMPTED", default=1000)
 TENANT_ENFORCE_WINDOW_DAYS = env.int("TENANT_ENFORCE_WINDOW_DAYS", default=2)
 
+# Provider data (reputation/providers/): Google Postmaster Tools v2 and Microsoft SNDS. The URLs are the
+# providers' own; tests point them at local stand-ins. Imported daily (emailengine/celery.py).
+POSTMASTER_API_URL = env.str("POSTMASTER_API_URL", default="https://gmailpostmastertools.googleapis.com/")
+GOOGLE_OAUTH_TOKEN_URL = env.str("GOOGLE_OAUTH_TOKEN_URL", default="https://oauth2.googleapis.com/token")
+POSTMASTER_DAYS_BACK = env.int("POSTMASTER_DAYS_BACK", default=3)
+# The last field of every Feedback-ID we ask senders to set (reputation/providers/feedback_id.py).
+FEEDBACK_ID_SENDER = env.str("FEEDBACK_ID_SENDER", default="ee1")
+SNDS_DATA_URL = env.str(
+    "SNDS_DATA_URL", default="https://sendersupport.olc.protection.outlook.com/snds/data.aspx"
+)
+
 # --- Accounting import (campaigns) ---
 # Where a record's campaign id comes from: jobId, envId or header_<Name> (e.g. header_X-Mw-Campaign-Uid;
 # MailWizz's header prefix varies by install, names match case-insensitively).

@@ -1,6 +1,7 @@
+from django import forms
 from django.contrib import admin
 
-from reputation.models import Blocklist, CheckState, Listing, Sweep
+from reputation.models import Blocklist, CheckState, Listing, ProviderAccount, Sweep
 
 
 @admin.register(Blocklist)
@@ -34,3 +35,38 @@ class CheckStateAdmin(admin.ModelAdmin):
     search_fields = ["target"]
     raw_id_fields = ["ip", "domain"]
     list_select_related = ["blocklist"]
+
+
+class ProviderAccountForm(forms.ModelForm):
+    """Secrets are write-only: an empty field keeps the stored (encrypted) value, which is never shown."""
+
+    client_secret = forms.CharField(required=False, widget=forms.PasswordInput)
+    refresh_token = forms.CharField(required=False, widget=forms.PasswordInput)
+    snds_key = forms.CharField(required=False, widget=forms.PasswordInput, label="SNDS key")
+
+    class Meta:
+        model = ProviderAccount
+        fields = [
+            "kind",
+            "tenant",
+            "label",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "snds_key",
+            "enabled",
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name in ("client_secret", "refresh_token", "snds_key"):
+            if not data.get(name) and self.instance.pk:
+                data[name] = getattr(self.instance, name)
+        return data
+
+
+@admin.register(ProviderAccount)
+class ProviderAccountAdmin(admin.ModelAdmin):
+    form = ProviderAccountForm
+    list_display = ["label", "kind", "tenant", "enabled", "last_import_at", "last_error"]
+    list_filter = ["kind", "enabled"]

@@ -73,6 +73,65 @@ class DnsblCollector(Collector):
         yield from (listed, duration, last, errors, breaker)
 
 
+class ProviderCollector(Collector):
+    """Two queries: each domain's latest Postmaster Tools day and each IP's latest SNDS period."""
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, ...]:
+        return (
+            GaugeMetricFamily(
+                "emailengine_postmaster_spam_rate",
+                "Gmail user-reported spam rate (a fraction) of a sending domain, latest Postmaster Tools day",
+                labels=["domain", "day"],
+            ),
+            GaugeMetricFamily(
+                "emailengine_postmaster_needs_work",
+                "1 per bulk-sender requirement Postmaster Tools marks NEEDS_WORK for a domain",
+                labels=["domain", "requirement"],
+            ),
+            GaugeMetricFamily(
+                "emailengine_snds_filter_red",
+                "1 when the IP's latest SNDS filter result is RED, 0 when GREEN or YELLOW",
+                labels=["ip", "result"],
+            ),
+            GaugeMetricFamily(
+                "emailengine_snds_trap_hits", "Spam-trap hits of the IP's latest SNDS period", labels=["ip"]
+            ),
+        )
+
+    def describe(self) -> Iterable[Metric]:
+        return self._families()
+
+    def collect(self) -> Iterable[Metric]:
+        from reputation.models import PostmasterDomainStat, SndsIpStat
+
+        spam, needs, red, traps = self._families()
+        try:
+            domains = list(
+                PostmasterDomainStat.objects.order_by("domain_id", "-day")
+                .distinct("domain_id")
+                .values_list("domain__name", "day", "spam_rate", "compliance")
+            )
+            ips = list(
+                SndsIpStat.objects.order_by("address", "-activity_end")
+                .distinct("address")
+                .values_list("address", "filter_result", "trap_hits")
+            )
+        except DatabaseError as exc:
+            log.warning("provider metrics unavailable: %s", exc)
+            return
+        for name, day, rate, compliance in domains:
+            if rate is not None:
+                spam.add_metric([name, day.isoformat()], rate)
+            for requirement, status in sorted((compliance or {}).items()):
+                if status == "NEEDS_WORK":
+                    needs.add_metric([name, requirement], 1)
+        for address, result, hits in ips:
+            red.add_metric([address, result], 1 if result == "RED" else 0)
+            traps.add_metric([address], hits)
+        yield from (spam, needs, red, traps)
+
+
 _registered = False
 
 
@@ -80,4 +139,5 @@ def register() -> None:
     global _registered
     if not _registered:
         REGISTRY.register(DnsblCollector())
+        REGISTRY.register(ProviderCollector())
         _registered = True

@@ -3,4 +3,5 @@
 ITEMS = [
     ("Reputation", "reputation_overview", "all"),
     ("Blocklists", "blocklist_list", "operator"),
+    ("Provider data", "provider_data", "all"),
 ]

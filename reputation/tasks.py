@@ -17,3 +17,31 @@ def sweep_dnsbl(trigger: str = "schedule") -> dict:
         "new_listings": record.new_listings,
         "cleared": record.cleared,
     }
+
+
+@shared_task(name="reputation.tasks.import_postmaster")
+@scheduled_job("provider-postmaster-import")
+def import_postmaster() -> dict:
+    """Daily: Google Postmaster Tools v2 metrics for every enabled account (reputation/providers/)."""
+    from reputation.models import ProviderAccount
+    from reputation.providers.postmaster import postmaster_import
+
+    done = {}
+    for account in ProviderAccount.objects.filter(kind="postmaster", enabled=True):
+        result = postmaster_import(account=account)
+        done[account.label] = {"domains": result.domains, "days": result.days, "errors": len(result.errors)}
+    return done
+
+
+@shared_task(name="reputation.tasks.import_snds")
+@scheduled_job("provider-snds-import")
+def import_snds() -> dict:
+    """Daily: Microsoft SNDS per-IP data for every enabled key."""
+    from reputation.models import ProviderAccount
+    from reputation.providers.snds import snds_import
+
+    done = {}
+    for account in ProviderAccount.objects.filter(kind="snds", enabled=True):
+        result = snds_import(account=account)
+        done[account.label] = {"rows": result.rows, "rejected": len(result.rejected), "error": result.error}
+    return done

@@ -133,3 +133,39 @@ def blocklist_edit(request: HttpRequest, blocklist_id: int) -> HttpResponse:
         {"blocklist": blocklist, "form": form},
         status=400 if request.method == "POST" else 200,
     )
+
+
+PROVIDER_DAYS = 14
+
+
+def provider_data(request: HttpRequest) -> HttpResponse:
+    """Gmail Postmaster Tools v2 per domain and Microsoft SNDS per IP, last PROVIDER_DAYS days, scoped."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from domains.models import SendingDomain
+    from ips.models import IPAddress
+    from reputation.models import PostmasterDomainStat, SndsIpStat
+    from tenants.access import scope
+
+    since = timezone.now().date() - timedelta(days=PROVIDER_DAYS)
+    domains = scope(request, SendingDomain.objects.all(), tenant_field="tenant")
+    stats = (
+        PostmasterDomainStat.objects.filter(domain__in=domains, day__gte=since)
+        .select_related("domain")
+        .order_by("domain__name", "day")
+    )
+    by_domain: dict[str, list] = {}
+    for stat in stats:
+        by_domain.setdefault(stat.domain.name, []).append(stat)
+    ips = scope(request, IPAddress.objects.all(), tenant_field="pool__tenant").values_list(
+        "address", flat=True
+    )
+    snds = SndsIpStat.objects.filter(address__in=list(ips), day__gte=since).order_by("address", "day")
+    by_ip: dict[str, list] = {}
+    for row in snds:
+        by_ip.setdefault(row.address, []).append(row)
+    peak = max([s.spam_rate or 0 for s in stats] + [0.003])
+    context = {"by_domain": by_domain, "by_ip": by_ip, "peak": peak, "days": PROVIDER_DAYS}
+    return render(request, "reputation/provider_data.html", context)

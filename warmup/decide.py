@@ -29,6 +29,7 @@ COMPLETE = "complete"
 OVER_LIMIT = "over_limit"
 
 OK = "ok"
+_SEVERITY = {"ok": 0, "hold": 1, "step_back": 2, "pause": 3}
 # A provider verdict: what happens to that provider's own limit on this IP.
 PROVIDER_ACTIONS = (OK, HOLD, STEP_BACK, PAUSE)
 
@@ -40,6 +41,8 @@ class Signals:
     counts: Counts = field(default_factory=Counts)
     providers: dict[str, Counts] = field(default_factory=dict)
     critical_listings: tuple[str, ...] = ()
+    # A provider's own verdict on this IP (Microsoft SNDS filter result): provider -> (action, why).
+    provider_reports: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,11 +83,17 @@ def decide(*, step: int, step_count: int, daily_limit: int, signals: Signals, t:
     """What to do with an IP on ``step`` (1-based) of a plan with ``step_count`` steps."""
     c = signals.counts
     provider_actions = {p: _block_verdict(pc, t) for p, pc in sorted(signals.providers.items())}
+    report_text: dict[str, str] = {}
+    for p, (action, why) in sorted(signals.provider_reports.items()):
+        # The provider's own report wins when it is the stricter of the two.
+        if _SEVERITY[action] > _SEVERITY[provider_actions.get(p, OK)]:
+            provider_actions[p] = action
+            report_text[p] = why
     scoped = [p for p, verdict in provider_actions.items() if verdict != OK]
     # Traffic not in a provider judged on its own: what IP-wide block rules look at.
     rest = Counts().add(c)
     for p in scoped:
-        pc = signals.providers[p]
+        pc = signals.providers.get(p, Counts())
         rest.delivered -= pc.delivered
         rest.hard_bounces -= pc.hard_bounces
         rest.soft_bounces -= pc.soft_bounces
@@ -99,11 +108,17 @@ def decide(*, step: int, step_count: int, daily_limit: int, signals: Signals, t:
         "delivered_share": None if delivered_share is None else round(delivered_share, 6),
         "critical_listings": list(signals.critical_listings),
         "providers": {
-            p: {**pc.numbers(), "action": provider_actions[p]} for p, pc in sorted(signals.providers.items())
+            p: {
+                **signals.providers.get(p, Counts()).numbers(),
+                "action": provider_actions[p],
+                **({"report": report_text[p]} if p in report_text else {}),
+            }
+            for p in sorted(provider_actions)
         },
     }
     scoped_text = "; ".join(
-        f"{_block_text(p, signals.providers[p])}: {provider_actions[p].replace('_', ' ')} {p} only"
+        f"{report_text.get(p) or _block_text(p, signals.providers.get(p, Counts()))}: "
+        f"{provider_actions[p].replace('_', ' ')} {p} only"
         for p in scoped
     )
 

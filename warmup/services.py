@@ -16,6 +16,7 @@ from core.bulk import bulk_insert_values, bulk_update_values
 from ips.models import IPAddress, IPStatus
 from ips.services import LimitChange, ip_set_limits, ip_set_status, ips_set_limits_bulk, ips_set_status_bulk
 from reputation.models import Listing
+from reputation.providers.snds import latest_by_ip
 from tenants.audit import audit_bulk, audit_record
 from warmup import decide as d
 from warmup.models import (
@@ -353,10 +354,30 @@ def _signals_for(day: date, addresses: list[str]) -> dict[str, d.Signals]:
         counts.blocked = min(counts.blocked, counts.soft_bounces)
         for pc in providers.get(address, {}).values():
             pc.blocked = min(pc.blocked, pc.soft_bounces)
+    reports = snds_reports(day=day, addresses=addresses)
     return {
-        address: d.Signals(counts=counts, providers=providers.get(address, {}))
-        for address, counts in whole.items()
+        address: d.Signals(
+            counts=whole.get(address, Counts()),
+            providers=providers.get(address, {}),
+            provider_reports=reports.get(address, {}),
+        )
+        for address in set(whole) | set(reports)
     }
+
+
+def snds_reports(*, day: date, addresses: list[str]) -> dict[str, dict[str, tuple[str, str]]]:
+    """Microsoft's own verdict per IP (SNDS filter result): RED pauses Microsoft on the IP, YELLOW holds."""
+    found: dict[str, dict[str, tuple[str, str]]] = {}
+    for address, row in latest_by_ip(addresses, day).items():
+        action = {"RED": d.PAUSE, "YELLOW": d.HOLD}.get(row.filter_result)
+        if action:
+            why = (
+                f"SNDS {row.filter_result} for {row.day:%Y-%m-%d} "
+                f"(complaint rate {row.complaint_rate_text or '?'}, trap hits {row.trap_hits}, "
+                f"{row.recipients:,} recipients)"
+            )
+            found[address] = {"microsoft": (action, why)}
+    return found
 
 
 def event_blocks(*, day: date, addresses: list[str]) -> dict[tuple[str, str, str], int]:

@@ -135,4 +135,4 @@ def test_the_job_is_scheduled_hourly():
     from emailengine.celery import app
 
     entry = app.conf.beat_schedule["tenant-enforcement"]
-    assert entry["task"] == "campaigns.tasks.tenants_enforce" and entry["schedule"] == 3600.0
+    assert entry["task"] == "emailengine.tasks.tenants_enforce" and entry["schedule"] == 3600.0
