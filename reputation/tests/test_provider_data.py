@@ -162,8 +162,8 @@ def test_the_feedback_id_convention_maps_back_to_the_tenant(settings):
 
 
 @pytest.mark.django_db
-def test_the_provider_page_shows_each_tenant_its_own_domains(google, standin, login, admin_a, admin_b, operator):
-    account, domain = google
+def test_the_provider_page_shows_each_tenant_its_own_domains(google, login, admin_a, admin_b, operator):
+    account, _ = google
     postmaster_import(account=account, today=TODAY)
     page = login(admin_a).get("/reputation/providers/").content.decode()
     assert "a-sender.example" in page and "0.41%" in page and "USER_REPORTED_SPAM_RATE" in page
