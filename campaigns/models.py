@@ -304,7 +304,10 @@ class DailyStat(models.Model):
 
     @property
     def bounces(self) -> int:
-        return self.hard_bounces + self.soft_bounces
+        # campaigns.stats is the one definition of what counts as a bounce.
+        from campaigns.stats import Counts
+
+        return Counts.from_row(self).bounces
 
 
 class DailyTenantStat(models.Model):

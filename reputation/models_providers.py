@@ -11,7 +11,7 @@ from domains.models import SendingDomain
 from ips.models import IPAddress
 from tenants.models import Tenant
 
-__all__ = ["PostmasterDomainStat", "ProviderAccount", "SndsIpStat"]
+__all__ = ["FeedbackLoopStat", "PostmasterDomainStat", "ProviderAccount", "SndsIpStat"]
 
 
 class ProviderAccount(models.Model):
@@ -68,6 +68,28 @@ class PostmasterDomainStat(models.Model):
     @property
     def needs_work(self) -> list[str]:
         return [r for r, status in (self.compliance or {}).items() if status == "NEEDS_WORK"]
+
+
+class FeedbackLoopStat(models.Model):
+    """Gmail's feedback-loop spam rate for one Feedback-ID on one day (Postmaster Tools v2
+    FEEDBACK_LOOP_SPAM_RATE), mapped to a tenant and campaign when the ID follows our convention."""
+
+    domain = models.ForeignKey(SendingDomain, on_delete=models.CASCADE, related_name="feedback_loop_stats")
+    day = models.DateField()
+    feedback_id = models.CharField(max_length=300)
+    spam_rate = models.FloatField(null=True, blank=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    campaign_key = models.CharField(max_length=200, blank=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "feedback_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "day", "feedback_id"], name="fbl_stat_domain_day_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feedback_id} {self.day}"
 
 
 class SndsIpStat(models.Model):

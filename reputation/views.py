@@ -146,7 +146,7 @@ def provider_data(request: HttpRequest) -> HttpResponse:
 
     from domains.models import SendingDomain
     from ips.models import IPAddress
-    from reputation.models import PostmasterDomainStat, SndsIpStat
+    from reputation.models import FeedbackLoopStat, PostmasterDomainStat, SndsIpStat
     from tenants.access import scope
 
     since = timezone.now().date() - timedelta(days=PROVIDER_DAYS)
@@ -167,5 +167,10 @@ def provider_data(request: HttpRequest) -> HttpResponse:
     for row in snds:
         by_ip.setdefault(row.address, []).append(row)
     peak = max([s.spam_rate or 0 for s in stats] + [0.003])
-    context = {"by_domain": by_domain, "by_ip": by_ip, "peak": peak, "days": PROVIDER_DAYS}
+    loops = (
+        FeedbackLoopStat.objects.filter(domain__in=domains, day__gte=since)
+        .select_related("tenant")
+        .order_by("-day", "-spam_rate")[:100]
+    )
+    context = {"by_domain": by_domain, "by_ip": by_ip, "peak": peak, "days": PROVIDER_DAYS, "loops": loops}
     return render(request, "reputation/provider_data.html", context)

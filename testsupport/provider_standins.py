@@ -29,6 +29,15 @@ STANDARD_METRICS = {
     "DELIVERY_ERROR_RATE",
 }
 _AUTH_FILTER = re.compile(r'^auth_type\s*=\s*"(spf|dkim|dmarc)"$')
+_FBL_FILTER = re.compile(
+    r'^feedback_loop_id\s*=\s*"((?:[^"\\]|\\.)*)"(\s+AND\s+aggregation_key_type\s*=\s*"\w+")?$'
+)
+
+
+def _in(day: date, r: dict) -> bool:
+    start = date(r["start"]["year"], r["start"]["month"], r["start"]["day"])
+    end = date(r["end"]["year"], r["end"]["month"], r["end"]["day"])
+    return start <= day <= end
 
 
 class ProviderStandIn:
@@ -40,6 +49,8 @@ class ProviderStandIn:
         # domain -> {date: {metric name key: value}}, keyed by (standard metric, filter)
         self.stats: dict[str, dict[date, dict[tuple[str, str], float]]] = {}
         self.compliance: dict[str, dict[str, str]] = {}
+        # domain -> {date: {feedback id: spam rate}}
+        self.fbl: dict[str, dict[date, dict[str, float]]] = {}
         self.snds_keys: dict[str, str] = {}  # key -> CSV body
         self.requests: list[tuple[str, str]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -185,15 +196,29 @@ class ProviderStandIn:
                 ranges = ((req["timeQuery"].get("dateRanges") or {}).get("dateRanges")) or []
                 if not ranges:
                     return self._google_error(400, "INVALID_ARGUMENT", "timeQuery needs dateRanges")
-                days = []
-                for r in ranges:
-                    start = date(r["start"]["year"], r["start"]["month"], r["start"]["day"])
-                    end = date(r["end"]["year"], r["end"]["month"], r["end"]["day"])
-                    days += [d for d in sorted(standin.stats[domain]) if start <= d <= end]
+                days = [d for d in sorted(standin.stats[domain]) if any(_in(d, r) for r in ranges)]
+                fbl = standin.fbl.get(domain, {})
+                days = sorted(set(days) | {d for d in fbl if any(_in(d, r) for r in ranges)})
                 stats = []
                 for day in days:
                     for name, metric, flt in wanted:
-                        value = standin.stats[domain][day].get((metric, flt))
+                        if metric == "FEEDBACK_LOOP_ID":
+                            ids = sorted(fbl.get(day, {}))
+                            if ids:
+                                stats.append(
+                                    {
+                                        "name": f"domains/{domain}/domainStats/{len(stats)}",
+                                        "metric": name,
+                                        "date": {"year": day.year, "month": day.month, "day": day.day},
+                                        "value": {"stringList": {"values": ids}},
+                                    }
+                                )
+                            continue
+                        if metric == "FEEDBACK_LOOP_SPAM_RATE":
+                            wanted_id = re.sub(r"\\(.)", r"\1", _FBL_FILTER.match(flt).group(1))
+                            value = fbl.get(day, {}).get(wanted_id)
+                        else:
+                            value = standin.stats[domain].get(day, {}).get((metric, flt))
                         if value is None:
                             continue
                         stats.append(

@@ -16,6 +16,8 @@ developers.google.com/workspace/gmail/postmaster/reference/rest/v2. What this mo
 - ``GET v2/{name=domains/*/complianceStatus}`` ->
   ``DomainComplianceStatus.complianceData.rowData[{requirement, status.status}]``, requirements such as
   ``USER_REPORTED_SPAM_RATE`` and ``ONE_CLICK_UNSUBSCRIBE``, status ``COMPLIANT``/``NEEDS_WORK``.
+- feedback loop: ``FEEDBACK_LOOP_ID`` (a ``stringList`` of the Feedback-IDs seen) and
+  ``FEEDBACK_LOOP_SPAM_RATE`` with filter ``feedback_loop_id = "<id>"``, per day.
 - OAuth 2.0 scope ``https://www.googleapis.com/auth/postmaster.traffic.readonly``; an access token comes
   from the refresh token at the token endpoint (``grant_type=refresh_token``).
 Rates are stored as Google returns them; the discovery document does not state their scale, so a value
@@ -37,7 +39,9 @@ from django.utils import timezone
 
 from core.outbound import OutboundError, outbound_request
 from domains.models import SendingDomain
-from reputation.models import PostmasterDomainStat, ProviderAccount
+from reputation.models import FeedbackLoopStat, PostmasterDomainStat, ProviderAccount
+from reputation.providers.feedback_id import parse_feedback_id
+from tenants.models import Tenant
 
 SCOPE = "https://www.googleapis.com/auth/postmaster.traffic.readonly"
 PAGE_SIZE = 200
@@ -158,6 +162,56 @@ def query_domain_stats(
     return days
 
 
+def _query(token: str, domain: str, start: date, end: date, definitions: list[dict]) -> list[dict]:
+    request: dict = {
+        "metricDefinitions": definitions,
+        "timeQuery": {"dateRanges": {"dateRanges": [{"start": _date(start), "end": _date(end)}]}},
+        "aggregationGranularity": "DAILY",
+        "pageSize": PAGE_SIZE,
+    }
+    found: list[dict] = []
+    path = f"v2/domains/{quote(domain, safe='')}/domainStats:query"
+    for _ in range(100):
+        data = _call(token, "POST", path, request)
+        found += data.get("domainStats", [])
+        if not data.get("nextPageToken"):
+            break
+        request["pageToken"] = data["nextPageToken"]
+    return found
+
+
+def _day(stat: dict) -> date | None:
+    d = stat.get("date") or {}
+    try:
+        return date(int(d["year"]), int(d["month"]), int(d["day"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def feedback_loop_rates(
+    token: str, domain: str, start: date, end: date
+) -> dict[tuple[date, str], float | None]:
+    """(day, Feedback-ID) -> spam rate: the IDs Gmail saw (FEEDBACK_LOOP_ID), then each one's rate."""
+    ids: set[str] = set()
+    for stat in _query(
+        token, domain, start, end, [{"name": "ids", "baseMetric": {"standardMetric": "FEEDBACK_LOOP_ID"}}]
+    ):
+        ids.update((stat.get("value") or {}).get("stringList", {}).get("values", []))
+    rates: dict[tuple[date, str], float | None] = {}
+    for fbl_id in sorted(ids):
+        escaped = fbl_id.replace("\\", "\\\\").replace('"', '\\"')
+        definition = {
+            "name": "fbl",
+            "baseMetric": {"standardMetric": "FEEDBACK_LOOP_SPAM_RATE"},
+            "filter": f'feedback_loop_id = "{escaped}"',
+        }
+        for stat in _query(token, domain, start, end, [definition]):
+            day = _day(stat)
+            if day is not None:
+                rates[(day, fbl_id)] = _value(stat.get("value") or {})
+    return rates
+
+
 def compliance_status(token: str, domain: str) -> dict[str, str]:
     data = _call(token, "GET", f"v2/domains/{quote(domain, safe='')}/complianceStatus")
     rows = (data.get("complianceData") or {}).get("rowData") or []
@@ -193,7 +247,13 @@ def postmaster_import(*, account: ProviderAccount, today: date | None = None) ->
         except (PostmasterError, OutboundError) as exc:
             result.errors.append(f"{domain.name}: {exc}")
             continue
+        try:
+            loops = feedback_loop_rates(token, domain.name, start, today - timedelta(days=1))
+        except (PostmasterError, OutboundError) as exc:
+            loops = {}
+            result.errors.append(f"{domain.name} feedback loop: {exc}")
         with transaction.atomic():
+            _store_feedback_loops(domain, loops)
             for day, values in sorted(days.items()):
                 fields = {METRICS[name][2]: value for name, value in values.items()}
                 PostmasterDomainStat.objects.update_or_create(
@@ -205,6 +265,24 @@ def postmaster_import(*, account: ProviderAccount, today: date | None = None) ->
         result.days += len(days)
     _finish(account, "; ".join(result.errors)[:500])
     return result
+
+
+def _store_feedback_loops(domain: SendingDomain, loops: dict[tuple[date, str], float | None]) -> None:
+    """Each Feedback-ID's rate, with its tenant and campaign when it follows our convention."""
+    slugs = dict(Tenant.objects.values_list("slug", "pk"))
+    for (day, fbl_id), rate in loops.items():
+        parsed = parse_feedback_id(fbl_id) or {}
+        FeedbackLoopStat.objects.update_or_create(
+            domain=domain,
+            day=day,
+            feedback_id=fbl_id[:300],
+            defaults={
+                "spam_rate": rate,
+                "tenant_id": slugs.get(parsed.get("tenant", "")),
+                "campaign_key": parsed.get("campaign", "")[:200],
+                "fetched_at": timezone.now(),
+            },
+        )
 
 
 def _finish(account: ProviderAccount, error: str) -> None:

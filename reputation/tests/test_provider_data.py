@@ -40,6 +40,9 @@ def google(standin, tenant_a):
     standin.add_stat(domain.name, date(2026, 11, 19), "SPAM_RATE", 0.0041)
     standin.add_stat(domain.name, date(2026, 11, 19), "AUTH_SUCCESS_RATE", 0.99, 'auth_type = "dkim"')
     standin.add_stat(domain.name, date(2026, 11, 19), "DELIVERY_ERROR_RATE", 0.02)
+    standin.fbl[domain.name] = {
+        date(2026, 11, 19): {"spring-sale:tenant-a:bulk:ee1": 0.0052, "someone-elses-id": 0.001}
+    }
     standin.compliance[domain.name] = {
         "USER_REPORTED_SPAM_RATE": "NEEDS_WORK",
         "ONE_CLICK_UNSUBSCRIBE": "COMPLIANT",
@@ -169,3 +172,17 @@ def test_the_provider_page_shows_each_tenant_its_own_domains(google, login, admi
     assert "a-sender.example" in page and "0.41%" in page and "USER_REPORTED_SPAM_RATE" in page
     assert "a-sender.example" not in login(admin_b).get("/reputation/providers/").content.decode()
     assert "a-sender.example" in login(operator).get("/reputation/providers/").content.decode()
+    assert "spring-sale:tenant-a:bulk:ee1" in page
+
+
+@pytest.mark.django_db
+def test_feedback_loop_rates_map_to_tenants_by_our_feedback_id(google, settings, tenant_a):
+    from reputation.models import FeedbackLoopStat
+
+    settings.FEEDBACK_ID_SENDER = "ee1"
+    account, _ = google
+    postmaster_import(account=account, today=TODAY)
+    ours = FeedbackLoopStat.objects.get(feedback_id="spring-sale:tenant-a:bulk:ee1")
+    assert (ours.tenant, ours.campaign_key, ours.spam_rate) == (tenant_a, "spring-sale", 0.0052)
+    other = FeedbackLoopStat.objects.get(feedback_id="someone-elses-id")
+    assert other.tenant is None and other.campaign_key == ""
