@@ -15,6 +15,27 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the real services its fixtures need, so a run can leave out what a machine lacks:
+    `-m "not redis and not browser"` (.ci/run's embedded-PostgreSQL pass does)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "redis_url" in fixtures:
+            item.add_marker(pytest.mark.redis)
+        if "chromium_path" in fixtures:
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """Name the random test order at the end too (the header that shows it is hidden by -q), so any failing
+    order can be replayed."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(
+            f'Random test order: seed {seed}; repeat it with make test ARGS="--randomly-seed={seed}"'
+        )
+
+
 # Django imports stay inside fixtures so pure-Python tests can run with `-p no:django`.
 
 
@@ -146,5 +167,44 @@ def page(chromium_path, monkeypatch):
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.csp_errors = errors
         yield page
+        # Between its calls Playwright marks its event loop as running in this thread, and while a loop runs
+        # Django keeps connections in a context variable instead of the thread-local: the test's database
+        # work after Playwright started used connections of their own, which pytest-django's cleanup
+        # (after Playwright stops) never sees. Left open, one blocked DROP DATABASE at the end of the
+        # run. Close them here, while that storage is still the one in use.
+        from django.db import connections
+
+        connections.close_all()
         context.close()
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and at the end a check that nothing else still holds it.
+
+    A connection left open by a thread, a live server or a subprocess makes DROP DATABASE fail at the end
+    of the run (only a warning from pytest-django) and means something leaks connections: fail instead,
+    naming the sessions.
+    """
+    yield
+    import time
+
+    from django.db import connection
+
+    others: list[tuple] = []
+    with django_db_blocker.unblock():
+        deadline = time.monotonic() + 10  # a subprocess that just exited may take a moment to be gone
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pid, application_name, state, left(query, 300) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                others = cursor.fetchall()
+            if not others or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        connection.close()
+    if others:
+        pytest.fail(f"sessions still connected to the test database at the end: {others}", pytrace=False)
