@@ -9,8 +9,8 @@ For each provider with enabled rules (UG5 section numbers):
 A queue is one domain on one VMTA (= one IP), so these global ``<domain>`` blocks act per IP x domain.
 
 Rules without a provider are not rendered: a pattern for every provider would put every queue of every
-IP into backoff. This module returns lines; the PMTA config renderer (ips, t14's directive table and
-checker) places them in the rendered config.
+IP into backoff. The fragment ``emailengine-backoff.conf`` is registered with ips' config renderer
+(warmup/apps.py), which includes it from ``emailengine.conf`` on every server.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from warmup.models import PROVIDER_DOMAINS, ReplyRule
 
 LIST_PREFIX = "ee-backoff-"
+FRAGMENT_NAME = "emailengine-backoff.conf"
 _NAME_OK = re.compile(r"^[a-z0-9-]+$")
 
 
@@ -65,3 +66,10 @@ def backoff_lines(rules: Iterable[ReplyRule]) -> list[str]:
 def backoff_fragment() -> str:
     """The fragment for the current rules (read from the database)."""
     return "\n".join(backoff_lines(ReplyRule.objects.filter(enabled=True).order_by("provider", "name")))
+
+
+def render_backoff_fragment(server: object) -> str:
+    """The fragment's body for one server (the rules are the same for every server)."""
+    body = backoff_fragment()
+    header = "# Reply rules as PMTA backoff mode (UG5 3.3.15, 3.3.10.90, 3.3.10.34, 3.3.10.44).\n"
+    return header + (body or "# no provider reply rules enabled") + "\n"

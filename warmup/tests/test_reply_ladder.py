@@ -161,3 +161,18 @@ def test_the_rules_page_shows_the_ladder_sources_and_the_pmta_fragment(login, op
     assert "support.google.com/a/answer/3726730" in page
     assert "10 in 60 min" in page
     assert "&lt;smtp-pattern-list ee-backoff-gmail&gt;" in page
+
+
+def test_every_server_config_includes_the_backoff_fragment(pool_a):
+    from ips import pmta_config
+
+    assert "emailengine-backoff.conf" in pmta_config.registered_fragments()
+    files = pmta_config.render_server_config(pool_a.server)
+    assert "include /etc/pmta/emailengine/emailengine-backoff.conf" in files["emailengine.conf"]
+    body = files["emailengine-backoff.conf"]
+    assert "<smtp-pattern-list ee-backoff-gmail>" in body and "backoff-max-msg-rate 100/h" in body
+    ReplyRule.objects.update(enabled=False)
+    assert (
+        "# no provider reply rules enabled"
+        in pmta_config.render_server_config(pool_a.server)["emailengine-backoff.conf"]
+    )
