@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,10 +20,9 @@ from campaigns.models import DailyTenantStat, TenantHold
 from campaigns.stats import Counts, format_count_of, format_rate, sums
 from ips.models import IPAddress, IPStatus
 from ips.services import TransitionError, ip_resume, ips_set_status_bulk
-from tenants.audit import audit_record
+from tenants.audit import Author, audit_record
 from tenants.models import Tenant
 
-Actor = AbstractBaseUser | str
 SYSTEM = "system: tenant enforcement"
 
 
@@ -140,7 +138,7 @@ def tenant_hold_open(
 
 
 @transaction.atomic
-def tenant_hold_release(*, hold: TenantHold, by: Actor, reason: str) -> TenantHold:
+def tenant_hold_release(*, hold: TenantHold, by: Author, reason: str) -> TenantHold:
     """An operator lets the tenant send again: the IPs this hold paused (and still paused by it) resume."""
     hold = TenantHold.objects.select_for_update().get(pk=hold.pk)
     if not hold.is_open:

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 import dns.resolver
 import dns.reversename
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -35,10 +34,8 @@ from domains.models import (
 from domains.pmta_fragment import key_files_tarball
 from ips.models import IPAddress, IPStatus, MtaServer
 from ips.rdns import check_rdns
-from tenants.audit import audit_record
+from tenants.audit import Author, audit_record
 from tenants.models import Tenant
-
-Actor = AbstractBaseUser | str
 
 DEFAULT_KEY_BITS = 2048
 DEFAULT_GRACE = timedelta(days=7)
@@ -62,7 +59,7 @@ def domain_create(
     *,
     tenant: Tenant,
     name: str,
-    by: Actor,
+    by: Author,
     return_path_domain: str = "",
     expected_dmarc_policy: str = "quarantine",
     key_bits: int = DEFAULT_KEY_BITS,
@@ -105,7 +102,7 @@ def domain_create(
 
 @transaction.atomic
 def domain_update(
-    *, domain: SendingDomain, by: Actor, return_path_domain: str, expected_dmarc_policy: str
+    *, domain: SendingDomain, by: Author, return_path_domain: str, expected_dmarc_policy: str
 ) -> SendingDomain:
     changes = {
         "return_path_domain": normalise_domain(return_path_domain)
@@ -131,7 +128,7 @@ def domain_update(
 
 
 @transaction.atomic
-def domain_delete(*, domain: SendingDomain, by: Actor) -> None:
+def domain_delete(*, domain: SendingDomain, by: Author) -> None:
     """Delete the domain, its keys and check results; the audit event outlives them."""
     selectors = list(domain.keys.values_list("selector", flat=True))
     audit_record(
@@ -184,7 +181,7 @@ def _key_in_state(domain: SendingDomain, state: str) -> DkimKey | None:
 
 @transaction.atomic
 def rotation_start(
-    *, domain: SendingDomain, by: Actor, bits: int = DEFAULT_KEY_BITS, selector: str = ""
+    *, domain: SendingDomain, by: Author, bits: int = DEFAULT_KEY_BITS, selector: str = ""
 ) -> DkimKey:
     """Step 1: a new pending key on a new selector. The active key keeps signing meanwhile."""
     SendingDomain.objects.select_for_update().filter(pk=domain.pk).first()
@@ -212,7 +209,7 @@ class Verification:
 
 @transaction.atomic
 def rotation_verify(
-    *, domain: SendingDomain, by: Actor, resolver: dns.resolver.Resolver | None = None
+    *, domain: SendingDomain, by: Author, resolver: dns.resolver.Resolver | None = None
 ) -> Verification:
     """Step 2: is the pending key's TXT record published and correct? Stored as the dkim_pending check."""
     key = _key_in_state(domain, KeyState.PENDING)
@@ -236,7 +233,7 @@ def rotation_verify(
 def rotation_activate(
     *,
     domain: SendingDomain,
-    by: Actor,
+    by: Author,
     resolver: dns.resolver.Resolver | None = None,
     grace: timedelta = DEFAULT_GRACE,
 ) -> DkimKey:
@@ -262,7 +259,7 @@ def rotation_activate(
 
 
 def _activate(
-    domain: SendingDomain, key: DkimKey, result: CheckResult, *, by: Actor, grace: timedelta
+    domain: SendingDomain, key: DkimKey, result: CheckResult, *, by: Author, grace: timedelta
 ) -> DkimKey:
     SendingDomain.objects.select_for_update().filter(pk=domain.pk).first()
     key.refresh_from_db(fields=["state"])
@@ -297,7 +294,7 @@ def _activate(
 
 
 @transaction.atomic
-def rotation_cancel(*, domain: SendingDomain, by: Actor) -> None:
+def rotation_cancel(*, domain: SendingDomain, by: Author) -> None:
     """Drop a pending key that was never activated (nothing ever signed with it)."""
     key = _key_in_state(domain, KeyState.PENDING)
     if key is None:
@@ -311,7 +308,7 @@ def rotation_cancel(*, domain: SendingDomain, by: Actor) -> None:
 
 @transaction.atomic
 def rotation_retire(
-    *, domain: SendingDomain, selector: str, by: Actor, force: bool = False, now: datetime | None = None
+    *, domain: SendingDomain, selector: str, by: Author, force: bool = False, now: datetime | None = None
 ) -> DkimKey:
     """Step 4: a retiring key is retired once its grace period is over (or earlier, if ``force``).
 
@@ -422,7 +419,7 @@ def domain_check_results(
 
 
 def domain_check_run(
-    *, domain: SendingDomain, resolver: dns.resolver.Resolver | None = None, by: Actor = SYSTEM_CHECK
+    *, domain: SendingDomain, resolver: dns.resolver.Resolver | None = None, by: Author = SYSTEM_CHECK
 ) -> list[DomainCheck]:
     """Run every check, store the latest results, and audit each check whose status changed."""
     # DNS can take seconds: query first, then store everything in one short transaction.
@@ -438,7 +435,7 @@ def domain_check_run(
     return sorted(domain.checks.all(), key=lambda check: check.order)
 
 
-def _store_result(domain: SendingDomain, result: CheckResult, *, by: Actor, audit: bool) -> str | None:
+def _store_result(domain: SendingDomain, result: CheckResult, *, by: Author, audit: bool) -> str | None:
     """Save ``result`` as the domain's latest; returns the previous status (None if never checked)."""
     now = timezone.now()
     current = DomainCheck.objects.filter(domain=domain, name=result.check).first()
@@ -544,7 +541,7 @@ def _ptr_fix(ip: IPAddress, ptr: str) -> list[str]:
     ]
 
 
-def dkim_keys_export(*, server: MtaServer | None, by: AbstractBaseUser | str) -> tuple[bytes, int]:
+def dkim_keys_export(*, server: MtaServer | None, by: Author) -> tuple[bytes, int]:
     """The active private keys as a .tar.gz for PMTA; the only way keys leave Email Engine, so audited."""
     data, count = key_files_tarball(server)
     audit_record(

@@ -25,7 +25,6 @@ from itertools import batched, islice
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -44,7 +43,7 @@ from hygiene.rules import (
     needs_dns,
     parse_address,
 )
-from tenants.audit import audit_record
+from tenants.audit import Author, audit_record, author_parts
 from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -252,11 +251,9 @@ def paste_parse(*, text: str) -> ParsedUpload:
 
 
 @transaction.atomic
-def validation_job_create(
-    *, tenant: Tenant, upload: ParsedUpload, by: AbstractBaseUser | str
-) -> ValidationJob:
+def validation_job_create(*, tenant: Tenant, upload: ParsedUpload, by: Author) -> ValidationJob:
     """Store the upload as a new job; the caller queues ``validation_job_run`` once this commits."""
-    user = by if isinstance(by, AbstractBaseUser) else None
+    user, _ = author_parts(by)
     job = ValidationJob.objects.create(
         tenant=tenant,
         created_by=user,

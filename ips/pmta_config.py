@@ -37,10 +37,10 @@ from django.conf import settings
 from django.db import transaction
 
 from ips.models import IPAddress, IPPool, MtaServer, PmtaConfigRender
-from tenants.audit import audit_record
+from tenants.audit import audit_record, author_parts
 
 if TYPE_CHECKING:
-    from ips.services import Actor
+    from tenants.audit import Author
 
 __all__ = [
     "MAIN_FILE",
@@ -288,7 +288,7 @@ def latest_render(server: MtaServer) -> PmtaConfigRender | None:
 
 
 @transaction.atomic
-def config_render_and_store(*, server: MtaServer, by: Actor) -> tuple[PmtaConfigRender, str]:
+def config_render_and_store(*, server: MtaServer, by: Author) -> tuple[PmtaConfigRender, str]:
     """Render ``server``'s config and save it when it differs from the last saved render.
 
     Returns (the render now current, unified diff against the previous one). When nothing changed, that is
@@ -302,7 +302,7 @@ def config_render_and_store(*, server: MtaServer, by: Actor) -> tuple[PmtaConfig
     if previous is not None and previous.digest == digest:
         return previous, ""
     diff = config_diff(previous.files if previous else {}, files)
-    label = by if isinstance(by, str) else by.get_username()
+    label = author_parts(by)[1]
     render = PmtaConfigRender.objects.create(
         server=server, created_by=label[:150], files=files, digest=digest
     )

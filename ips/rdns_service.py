@@ -10,8 +10,7 @@ from django.utils import timezone
 from core.dnsresolver import make_resolver
 from ips.models import IPAddress
 from ips.rdns import RdnsResult, check_rdns
-from ips.services import Actor
-from tenants.audit import audit_record
+from tenants.audit import Author, audit_record
 
 __all__ = ["ip_rdns_check", "rdns_resolver"]
 
@@ -25,7 +24,7 @@ def rdns_resolver() -> dns.resolver.Resolver:
 
 
 def ip_rdns_check(
-    *, ip: IPAddress, resolver: dns.resolver.Resolver | None = None, by: Actor = SYSTEM_ACTOR
+    *, ip: IPAddress, resolver: dns.resolver.Resolver | None = None, by: Author = SYSTEM_ACTOR
 ) -> RdnsResult:
     """Check ``ip``'s PTR (against its hostname when set), store it, audit when the status changed."""
     result = check_rdns(

@@ -4,16 +4,13 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from core.bulk import bulk_update_values
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer
-from tenants.audit import audit_bulk, audit_record
+from tenants.audit import Author, audit_bulk, audit_record
 from tenants.models import Tenant
-
-Actor = AbstractBaseUser | str
 
 # A /24 (or a /120 for IPv6) is the most one paste may add: a larger block is almost always a typo.
 MAX_ADDRESSES_PER_LINE = 256
@@ -28,7 +25,7 @@ class TransitionError(ValueError):
 
 @transaction.atomic
 def server_create(
-    *, name: str, by: Actor, hostname: str = "", mgmt_url: str = "", mgmt_api_key: str = "", notes: str = ""
+    *, name: str, by: Author, hostname: str = "", mgmt_url: str = "", mgmt_api_key: str = "", notes: str = ""
 ) -> tuple[MtaServer, str]:
     """Create a PMTA host; returns it with its webhook token, which is shown this once only."""
     token = MtaServer.new_token()
@@ -47,7 +44,7 @@ def server_create(
 
 
 @transaction.atomic
-def server_update(*, server: MtaServer, by: Actor, **changes: Any) -> MtaServer:
+def server_update(*, server: MtaServer, by: Author, **changes: Any) -> MtaServer:
     fields = [f for f in ("hostname", "mgmt_url", "mgmt_api_key", "notes") if f in changes]
     before = {f: getattr(server, f) for f in fields if f != "mgmt_api_key"}
     for f in fields:
@@ -61,7 +58,7 @@ def server_update(*, server: MtaServer, by: Actor, **changes: Any) -> MtaServer:
 
 
 @transaction.atomic
-def server_rotate_token(*, server: MtaServer, by: Actor) -> str:
+def server_rotate_token(*, server: MtaServer, by: Author) -> str:
     token = MtaServer.new_token()
     old_hint = server.webhook_token_hint
     server.set_webhook_token(token)
@@ -89,7 +86,7 @@ def server_for_token(token: str) -> MtaServer | None:
 
 @transaction.atomic
 def pool_create(
-    *, name: str, server: MtaServer, tenant: Tenant | None, by: Actor, description: str = ""
+    *, name: str, server: MtaServer, tenant: Tenant | None, by: Author, description: str = ""
 ) -> IPPool:
     pool = IPPool.objects.create(name=name, server=server, tenant=tenant, description=description)
     audit_record(
@@ -102,7 +99,7 @@ def pool_create(
 
 
 @transaction.atomic
-def pool_update(*, pool: IPPool, by: Actor, tenant: Tenant | None, description: str) -> IPPool:
+def pool_update(*, pool: IPPool, by: Author, tenant: Tenant | None, description: str) -> IPPool:
     before = {"tenant": pool.tenant.slug if pool.tenant else None, "description": pool.description}
     pool.tenant = tenant
     pool.description = description
@@ -116,7 +113,7 @@ def pool_update(*, pool: IPPool, by: Actor, tenant: Tenant | None, description: 
 
 
 @transaction.atomic
-def ip_set_status(*, ip: IPAddress, to: str, by: Actor, reason: str = "") -> IPAddress:
+def ip_set_status(*, ip: IPAddress, to: str, by: Author, reason: str = "") -> IPAddress:
     """Move an IP through its lifecycle; refuses moves the model does not allow."""
     if ip.status == to:
         return ip
@@ -140,18 +137,18 @@ def ip_set_status(*, ip: IPAddress, to: str, by: Actor, reason: str = "") -> IPA
     return ip
 
 
-def ip_pause(*, ip: IPAddress, by: Actor, reason: str) -> IPAddress:
+def ip_pause(*, ip: IPAddress, by: Author, reason: str) -> IPAddress:
     return ip_set_status(ip=ip, to=IPStatus.PAUSED, by=by, reason=reason)
 
 
-def ip_resume(*, ip: IPAddress, by: Actor, reason: str = "") -> IPAddress:
+def ip_resume(*, ip: IPAddress, by: Author, reason: str = "") -> IPAddress:
     if ip.status != IPStatus.PAUSED:
         raise TransitionError(f"{ip.address} is not paused")
     return ip_set_status(ip=ip, to=ip.resume_target, by=by, reason=reason or "resumed")
 
 
 @transaction.atomic
-def ip_move_to_pool(*, ip: IPAddress, pool: IPPool | None, by: Actor, reason: str = "") -> IPAddress:
+def ip_move_to_pool(*, ip: IPAddress, pool: IPPool | None, by: Author, reason: str = "") -> IPAddress:
     if pool is not None and pool.server_id != ip.server_id:
         raise TransitionError(
             f"{ip.address} is on {ip.server.name}; pool {pool.name} is on {pool.server.name}"
@@ -174,7 +171,7 @@ def ip_move_to_pool(*, ip: IPAddress, pool: IPPool | None, by: Actor, reason: st
 
 
 @transaction.atomic
-def ip_update(*, ip: IPAddress, by: Actor, hostname: str) -> IPAddress:
+def ip_update(*, ip: IPAddress, by: Author, hostname: str) -> IPAddress:
     """Change an IP's HELO/PTR hostname (the one field operators edit by hand)."""
     if ip.hostname == hostname:
         return ip
@@ -191,7 +188,7 @@ def ip_update(*, ip: IPAddress, by: Actor, hostname: str) -> IPAddress:
 def ip_set_limits(
     *,
     ip: IPAddress,
-    by: Actor,
+    by: Author,
     daily: int | None,
     hourly: int | None,
     per_provider: dict[str, dict[str, int]] | None = None,
@@ -300,7 +297,7 @@ def ips_bulk_add(
     *,
     server: MtaServer,
     addresses: list[str],
-    by: Actor,
+    by: Author,
     pool: IPPool | None = None,
     hostname_template: str = "",
 ) -> list[IPAddress]:
@@ -345,7 +342,7 @@ class LimitChange:
 
 
 @transaction.atomic
-def ips_set_limits_bulk(*, changes: list[LimitChange], by: Actor) -> int:
+def ips_set_limits_bulk(*, changes: list[LimitChange], by: Author) -> int:
     """ip_set_limits for many IPs in a constant number of queries; IPs must come with pool__tenant loaded."""
     now = timezone.now()
     changed, events = [], []
@@ -379,7 +376,7 @@ def ips_set_limits_bulk(*, changes: list[LimitChange], by: Actor) -> int:
 
 
 @transaction.atomic
-def ips_set_status_bulk(*, changes: list[tuple[IPAddress, str, str]], by: Actor) -> list[str]:
+def ips_set_status_bulk(*, changes: list[tuple[IPAddress, str, str]], by: Author) -> list[str]:
     """ip_set_status for many IPs at once; returns the refused moves instead of raising."""
     now = timezone.now()
     changed, events, refused = [], [], []

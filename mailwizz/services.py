@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -39,7 +38,7 @@ from mailwizz.client import (
     MailWizzUnavailable,
 )
 from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
-from tenants.audit import audit_record
+from tenants.audit import Author, audit_record
 from tenants.models import Tenant
 
 HARD_BOUNCE = "hard_bounce"
@@ -101,7 +100,7 @@ def public_snapshot(config: MailWizzConfig) -> dict[str, Any]:
 def mailwizz_config_save(
     *,
     tenant: Tenant,
-    by: AbstractBaseUser | str,
+    by: Author,
     base_url: str,
     mode: str,
     header_prefix: str = "X-Mw-",
@@ -264,7 +263,7 @@ def _apply_names(config: MailWizzConfig, names: dict[str, str]) -> int:
     return len(changed)
 
 
-def mailwizz_sync_campaigns(*, tenant: Tenant, by: AbstractBaseUser | str | None = None) -> SyncResult:
+def mailwizz_sync_campaigns(*, tenant: Tenant, by: Author | None = None) -> SyncResult:
     """Fetch every campaign of the tenant's MailWizz, store them and name the matching accounting campaigns.
 
     Records the attempt time and the error (or none) on the config. ``by`` is given for "Sync now" (audited);
@@ -528,7 +527,7 @@ def mailwizz_feedback_run(*, config_id: int) -> dict[str, Any]:
     }
 
 
-def mailwizz_outbox_retry(*, row: MailWizzOutbox, by: AbstractBaseUser | str) -> MailWizzOutbox:
+def mailwizz_outbox_retry(*, row: MailWizzOutbox, by: Author) -> MailWizzOutbox:
     """Give a failed row one more try at the next send (its attempts are kept)."""
     if row.status != MailWizzOutbox.Status.FAILED:
         raise MailWizzOutboxError("Only failed entries can be retried.")

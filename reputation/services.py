@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -24,9 +23,7 @@ from ips.models import IPAddress, IPStatus
 from ips.services import TransitionError, ip_pause
 from reputation.dnsbl.engine import Result, sweep
 from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing, Sweep
-from tenants.audit import audit_record
-
-Actor = AbstractBaseUser | str
+from tenants.audit import Author, audit_record
 
 SYSTEM = "system: dnsbl sweep"
 # Arbitrary but fixed: the key of the Postgres advisory lock that serialises applying sweep results.
@@ -363,7 +360,7 @@ EDITABLE_FIELDS = ("enabled", "severity", "delist_url")
 
 @transaction.atomic
 def blocklist_update(
-    *, blocklist: Blocklist, by: Actor, dqs_key: str | None = None, **changes: Any
+    *, blocklist: Blocklist, by: Author, dqs_key: str | None = None, **changes: Any
 ) -> Blocklist:
     """Change what operators may change on a list; ``dqs_key``: None keeps it, "" removes it.
 

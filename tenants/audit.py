@@ -4,6 +4,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 
 from core.bulk import bulk_insert_values
@@ -11,11 +12,28 @@ from tenants.models import AuditEvent, Tenant
 
 request_ip: ContextVar[str | None] = ContextVar("request_ip", default=None)
 
+# Who made a change (the `by=` of every service): a signed-in user, or a label naming a schedule
+# ("system: warmup ramp"). Views pass request.user, typed User | AnonymousUser; every page that changes
+# something needs a login, and an anonymous author would be recorded by label alone.
+# (tenants.access.Actor is something else: the request's viewer, with tenant scope and role.)
+Author = AbstractBaseUser | AnonymousUser | str
+
+
+def author_parts(by: Author | None) -> tuple[AbstractBaseUser | None, str]:
+    """The user to link (None for a schedule) and the label kept even if the user is deleted later."""
+    if by is None:
+        return None, "system"
+    if isinstance(by, str):
+        return None, by or "system"
+    if isinstance(by, AnonymousUser):
+        return None, "anonymous"
+    return by, by.get_username()
+
 
 def audit_record(
     *,
     action: str,
-    by: AbstractBaseUser | str | None,
+    by: Author | None,
     obj: models.Model | None = None,
     tenant: Tenant | None = None,
     before: dict[str, Any] | None = None,
@@ -23,10 +41,7 @@ def audit_record(
     reason: str = "",
 ) -> AuditEvent:
     """Write one audit event. `by` is a user, or a label such as "system: warmup" for schedules."""
-    if isinstance(by, str) or by is None:
-        actor, label = None, by or "system"
-    else:
-        actor, label = by, by.get_username()
+    actor, label = author_parts(by)
     if tenant is None and obj is not None:
         tenant = _tenant_of(obj)
     return AuditEvent.objects.create(
@@ -76,9 +91,7 @@ def audit_bulk(events: list[dict[str, Any]]) -> list[AuditEvent]:
     rows = []
     for e in events:
         by, obj, tenant = e.get("by"), e.get("obj"), e.get("tenant")
-        actor, label = (
-            (None, by or "system") if isinstance(by, str) or by is None else (by, by.get_username())
-        )
+        actor, label = author_parts(by)
         if tenant is None and obj is not None:
             tenant = _tenant_of(obj)
         rows.append(

@@ -1,25 +1,24 @@
 """Workflows on tenants and their members; each one audits itself."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.text import slugify
 
-from tenants.audit import audit_record
+from tenants.audit import Author, audit_record
 from tenants.models import Membership, Tenant
 
 User = get_user_model()
 
 
 @transaction.atomic
-def tenant_create(*, name: str, slug: str = "", by: AbstractBaseUser | str) -> Tenant:
+def tenant_create(*, name: str, slug: str = "", by: Author) -> Tenant:
     tenant = Tenant.objects.create(name=name.strip(), slug=slug or slugify(name))
     audit_record(action="tenant.create", by=by, obj=tenant, after={"name": tenant.name, "slug": tenant.slug})
     return tenant
 
 
 @transaction.atomic
-def tenant_set_active(*, tenant: Tenant, active: bool, by: AbstractBaseUser | str) -> Tenant:
+def tenant_set_active(*, tenant: Tenant, active: bool, by: Author) -> Tenant:
     before = {"is_active": tenant.is_active}
     tenant.is_active = active
     tenant.save(update_fields=["is_active"])
@@ -29,7 +28,7 @@ def tenant_set_active(*, tenant: Tenant, active: bool, by: AbstractBaseUser | st
 
 @transaction.atomic
 def member_add(
-    *, tenant: Tenant, username: str, email: str, password: str, role: str, by: AbstractBaseUser | str
+    *, tenant: Tenant, username: str, email: str, password: str, role: str, by: Author
 ) -> Membership:
     user = User.objects.create_user(username=username, email=email, password=password)
     membership = Membership.objects.create(user=user, tenant=tenant, role=role)
@@ -40,7 +39,7 @@ def member_add(
 
 
 @transaction.atomic
-def member_set_role(*, membership: Membership, role: str, by: AbstractBaseUser | str) -> Membership:
+def member_set_role(*, membership: Membership, role: str, by: Author) -> Membership:
     before = {"role": membership.role}
     membership.role = role
     membership.save(update_fields=["role"])
@@ -49,7 +48,7 @@ def member_set_role(*, membership: Membership, role: str, by: AbstractBaseUser |
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership, by: AbstractBaseUser | str) -> None:
+def member_remove(*, membership: Membership, by: Author) -> None:
     user = membership.user
     audit_record(
         action="member.remove",

@@ -5,7 +5,6 @@ Limits reach IPs only through ips.services."""
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count
 
@@ -17,7 +16,7 @@ from ips.models import IPAddress, IPStatus
 from ips.services import LimitChange, ip_set_limits, ip_set_status, ips_set_limits_bulk, ips_set_status_bulk
 from reputation.models import Listing
 from reputation.providers.snds import latest_by_ip
-from tenants.audit import audit_bulk, audit_record
+from tenants.audit import Author, audit_bulk, audit_record, author_parts
 from warmup import decide as d
 from warmup.models import (
     PLAN_THRESHOLDS,
@@ -31,7 +30,6 @@ from warmup.models import (
 )
 from warmup.presets import PRESETS
 
-Actor = AbstractBaseUser | str
 RAMP = "system: warmup ramp"
 
 
@@ -69,7 +67,7 @@ def plans_install_presets() -> int:
 
 
 @transaction.atomic
-def plan_copy(*, plan: WarmupPlan, name: str, by: Actor) -> WarmupPlan:
+def plan_copy(*, plan: WarmupPlan, name: str, by: Author) -> WarmupPlan:
     fields = {f: getattr(plan, f) for f in PLAN_THRESHOLDS}
     copy = WarmupPlan.objects.create(name=name, description=plan.description, **fields)
     WarmupStep.objects.bulk_create(
@@ -92,7 +90,7 @@ def plan_copy(*, plan: WarmupPlan, name: str, by: Actor) -> WarmupPlan:
 def plan_update(
     *,
     plan: WarmupPlan,
-    by: Actor,
+    by: Author,
     thresholds: dict[str, float],
     steps: list[dict[str, int | None]],
     **fields: str,
@@ -186,7 +184,7 @@ def _step_limits(step: WarmupStep, factor: float = 1.0) -> tuple[int, int, dict[
 
 
 @transaction.atomic
-def warmup_assign(*, ip: IPAddress, plan: WarmupPlan, by: Actor, start_on: date | None = None) -> IPWarmup:
+def warmup_assign(*, ip: IPAddress, plan: WarmupPlan, by: Author, start_on: date | None = None) -> IPWarmup:
     """Put an IP on a plan at step 1: it becomes "warming" and gets step 1's limits."""
     first = plan.steps.order_by("position").first()
     if first is None:
@@ -218,7 +216,7 @@ def warmup_assign(*, ip: IPAddress, plan: WarmupPlan, by: Actor, start_on: date 
     return warmup
 
 
-def _record_manual(warmup: IPWarmup, action: str, to_step: int, reason: str, by: Actor) -> None:
+def _record_manual(warmup: IPWarmup, action: str, to_step: int, reason: str, by: Author) -> None:
     step = warmup.plan.steps.filter(position=to_step).first()
     WarmupDecision.objects.create(
         warmup=warmup,
@@ -228,12 +226,12 @@ def _record_manual(warmup: IPWarmup, action: str, to_step: int, reason: str, by:
         to_step=to_step,
         daily_limit=step.daily_limit if step else None,
         reason=reason,
-        by=by if isinstance(by, str) else by.get_username(),
+        by=author_parts(by)[1],
     )
 
 
 @transaction.atomic
-def warmup_hold(*, warmup: IPWarmup, by: Actor, reason: str) -> IPWarmup:
+def warmup_hold(*, warmup: IPWarmup, by: Author, reason: str) -> IPWarmup:
     """Stop the ramp from moving this IP (it keeps sending at its current step)."""
     if warmup.status != IPWarmup.Status.RUNNING:
         raise WarmupError(f"Only a running warmup can be held (this one is {warmup.status}).")
@@ -246,7 +244,7 @@ def warmup_hold(*, warmup: IPWarmup, by: Actor, reason: str) -> IPWarmup:
 
 
 @transaction.atomic
-def warmup_resume(*, warmup: IPWarmup, by: Actor, reason: str = "") -> IPWarmup:
+def warmup_resume(*, warmup: IPWarmup, by: Author, reason: str = "") -> IPWarmup:
     if warmup.status not in (IPWarmup.Status.HELD, IPWarmup.Status.PAUSED):
         raise WarmupError(f"Only a held or paused warmup can be resumed (this one is {warmup.status}).")
     ip = warmup.ip
@@ -264,7 +262,7 @@ def warmup_resume(*, warmup: IPWarmup, by: Actor, reason: str = "") -> IPWarmup:
 
 
 @transaction.atomic
-def warmup_move(*, warmup: IPWarmup, by: Actor, delta: int, reason: str = "") -> IPWarmup:
+def warmup_move(*, warmup: IPWarmup, by: Author, delta: int, reason: str = "") -> IPWarmup:
     """Skip a step (+1) or step back (-1) by hand; writes the new step's limits."""
     steps = {s.position: s for s in warmup.plan.steps.all()}
     target = warmup.step + delta
@@ -597,7 +595,7 @@ def reply_rules_install_presets() -> int:
 
 
 @transaction.atomic
-def rule_save(*, rule: ReplyRule, by: Actor, before: dict | None = None) -> ReplyRule:
+def rule_save(*, rule: ReplyRule, by: Author, before: dict | None = None) -> ReplyRule:
     """Create or update a reply rule (the form has set its fields)."""
     created = rule.pk is None
     rule.save()
@@ -613,7 +611,7 @@ def rule_save(*, rule: ReplyRule, by: Actor, before: dict | None = None) -> Repl
 
 
 @transaction.atomic
-def rule_delete(*, rule: ReplyRule, by: Actor) -> None:
+def rule_delete(*, rule: ReplyRule, by: Author) -> None:
     audit_record(
         action="reply_rule.delete", by=by, obj=rule, before={f: getattr(rule, f) for f in RULE_FIELDS}
     )

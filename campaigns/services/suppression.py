@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
@@ -22,7 +21,7 @@ from django.utils import timezone
 
 from campaigns.models import Suppression
 from core.csv_safe import csv_stream, restore_row
-from tenants.audit import audit_record
+from tenants.audit import Author, audit_record, author_parts
 from tenants.models import Tenant
 
 # Column names (lower-cased) that hold the address, in the order they are preferred.
@@ -57,8 +56,8 @@ def check_email(value: str) -> str:
     return email
 
 
-def _by_label(by: AbstractBaseUser | str) -> str:
-    return by if isinstance(by, str) else by.get_username()
+def _by_label(by: Author) -> str:
+    return author_parts(by)[1]
 
 
 @transaction.atomic
@@ -66,7 +65,7 @@ def suppression_add(
     *,
     tenant: Tenant,
     email: str,
-    by: AbstractBaseUser | str,
+    by: Author,
     detail: str = "",
     reason: str = Suppression.Reason.MANUAL,
 ) -> Suppression:
@@ -89,7 +88,7 @@ def suppression_add(
 
 
 @transaction.atomic
-def suppression_remove(*, entry: Suppression, by: AbstractBaseUser | str, reason: str = "") -> None:
+def suppression_remove(*, entry: Suppression, by: Author, reason: str = "") -> None:
     before = {
         "email": entry.email,
         "reason": entry.reason,
@@ -237,9 +236,7 @@ def _batches(items: list[str], size: int) -> Iterator[list[str]]:
 
 
 @transaction.atomic
-def suppression_import_csv(
-    *, tenant: Tenant, data: bytes, by: AbstractBaseUser | str, filename: str = ""
-) -> ImportReport:
+def suppression_import_csv(*, tenant: Tenant, data: bytes, by: Author, filename: str = "") -> ImportReport:
     """Add every valid address of a CSV upload; addresses already suppressed are counted, not changed."""
     parsed = parse_suppression_csv(data)
     report = parsed.report
