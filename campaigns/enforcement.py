@@ -82,7 +82,9 @@ def tenants_enforce(
         TenantHold.objects.filter(released_at__gte=midnight).values_list("tenant_id", flat=True)
     )
     opened = []
-    counts_by_tenant = {row["tenant_id"]: Counts.from_row(row) for row in rows}
+    counts_by_tenant = {
+        row["tenant_id"]: Counts.from_row(row) for row in rows if row["tenant_id"] is not None
+    }
     provider_verdicts = provider_verdicts or {}
     for tenant_id in sorted(set(counts_by_tenant) | set(provider_verdicts)):
         if tenant_id in held or tenant_id in released_today:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django import forms
 from django.http import HttpRequest
@@ -31,7 +32,8 @@ class DateRangeForm(forms.Form):
     default_days = DEFAULT_DAYS
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         end = data.get("end") or utc_today()
         start = data.get("start") or end - timedelta(days=self.default_days - 1)
         if start > end:
@@ -102,6 +104,10 @@ class MessageSearchForm(forms.Form):
 class _TenantChoiceMixin:
     """Operators act for a tenant they pick; tenant users always act for their own, so no field."""
 
+    # Provided by the forms.Form this is mixed into.
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
     def _setup_tenant(self, request: HttpRequest, *, required: bool) -> None:
         actor = actor_for(request)
         if actor.is_operator:
@@ -112,7 +118,7 @@ class _TenantChoiceMixin:
             )
             self.tenant_fixed = None
         else:
-            self.tenant_fixed = Tenant.objects.filter(pk=actor.tenant_id).first()
+            self.tenant_fixed = Tenant.objects.filter(pk=actor.tenant_id).first() if actor.tenant_id else None
 
     def tenant(self) -> Tenant | None:
         return self.tenant_fixed or self.cleaned_data.get("tenant")

@@ -20,6 +20,7 @@ from campaigns.accounting.classify import HARD_BOUNCE, SOFT_BOUNCE
 from campaigns.charts import Chart, Series, grouped_bars, horizontal_bars
 from campaigns.models import AccountingFile, Campaign, DailyStat, DailyTenantStat, DeliveryEvent, Suppression
 from campaigns.stats import Counts, sums
+from ips.models import IPAddress
 from tenants.access import actor_for, scope
 from tenants.models import Tenant
 
@@ -193,10 +194,10 @@ def _bounce_stats(
     """The rows to sum: per day and tenant (a few hundred rows for a week of the whole fleet) unless a
     recipient domain is asked for, which only the detailed DailyStat rows carry."""
     if domain:
-        qs = DailyStat.objects.filter(day__gte=start, day__lte=end, rcpt_domain=domain)
-    else:
-        qs = DailyTenantStat.objects.filter(day__gte=start, day__lte=end)
-    return scope(request, qs, tenant_field="tenant").order_by()
+        return scope(
+            request, DailyStat.objects.filter(day__gte=start, day__lte=end, rcpt_domain=domain)
+        ).order_by()
+    return scope(request, DailyTenantStat.objects.filter(day__gte=start, day__lte=end)).order_by()
 
 
 def bounce_totals(request: HttpRequest, *, start: date, end: date, domain: str = "") -> Counts:
@@ -240,7 +241,7 @@ def top_diagnostics(
         qs = qs.filter(rcpt_domain=domain)
     qs = scope(request, qs, tenant_field="tenant")
     text = RegexpReplace(F("dsn_diag"), Value(_DIAG_VARIABLE), Value("…"), Value("g"))
-    return list(
+    rows = (
         qs.annotate(text=text)
         .values("text", "bounce_cat")
         .annotate(
@@ -251,6 +252,7 @@ def top_diagnostics(
         )
         .order_by("-n", "text")[:limit]
     )
+    return [dict(row) for row in rows]
 
 
 # --- message search ----------------------------------------------------------------------------------------
@@ -347,7 +349,7 @@ def accounting_files() -> QuerySet[AccountingFile]:
 # --- the IP page's delivery card ------------------------------------------------------------------------
 
 
-def ip_delivery_summary(ip: object, days: int = 30, *, tenant_id: int | None = None) -> dict:
+def ip_delivery_summary(ip: IPAddress, days: int = 30, *, tenant_id: int | None = None) -> dict:
     """Counts, per-provider table and daily chart for one sending IP over the last `days` UTC days.
 
     Looked up by address (the (source_ip, day) index), so stats recorded before the IP was in the inventory

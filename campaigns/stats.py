@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Q, Sum, Value
+from django.db.models import BigIntegerField, Model, Q, Sum, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
@@ -179,13 +179,13 @@ def _ratio(part: int, whole: int) -> float | None:
 
 def _category_sum(column: str, categories: frozenset[str]) -> Any:
     terms = [Coalesce(Cast(KT(f"{column}__{c}"), BigIntegerField()), Value(0)) for c in sorted(categories)]
-    total = terms[0] if terms else Value(0)
+    total: Any = terms[0] if terms else Value(0)
     for term in terms[1:]:
         total = total + term
     return total
 
 
-def sums(model: type, *, prefix: str = "", day_filter: Q | None = None) -> dict[str, Any]:
+def sums(model: type[Model], *, prefix: str = "", day_filter: Q | None = None) -> dict[str, Any]:
     """Aggregates for ``.aggregate()``/``.annotate()`` over DailyStat or DailyTenantStat rows (``prefix``
     for a relation's rows); names match ``Counts`` fields, so ``Counts.from_row`` reads the result."""
     field_names = {f.name for f in model._meta.get_fields()}

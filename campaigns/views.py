@@ -49,6 +49,7 @@ from campaigns.services.suppression import (
     suppression_import_csv,
     suppression_remove,
 )
+from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from tenants.access import actor_for, require_operator, require_writer
 
@@ -56,7 +57,7 @@ from tenants.access import actor_for, require_operator, require_writer
 DETAIL_MAX_DAYS = 92
 
 
-def _partial(request: HttpRequest, template: str, target: str, partial: str) -> str:
+def _partial(request: HtmxRequest, template: str, target: str, partial: str) -> str:
     """The htmx swap of `target` renders only that partial of the page's template."""
     if request.htmx and request.htmx.target == target:
         return f"{template}#{partial}"
@@ -67,7 +68,7 @@ def _partial(request: HttpRequest, template: str, target: str, partial: str) -> 
 
 
 @require_GET
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: HtmxRequest) -> HttpResponse:
     form = CampaignFilterForm(request.GET or None)
     start, end = form.window()
     q = form.cleaned_data.get("q", "") if form.is_valid() else ""
@@ -104,7 +105,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 @require_GET
-def bounce_explorer(request: HttpRequest) -> HttpResponse:
+def bounce_explorer(request: HtmxRequest) -> HttpResponse:
     form = BounceFilterForm(request.GET or None)
     start, end = form.window()
     data = form.cleaned_data if form.is_valid() else {}
@@ -131,7 +132,7 @@ def bounce_explorer(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def message_search(request: HttpRequest) -> HttpResponse:
+def message_search(request: HtmxRequest) -> HttpResponse:
     form = MessageSearchForm(request.GET if "q" in request.GET else None)
     context: dict = {"form": form, "domain_days": DOMAIN_SEARCH_DAYS}
     if form.is_bound and form.is_valid():
@@ -152,7 +153,7 @@ def message_search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def suppression_list(request: HttpRequest) -> HttpResponse:
+def suppression_list(request: HtmxRequest) -> HttpResponse:
     actor = actor_for(request)
     form = SuppressionFilterForm(request.GET or None, request=request)
     filters = form.filters()
@@ -260,7 +261,7 @@ def suppression_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: HtmxRequest) -> HttpResponse:
     require_operator(request)
     status = request.GET.get("status", "")
     qs = accounting_files()

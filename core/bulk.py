@@ -5,11 +5,36 @@ few thousand rows the query text alone costs seconds to build and bind. Here eac
 array parameter and Postgres unnests them, so the statement stays small whatever the row count.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db import connection
 from django.db.models import Field, Model
+from django.db.models.options import Options
+
+qn = connection.ops.quote_name
 
 
-def _array_param(field: Field, objs: list[Model]) -> tuple[list[object], str]:
+def quoted_column(model: type[Model], name: str) -> str:
+    """The quoted column of one of the model's concrete fields, for SQL built from model metadata."""
+    return _column(_concrete(model._meta, name))
+
+
+def _column(field: Field) -> str:
+    """The field's quoted column (every concrete field has one)."""
+    if field.column is None:
+        raise ValueError(f"{field} has no column")
+    return qn(field.column)
+
+
+def _concrete(meta: "Options[Any]", name: str) -> Field:
+    field = meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:
+        raise ValueError(f"{meta.label}.{name} is not a concrete field")
+    return field
+
+
+def _array_param(field: Field, objs: Sequence[Model]) -> tuple[list[object], str]:
     """The column's values as one array, with the cast that turns the array back into the column's type."""
     db_type = field.db_type(connection)
     values = [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]
@@ -21,25 +46,25 @@ def _array_param(field: Field, objs: list[Model]) -> tuple[list[object], str]:
 
 
 def _element(field: Field, alias: str) -> str:
-    column = connection.ops.quote_name(field.column)
+    column = _column(field)
     return f"{alias}.{column}::jsonb" if field.db_type(connection) == "jsonb" else f"{alias}.{column}"
 
 
-def bulk_update_values(objs: list[Model], fields: list[str]) -> int:
+def bulk_update_values(objs: Sequence[Model], fields: list[str]) -> int:
     """Write `fields` of every object in one statement; returns the number of rows updated."""
     if not objs:
         return 0
     meta = type(objs[0])._meta
-    qn = connection.ops.quote_name
-    columns = [meta.pk] + [meta.get_field(name) for name in fields]
-    params, arrays = [], []
+    columns = [_concrete(meta, meta.pk.name)] + [_concrete(meta, name) for name in fields]
+    params: list[list[object]] = []
+    arrays: list[str] = []
     for field in columns:
         values, cast = _array_param(field, objs)
         params.append(values)
         arrays.append(f"%s::{cast}")
-    names = ", ".join(qn(c.column) for c in columns)
-    assignments = ", ".join(f"{qn(c.column)} = {_element(c, 'v')}" for c in columns[1:])
-    pk = qn(meta.pk.column)
+    names = ", ".join(_column(c) for c in columns)
+    assignments = ", ".join(f"{_column(c)} = {_element(c, 'v')}" for c in columns[1:])
+    pk = _column(columns[0])
     sql = (
         f"UPDATE {qn(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - identifiers come from model metadata
         f"FROM unnest({', '.join(arrays)}) AS v({names}) WHERE t.{pk} = v.{pk}"
@@ -49,23 +74,23 @@ def bulk_update_values(objs: list[Model], fields: list[str]) -> int:
         return cursor.rowcount
 
 
-def bulk_insert_values(objs: list[Model]) -> int:
+def bulk_insert_values(objs: Sequence[Model]) -> int:
     """INSERT every object in one statement (no ids come back: for append-only rows such as logs)."""
     if not objs:
         return 0
     meta = type(objs[0])._meta
-    qn = connection.ops.quote_name
     columns = [f for f in meta.concrete_fields if not f.primary_key]
     for obj in objs:
         for f in columns:
             if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
                 f.pre_save(obj, add=True)
-    params, arrays = [], []
+    params: list[list[object]] = []
+    arrays: list[str] = []
     for field in columns:
         values, cast = _array_param(field, objs)
         params.append(values)
         arrays.append(f"%s::{cast}")
-    names = ", ".join(qn(c.column) for c in columns)
+    names = ", ".join(_column(c) for c in columns)
     select = ", ".join(_element(c, "v") for c in columns)
     sql = (
         f"INSERT INTO {qn(meta.db_table)} ({names}) "  # noqa: S608 - identifiers come from model metadata

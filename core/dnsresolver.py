@@ -64,7 +64,7 @@ def _nameserver_objects(
     nameservers: str | list[str] | list[tuple[str, int]],
 ) -> list[dns.nameserver.Nameserver]:
     if isinstance(nameservers, list) and nameservers and isinstance(nameservers[0], tuple):
-        pairs = [(str(h), int(p)) for h, p in nameservers]  # type: ignore[misc]
+        pairs = [(str(h), int(p)) for h, p in nameservers]
     else:
         pairs = parse_nameservers(nameservers)  # type: ignore[arg-type]
     # Do53Nameserver carries its own port, so servers on different ports can be mixed.

@@ -255,9 +255,10 @@ class _CheckedConnection(http.client.HTTPConnection):
     def __init__(self, host: str, port: int, *, tls: bool, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
         self._tls = tls
+        self._timeout = timeout
 
     def connect(self) -> None:
-        sock = _connect(self.host, self.port, self.timeout)
+        sock = _connect(self.host, self.port, self._timeout)
         if self._tls:
             context = ssl.create_default_context()
             try:

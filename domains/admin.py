@@ -7,8 +7,15 @@ class DkimKeyInline(admin.TabularInline):
     model = DkimKey
     extra = 0
     # The private key is never displayed, not even to superusers: export it through the operator page.
-    fields = ["selector", "bits", "state", "created_at", "activated_at", "retire_after", "retired_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "selector",
+        "bits",
+        "state",
+        "created_at",
+        "activated_at",
+        "retire_after",
+        "retired_at",
+    )
     can_delete = False
     show_change_link = False
 
@@ -19,8 +26,7 @@ class DkimKeyInline(admin.TabularInline):
 class DomainCheckInline(admin.TabularInline):
     model = DomainCheck
     extra = 0
-    fields = ["name", "status", "explanation", "checked_at", "changed_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("name", "status", "explanation", "checked_at", "changed_at")
     can_delete = False
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -67,7 +67,7 @@ class CheckStatus(models.TextChoices):
 
 # Worst first: the domain's summary is its worst check. Unknown ranks below real problems because
 # it says nothing about the record, but above ok because nothing is confirmed either.
-SEVERITY = {
+SEVERITY: dict[str, int] = {
     CheckStatus.INVALID: 4,
     CheckStatus.MISSING: 3,
     CheckStatus.WARNING: 2,

@@ -136,7 +136,7 @@ def _dmarc_line(domain: SendingDomain, check: DomainCheck | None) -> str:
         return check.expected_record
     # An inherited record lives at the organizational domain: propose this domain's own record instead.
     usable = check is not None and check.status == CheckStatus.OK and not check.details.get("inherited")
-    if usable and check.details.get("record"):
+    if usable and check is not None and check.details.get("record"):
         return txt_record_line(name, check.details["record"])
     return txt_record_line(name, f"v=DMARC1; p={domain.expected_dmarc_policy or DEFAULT_POLICY}")
 

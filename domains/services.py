@@ -287,7 +287,7 @@ def _activate(
         after={
             "active": key.selector,
             "retiring": old.selector if old else None,
-            "retire_after": old.retire_after.isoformat() if old else None,
+            "retire_after": old.retire_after.isoformat() if old and old.retire_after else None,
         },
     )
     return key
@@ -520,12 +520,12 @@ def check_ptr(ips: list[IPAddress], *, resolver: dns.resolver.Resolver) -> Check
         if status != CheckStatus.OK:
             problems.append(rdns.explanation)
             fixes.extend(_ptr_fix(ip, rdns.ptr))
-    status = worst_status(statuses)
-    if status == CheckStatus.OK:
+    overall = worst_status(statuses)
+    if overall == CheckStatus.OK:
         explanation = f"all {len(ips)} sending IPs have forward-confirmed rDNS"
     else:
         explanation = f"{len(problems)} of {len(ips)} sending IPs: " + "; ".join(problems)
-    return CheckResult("ptr", status, explanation, "\n".join(fixes), {"ips": per_ip})
+    return CheckResult("ptr", overall, explanation, "\n".join(fixes), {"ips": per_ip})
 
 
 def _ptr_fix(ip: IPAddress, ptr: str) -> list[str]:

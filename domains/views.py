@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from domains import services
 from domains.access import get_domain_for_user
@@ -28,7 +29,7 @@ from tenants.models import Tenant
 
 
 @require_GET
-def domain_list(request: HttpRequest) -> HttpResponse:
+def domain_list(request: HtmxRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     page = paginate(request, domains_for_list(request, q))
     rows = [(domain, list_badges(domain)) for domain in page]
@@ -91,7 +92,7 @@ def domain_detail(request: HttpRequest, domain_id: int) -> HttpResponse:
 
 
 @require_POST
-def domain_check(request: HttpRequest, domain_id: int) -> HttpResponse:
+def domain_check(request: HtmxRequest, domain_id: int) -> HttpResponse:
     """Recheck now: the htmx button swaps in the fresh checks; without JavaScript, back to the page."""
     domain = get_domain_for_user(request, domain_id, write=True)
     services.domain_check_run(domain=domain, by=request.user)

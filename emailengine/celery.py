@@ -40,7 +40,7 @@ def _dnsbl_sweep_seconds() -> float:
 
 # django-celery-beat's DatabaseScheduler copies these into the database on start, so the
 # admin shows them; the code stays the source of truth.
-app.conf.beat_schedule: dict[str, dict] = {
+BEAT_SCHEDULE: dict[str, dict] = {
     "domains-recheck": {"task": "domains.tasks.recheck_all_domains", "schedule": 3600.0},
     "dkim-retire-expired": {"task": "domains.tasks.retire_expired_dkim_keys", "schedule": 86400.0},
     "ips-health-poll": {"task": "ips.tasks.poll_all_servers", "schedule": 300.0},
@@ -69,3 +69,4 @@ app.conf.beat_schedule: dict[str, dict] = {
     "mailwizz-sync": {"task": "mailwizz.tasks.sync_all", "schedule": 900.0},
     "mailwizz-feedback": {"task": "mailwizz.tasks.feedback_all", "schedule": 60.0},
 }
+app.conf.beat_schedule = BEAT_SCHEDULE

@@ -28,7 +28,7 @@ def check_broker() -> str | None:
 
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=1, timeout=2)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}".strip()[:300]
     return None

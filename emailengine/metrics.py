@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -135,9 +136,9 @@ class TrafficCollector(Collector):
             families["tenant_blocks"].add_metric([tenant], c.blocked)
             families["tenant_complaints"].add_metric([tenant], c.complaints)
             complaints += c.complaints
-        for row in by_ip:
-            ip = row["source_ip"]
-            c = stats.Counts.from_row(row)
+        for ip_row in by_ip:
+            ip = ip_row["source_ip"]
+            c = stats.Counts.from_row(ip_row)
             families["ip_delivered"].add_metric([ip], c.delivered)
             families["ip_bounces"].add_metric([ip], c.bounces)
             families["ip_blocks"].add_metric([ip], c.blocked)
@@ -276,7 +277,7 @@ def known_queues() -> list[str]:
 
 
 _queue_lock = threading.Lock()
-_queue_cache: dict[str, object] = {}
+_queue_cache: dict[str, Any] = {}
 
 
 def reset_queue_cache() -> None:

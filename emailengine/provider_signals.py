@@ -28,7 +28,7 @@ def gmail_spam_verdicts(*, now: datetime | None = None) -> dict[int, Verdict]:
     )
     verdicts: dict[int, Verdict] = {}
     for tenant_id, name, day, rate in rows:
-        if tenant_id in verdicts:
+        if tenant_id is None or rate is None or tenant_id in verdicts:  # the query excludes both
             continue
         why = (
             f"Gmail user-reported spam rate {format_rate(rate)} for {name} on {day:%Y-%m-%d} "

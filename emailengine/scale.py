@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Model, Q
 
 from campaigns.models import AccountingFile, Campaign, DailyStat, DeliveryEvent, Suppression
+from core.bulk import quoted_column
 from core.crypto import encrypt
 from domains.dkim_keys import generate_keypair
 from domains.models import LIST_CHECKS, CheckStatus, DkimKey, DomainCheck, KeyState, SendingDomain
@@ -79,7 +80,7 @@ def scale_exists() -> bool:
 def _copy(model: type[Model], fields: list[str], rows: Iterable[tuple]) -> int:
     """COPY rows into the model's table (columns named by field); returns the number written."""
     meta = model._meta
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in fields)
+    columns = ", ".join(quoted_column(model, name) for name in fields)
     table = connection.ops.quote_name(meta.db_table)
     written = 0
     # The raw psycopg cursor: Django's wrapper has no COPY support.
@@ -630,8 +631,9 @@ def _delivery(
     def rows() -> Iterator[tuple]:
         for n in range(size.delivery_events if sending else 0):
             ip = sending[n % len(sending)]
-            tenant_id = ip.pool.tenant_id  # type: ignore[union-attr]
-            campaign = rng.choice(campaigns[tenant_id]) if campaigns.get(tenant_id) else None
+            tenant_id = ip.pool.tenant_id if ip.pool else None
+            tenant_campaigns = campaigns.get(tenant_id) if tenant_id is not None else None
+            campaign = rng.choice(tenant_campaigns) if tenant_campaigns else None
             rcpt = scale_address(n % max(1, size.delivery_events // 4))
             type_, outcome, cat, status, diag = _weighted(rng, kinds)
             yield (

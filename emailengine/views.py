@@ -68,7 +68,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["jobs"] = scheduled_jobs_overview()
         template = "emailengine/home_operator.html"
     else:
-        context["tenant"] = Tenant.objects.filter(pk=actor.tenant_id).first()
+        context["tenant"] = Tenant.objects.filter(pk=actor.tenant_id).first() if actor.tenant_id else None
         context["totals"] = {
             "IPs": sum(ip_counts.values()),
             "warming": ip_counts[IPStatus.WARMING],

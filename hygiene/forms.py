@@ -38,7 +38,8 @@ class ValidationUploadForm(_TenantChoiceMixin, forms.Form):
         self.parsed: ParsedUpload | None = None
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         upload = data.get("file")
         pasted = (data.get("addresses") or "").strip()
         if upload and pasted:

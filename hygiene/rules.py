@@ -143,8 +143,8 @@ def parse_address(raw: str) -> Address | str:
         # time (UTS-46 per character) and a list repeats few domains many times, so each domain is checked
         # once; a plain dot-atom local part is accepted as email-validator itself does (its own regex),
         # anything else is checked against a short stand-in domain.
-        domain = _check_domain(domain_part)
-        if domain is None:
+        checked = _check_domain(domain_part)
+        if checked is None:
             return _full_check_error(value)
         if DOT_ATOM_TEXT.match(local_part):
             local = local_part  # what email-validator accepts unchanged for a plain ASCII local part
@@ -155,7 +155,7 @@ def parse_address(raw: str) -> Address | str:
                 ).local_part
             except EmailNotValidError as exc:
                 return str(exc)
-        unicode_domain, ascii_domain = domain
+        unicode_domain, ascii_domain = checked
         key = f"{local}@{unicode_domain}".lower()
         ascii_key = f"{local}@{ascii_domain}".lower()
         return Address(

@@ -429,11 +429,11 @@ def _decide(
         duplicate.append(address.key in seen)
         seen.add(address.key)
     keys = set()
-    for address, dup in zip(parsed, duplicate, strict=True):
-        if address is not None and not dup:
-            keys.add(address.key)
-            if address.ascii_key:
-                keys.add(address.ascii_key)
+    for parsed_address, dup in zip(parsed, duplicate, strict=True):
+        if parsed_address is not None and not dup:
+            keys.add(parsed_address.key)
+            if parsed_address.ascii_key:
+                keys.add(parsed_address.ascii_key)
     on_list = set(
         Suppression.objects.filter(tenant_id=job.tenant_id, email__in=keys).values_list("email", flat=True)
     )
@@ -447,8 +447,8 @@ def _decide(
     }
     outcomes = cache.lookup(domains)
     results = []
-    for address, dup, sup in zip(parsed, duplicate, suppressed, strict=True):
-        if address is None:
+    for parsed_address, dup, sup in zip(parsed, duplicate, suppressed, strict=True):
+        if parsed_address is None:
             status, reason = classify(syntax_ok=False)
             results.append([status, reason, ""])
             continue
@@ -456,11 +456,11 @@ def _decide(
             syntax_ok=True,
             duplicate=dup,
             suppressed=sup,
-            dns=outcomes.get(address.domain),
-            disposable=is_disposable(address.domain),
-            role=is_role_account(address.local),
+            dns=outcomes.get(parsed_address.domain),
+            disposable=is_disposable(parsed_address.domain),
+            role=is_role_account(parsed_address.local),
         )
-        results.append([status, reason, address.key])
+        results.append([status, reason, parsed_address.key])
     return results
 
 

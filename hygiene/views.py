@@ -10,6 +10,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from hygiene import rules
 from hygiene.forms import ValidationUploadForm
@@ -94,7 +95,7 @@ def _summary(job: ValidationJob) -> dict:
 
 
 @require_GET
-def validation_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def validation_detail(request: HtmxRequest, job_id: int) -> HttpResponse:
     job = get_validation_job_for_user(request, job_id)
     context = {**_context_common(), "job": job, **_summary(job)}
     template = "hygiene/job_detail.html"
@@ -104,7 +105,7 @@ def validation_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_GET
-def validation_download(request: HttpRequest, job_id: int) -> HttpResponse:
+def validation_download(request: HttpRequest, job_id: int) -> HttpResponse | StreamingHttpResponse:
     job = get_validation_job_for_user(request, job_id)
     if job.status != ValidationJob.Status.DONE:
         messages.info(request, "The result file is ready when the check is done.")

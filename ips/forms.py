@@ -8,13 +8,19 @@ from tenants.access import actor_for
 from tenants.models import Tenant
 
 
+def _model_choice(field: forms.Field) -> forms.ModelChoiceField:
+    """A model choice field of this form, typed so its queryset can be set per request."""
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
+
+
 class PoolChoiceField(forms.ModelChoiceField):
     """Pool names repeat across servers, so the label says which server."""
 
     widget = FastSelect
 
     def label_from_instance(self, obj: IPPool) -> str:
-        owner = obj.tenant.name if obj.tenant_id else "unassigned"
+        owner = obj.tenant.name if obj.tenant else "unassigned"
         return f"{obj.name} ({obj.server.name}, {owner})"
 
 
@@ -35,7 +41,7 @@ class IPFilterForm(forms.Form):
 
     def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pool"].queryset = pool_choices(request)
+        _model_choice(self.fields["pool"]).queryset = pool_choices(request)
         if not actor_for(request).is_operator:
             # Tenant users have one tenant and never see servers.
             del self.fields["tenant"]
@@ -46,7 +52,7 @@ BULK_ACTIONS = [("pause", "Pause"), ("resume", "Resume"), ("move", "Move to pool
 
 
 class BulkActionForm(forms.Form):
-    ids = forms.ModelMultipleChoiceField(
+    ids: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         queryset=None,  # set per request: the IPs the user may act on
         error_messages={"required": "Select at least one IP."},
     )
@@ -56,11 +62,12 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args, ips_qs, pools_qs, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["ids"].queryset = ips_qs
-        self.fields["pool"].queryset = pools_qs
+        _model_choice(self.fields["ids"]).queryset = ips_qs
+        _model_choice(self.fields["pool"]).queryset = pools_qs
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # A pause is the one action people must explain: the next operator will want to know why.
         if data.get("action") == "pause" and not data.get("reason", "").strip():
             self.add_error("reason", "Say why these IPs are paused.")
@@ -82,7 +89,8 @@ class IPStatusForm(forms.Form):
     reason = forms.CharField(required=False, max_length=300)
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("to") in ("paused", "retired") and not data.get("reason", "").strip():
             self.add_error("reason", "A reason is required to pause or retire an IP.")
         return data
@@ -94,7 +102,9 @@ class IPMoveForm(forms.Form):
 
     def __init__(self, *args, server: MtaServer, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pool"].queryset = IPPool.objects.filter(server=server).select_related("server", "tenant")
+        _model_choice(self.fields["pool"]).queryset = IPPool.objects.filter(server=server).select_related(
+            "server", "tenant"
+        )
 
 
 class IPHostnameForm(forms.Form):
@@ -120,7 +130,8 @@ class BulkAddForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         pool, server = data.get("pool"), data.get("server")
         if pool and server and pool.server_id != server.pk:
             self.add_error("pool", f"Pool {pool.name} is on {pool.server.name}, not {server.name}.")

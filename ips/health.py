@@ -69,7 +69,7 @@ class _PollError(Exception):
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         raise _PollError(f"redirected ({code}) to {newurl}; set the management URL to that address")
 
 
@@ -88,10 +88,9 @@ def _get(url: str, api_key: str, timeout: float) -> bytes:
         reason = "API key refused" if exc.code in (401, 403) else exc.reason
         raise _PollError(f"HTTP {exc.code} ({reason})") from None
     except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError):
+        if isinstance(exc.reason, TimeoutError):
             raise _PollError(f"no answer within {timeout:g}s") from None
-        raise _PollError(f"cannot connect: {reason}") from None
+        raise _PollError(f"cannot connect: {exc.reason}") from None
     except TimeoutError:
         raise _PollError(f"no answer within {timeout:g}s") from None
     except (http.client.HTTPException, OSError) as exc:

@@ -46,11 +46,11 @@ def server_create(
 @transaction.atomic
 def server_update(*, server: MtaServer, by: Author, **changes: Any) -> MtaServer:
     fields = [f for f in ("hostname", "mgmt_url", "mgmt_api_key", "notes") if f in changes]
-    before = {f: getattr(server, f) for f in fields if f != "mgmt_api_key"}
+    before: dict[str, Any] = {f: getattr(server, f) for f in fields if f != "mgmt_api_key"}
     for f in fields:
         setattr(server, f, changes[f])
     server.save(update_fields=fields)
-    after = {f: getattr(server, f) for f in fields if f != "mgmt_api_key"}
+    after: dict[str, Any] = {f: getattr(server, f) for f in fields if f != "mgmt_api_key"}
     if "mgmt_api_key" in fields:
         after["api_key_changed"] = True
     audit_record(action="server.update", by=by, obj=server, before=before, after=after)

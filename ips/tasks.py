@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from celery import shared_task
 from django.db import transaction
 
@@ -17,7 +19,7 @@ def poll_all_servers() -> int:
     """Every 5 minutes: one task per pollable server, so one hanging host does not delay the others."""
     ids = list(MtaServer.objects.exclude(mgmt_url="").order_by("pk").values_list("pk", flat=True))
     for server_id in ids:
-        transaction.on_commit(lambda server_id=server_id: poll_server_task.delay(server_id))
+        transaction.on_commit(functools.partial(poll_server_task.delay, server_id))
     return len(ids)
 
 
@@ -35,7 +37,7 @@ def recheck_rdns_all() -> int:
     """Daily: re-check the PTR of every IP that is not retired, one task each."""
     ids = list(IPAddress.objects.exclude(status=IPStatus.RETIRED).order_by("pk").values_list("pk", flat=True))
     for ip_id in ids:
-        transaction.on_commit(lambda ip_id=ip_id: ip_rdns_check_task.delay(ip_id))
+        transaction.on_commit(functools.partial(ip_rdns_check_task.delay, ip_id))
     return len(ids)
 
 

@@ -13,6 +13,7 @@ from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from ips import services
 from ips.access import get_ip_for_user, get_pool_for_user, get_server_for_user
@@ -96,7 +97,7 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     return params.urlencode()
 
 
-def ip_list(request: HttpRequest) -> HttpResponse:
+def ip_list(request: HtmxRequest) -> HttpResponse:
     actor = actor_for(request)
     form = IPFilterForm(request.GET or None, request=request)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -162,7 +163,7 @@ def _safe_list_url(next_query: str) -> str:
 
 
 @require_POST
-def ip_bulk(request: HttpRequest) -> HttpResponse:
+def ip_bulk(request: HtmxRequest) -> HttpResponse:
     require_operator(request)
     form = BulkActionForm(request.POST, ips_qs=ips_visible(request), pools_qs=pool_choices(request))
     outcomes = _bulk_apply(form, request.user) if form.is_valid() else []

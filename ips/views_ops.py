@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.http import HtmxRequest
 from ips.access import get_ip_for_user, get_server_for_user
 from ips.health import server_health_poll
 from ips.models import IPAddress
@@ -117,7 +118,7 @@ def _diff_class(line: str) -> str:
 
 
 @require_POST
-def server_health_poll_view(request: HttpRequest, server_id: int) -> HttpResponse:
+def server_health_poll_view(request: HtmxRequest, server_id: int) -> HttpResponse:
     server = get_server_for_user(request, server_id, write=True)
     result = server_health_poll(server=server)
     if request.htmx:
@@ -133,7 +134,7 @@ def server_health_poll_view(request: HttpRequest, server_id: int) -> HttpRespons
 
 
 @require_POST
-def ip_rdns_check_view(request: HttpRequest, ip_id: int) -> HttpResponse:
+def ip_rdns_check_view(request: HtmxRequest, ip_id: int) -> HttpResponse:
     ip = get_ip_for_user(request, ip_id, write=True)
     result = ip_rdns_check(ip=ip, by=request.user)
     if request.htmx:

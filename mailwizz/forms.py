@@ -76,7 +76,8 @@ class MailWizzConfigForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         has_key = bool(data.get("api_key")) or (self.config is not None and self.config.api_key_set)
         has_private = bool(data.get("private_key")) or (
             self.config is not None and self.config.private_key_set

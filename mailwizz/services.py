@@ -18,6 +18,7 @@ makes (settings, sync now, retry) writes one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -313,7 +314,7 @@ def mailwizz_sync_campaigns(*, tenant: Tenant, by: Author | None = None) -> Sync
 # --- feedback: enqueue -------------------------------------------------------------------------------------
 
 
-def _bounce_message(event: dict[str, Any]) -> str:
+def _bounce_message(event: Mapping[str, Any]) -> str:
     parts = [event["dsn_status"], event["dsn_diag"]]
     text = " ".join(p.strip() for p in parts if p and p.strip())
     if event["bounce_cat"]:
@@ -322,7 +323,7 @@ def _bounce_message(event: dict[str, Any]) -> str:
 
 
 def _outbox_row(
-    config: MailWizzConfig, event: dict[str, Any], known: frozenset[str]
+    config: MailWizzConfig, event: Mapping[str, Any], known: frozenset[str]
 ) -> MailWizzOutbox | None:
     email = (event["rcpt"] or "").strip().lower()
     if "@" not in email or len(email) > 320:
@@ -432,7 +433,8 @@ class _ListCache:
     """Campaign uid -> list uid, from the synced campaigns or, when unknown, from GET campaigns/{uid}."""
 
     def __init__(self, config: MailWizzConfig, client: MailWizzClient) -> None:
-        self.config, self.client, self.cache = config, client, {}
+        self.config, self.client = config, client
+        self.cache: dict[str, str] = {}
 
     def list_uid(self, campaign_uid: str) -> str:
         if campaign_uid in self.cache:

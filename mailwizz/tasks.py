@@ -6,6 +6,7 @@ messages queued before an upgrade still run.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from celery import shared_task
@@ -29,7 +30,7 @@ def _enabled_config_ids() -> list[int]:
 def mailwizz_sync_all_task() -> int:
     ids = _enabled_config_ids()
     for config_id in ids:
-        transaction.on_commit(lambda config_id=config_id: mailwizz_sync_task.delay(config_id))
+        transaction.on_commit(functools.partial(mailwizz_sync_task.delay, config_id))
     return len(ids)
 
 
@@ -51,7 +52,7 @@ def mailwizz_sync_task(config_id: int) -> dict:
 def mailwizz_feedback_all_task() -> int:
     ids = _enabled_config_ids()
     for config_id in ids:
-        transaction.on_commit(lambda config_id=config_id: mailwizz_feedback_task.delay(config_id))
+        transaction.on_commit(functools.partial(mailwizz_feedback_task.delay, config_id))
     return len(ids)
 
 

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from mailwizz import services
 from mailwizz.forms import MailWizzConfigForm, OutboxFilterForm
@@ -95,7 +96,7 @@ def mailwizz_settings(request: HttpRequest, tenant_id: int) -> HttpResponse:
 
 
 @require_POST
-def mailwizz_test(request: HttpRequest, tenant_id: int) -> HttpResponse:
+def mailwizz_test(request: HtmxRequest, tenant_id: int) -> HttpResponse:
     """Test connection (htmx swaps in the result; without JavaScript, a message on the settings page)."""
     tenant = get_mailwizz_tenant_for_user(request, tenant_id, write=True)
     config = mailwizz_config_for(tenant)
@@ -112,7 +113,7 @@ def mailwizz_test(request: HttpRequest, tenant_id: int) -> HttpResponse:
 
 
 @require_POST
-def mailwizz_sync_now(request: HttpRequest, tenant_id: int) -> HttpResponse:
+def mailwizz_sync_now(request: HtmxRequest, tenant_id: int) -> HttpResponse:
     """Sync now, in the request: the client's timeouts bound it, and the result shows at once."""
     tenant = get_mailwizz_tenant_for_user(request, tenant_id, write=True)
     try:
@@ -133,7 +134,7 @@ def mailwizz_sync_now(request: HttpRequest, tenant_id: int) -> HttpResponse:
 
 
 @require_GET
-def mailwizz_campaigns(request: HttpRequest, tenant_id: int) -> HttpResponse:
+def mailwizz_campaigns(request: HtmxRequest, tenant_id: int) -> HttpResponse:
     tenant = get_mailwizz_tenant_for_user(request, tenant_id)
     q = request.GET.get("q", "").strip()[:200]
     context = {
@@ -150,7 +151,7 @@ def mailwizz_campaigns(request: HttpRequest, tenant_id: int) -> HttpResponse:
 
 
 @require_GET
-def mailwizz_outbox(request: HttpRequest) -> HttpResponse:
+def mailwizz_outbox(request: HtmxRequest) -> HttpResponse:
     actor = actor_for(request)
     form = OutboxFilterForm(request.GET or None, request=request)
     filters = form.filters()

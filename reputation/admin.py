@@ -58,7 +58,8 @@ class ProviderAccountForm(forms.ModelForm):
         ]
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in ("client_secret", "refresh_token", "snds_key"):
             if not data.get(name) and self.instance.pk:
                 data[name] = getattr(self.instance, name)

@@ -66,7 +66,7 @@ class DnsblCollector(Collector):
             listed.add_metric([target, key], 1)
         if sweep is not None:
             duration.add_metric([], sweep["duration"] or 0.0)
-            last.add_metric([], sweep["finished_at"].timestamp())
+            last.add_metric([], sweep["finished_at"].timestamp() if sweep["finished_at"] else 0.0)
             errors.add_metric([], sweep["errors"])
         for key, tripped_at in breakers:
             breaker.add_metric([key], 1 if tripped_at else 0)

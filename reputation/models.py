@@ -8,6 +8,8 @@ overview grid; the history lives in ``Listing`` rows and in the audit log ("dnsb
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,6 +20,9 @@ from ips.models import IPAddress
 from reputation.dnsbl.catalogue import Blocklist as CatalogueEntry
 from reputation.dnsbl.catalogue import blocklist_from_dict
 from tenants.models import Tenant
+
+if TYPE_CHECKING:
+    from reputation.dnsbl.engine import Result
 
 
 class Kind(models.TextChoices):
@@ -162,6 +167,9 @@ class Sweep(models.Model):
     new_listings = models.PositiveIntegerField(default=0)
     cleared = models.PositiveIntegerField(default=0)
     failure = models.TextField(blank=True, help_text="Why the sweep did not finish")
+
+    # The run's answers, kept on the object by services.sweep_run (not stored; listings and states are).
+    results: list[Result]
 
     class Meta:
         ordering = ["-started_at", "-pk"]

@@ -194,7 +194,7 @@ def recent_changes(request: HttpRequest, limit: int = 10) -> list[Change]:
     base = _scope_by_target(request, Listing.objects.select_related("blocklist", "ip", "domain"))
     opened = [Change(x.first_seen, "listed", x) for x in base.order_by("-first_seen", "-pk")[:limit]]
     cleared = [
-        Change(x.cleared_at, "cleared", x)  # type: ignore[arg-type]
+        Change(x.cleared_at, "cleared", x)
         for x in base.filter(cleared_at__isnull=False).order_by("-cleared_at", "-pk")[:limit]
     ]
     return sorted(opened + cleared, key=lambda change: change.when, reverse=True)[:limit]

@@ -54,7 +54,7 @@ def enabled_lists() -> list[Blocklist]:
     return list(Blocklist.objects.filter(enabled=True).order_by("kind", "name"))
 
 
-def _lookup(targets: list[tuple[str, str]], lists: Sequence[Blocklist]) -> list[Result]:
+def _lookup(targets: Sequence[tuple[str, str]], lists: Sequence[Blocklist]) -> list[Result]:
     """Every target against every enabled list of its kind, one Result per pair.
 
     Lists with their own DQS key are queried in a group per key (the engine takes one key per call); the
@@ -146,7 +146,7 @@ def sweep_run(*, targets: Iterable[str] | None = None, trigger: str = Sweep.Trig
     record.finished_at = timezone.now()
     record.duration = time.monotonic() - clock
     # Not stored: every verdict of this sweep, for callers that print them (the sweep_dnsbl command).
-    record.results = results  # type: ignore[attr-defined]
+    record.results = results
     record.save(
         update_fields=[
             "targets",

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from reputation import services
 from reputation.access import get_blocklist_for_operator, get_domain_for_reputation, get_ip_for_reputation
@@ -18,7 +19,7 @@ from tenants.access import actor_for, require_operator
 GRID_PAGE_SIZE = 25
 
 
-def reputation_overview(request: HttpRequest) -> HttpResponse:
+def reputation_overview(request: HtmxRequest) -> HttpResponse:
     form = OverviewFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     targets = overview_targets(

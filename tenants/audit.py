@@ -3,8 +3,7 @@
 from contextvars import ContextVar
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 
 from core.bulk import bulk_insert_values
@@ -16,10 +15,10 @@ request_ip: ContextVar[str | None] = ContextVar("request_ip", default=None)
 # ("system: warmup ramp"). Views pass request.user, typed User | AnonymousUser; every page that changes
 # something needs a login, and an anonymous author would be recorded by label alone.
 # (tenants.access.Actor is something else: the request's viewer, with tenant scope and role.)
-Author = AbstractBaseUser | AnonymousUser | str
+Author = User | AnonymousUser | str
 
 
-def author_parts(by: Author | None) -> tuple[AbstractBaseUser | None, str]:
+def author_parts(by: Author | None) -> tuple[User | None, str]:
     """The user to link (None for a schedule) and the label kept even if the user is deleted later."""
     if by is None:
         return None, "system"

@@ -8,7 +8,7 @@ from tenants.access import Actor, actor_for
 
 
 def _nav_items() -> list[tuple[str, str, str]]:
-    items = []
+    items: list[tuple[str, str, str]] = []
     for config in apps.get_app_configs():
         try:
             module = import_module(f"{config.name}.nav")

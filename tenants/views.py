@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from tenants import services
 from tenants.access import actor_for, get_tenant_for_user, require_operator, scope
@@ -93,7 +94,7 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     return redirect("tenant_detail", tenant_id=tenant_id)
 
 
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: HtmxRequest) -> HttpResponse:
     actor = actor_for(request)
     if not (actor.is_operator or actor.is_tenant_admin):
         require_operator(request)

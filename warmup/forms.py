@@ -74,7 +74,8 @@ class PlanEditForm(forms.ModelForm):
         return steps
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for f in THRESHOLD_FIELDS:
             value = data.get(f)
             if value is not None and not 0 <= value <= 1:

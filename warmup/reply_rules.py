@@ -24,6 +24,7 @@ import re
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
@@ -86,7 +87,7 @@ def _matching(rule: ReplyRule, domains: tuple[str, ...]) -> QuerySet[DeliveryEve
 
 def _batch_newest(
     rule: ReplyRule, failures: dict[str, tuple[datetime, datetime]], domains: tuple[str, ...]
-) -> QuerySet[DeliveryEvent]:
+) -> QuerySet[Any, Any]:
     """Per IP, its newest record matching the rule within the batch's range of that IP."""
     in_batch = reduce(
         or_,
@@ -343,7 +344,7 @@ def _act(rule: ReplyRule, address: str, matches: int) -> ReplyRuleAction | None:
             daily=_half(ip.daily_limit),
             hourly=_half(ip.hourly_limit),
             per_provider={
-                dom: {k: _half(v) for k, v in lim.items()} for dom, lim in ip.provider_limits.items()
+                dom: {k: _half(v) or 1 for k, v in lim.items()} for dom, lim in ip.provider_limits.items()
             },
             reason=reason,
         )

@@ -82,8 +82,8 @@ def timeline(ip: IPAddress, days: int = 30) -> list[tuple[str, int, int | None, 
         limit = earlier.daily_limit
     for i in range(days):
         day = start + timedelta(days=i)
-        dec = decisions.get(day)
-        if dec:
-            limit = dec.daily_limit
-        result.append((day.isoformat(), sent.get(day, 0), limit, dec.action if dec else ""))
+        decision = decisions.get(day)
+        if decision:
+            limit = decision.daily_limit
+        result.append((day.isoformat(), sent.get(day, 0), limit, decision.action if decision else ""))
     return result

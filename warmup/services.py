@@ -450,6 +450,7 @@ def warmup_run_ramp(*, day: date, dry_run: bool = False) -> list[RampOutcome]:
     listings = _critical_listings([w.ip_id for w in warmups])
     halved = _halving([w.ip_id for w in warmups])
 
+    status_changes: list[tuple[IPAddress, str, str]]
     outcomes, decisions, limit_changes, status_changes, events = [], [], [], [], []
     for w in warmups:
         step = steps.get((w.plan_id, w.step))
@@ -497,7 +498,7 @@ def warmup_run_ramp(*, day: date, dry_run: bool = False) -> list[RampOutcome]:
                 "action": "warmup.decision",
                 "by": RAMP,
                 "obj": w.ip,
-                "tenant": w.ip.pool.tenant if w.ip.pool_id else None,
+                "tenant": w.ip.pool.tenant if w.ip.pool else None,
                 "before": {"step": w.step},
                 "after": {"step": decision.to_step, "decision": decision.action},
                 "reason": decision.reason,

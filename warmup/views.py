@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from campaigns.stats import Counts
+from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from ips.models import IPPool
 from tenants.access import require_operator
@@ -66,7 +67,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def warmup_action(request: HttpRequest, warmup_id: int) -> HttpResponse:
+def warmup_action(request: HtmxRequest, warmup_id: int) -> HttpResponse:
     warmup = selectors.get_warmup_for_user(request, warmup_id, write=True)
     form = ActionForm(request.POST)
     error = ""
@@ -170,7 +171,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_detail(request: HtmxRequest, plan_id: int) -> HttpResponse:
     require_operator(request)
     plan = get_object_or_404(WarmupPlan, pk=plan_id)
     steps = list(plan.steps.all())
@@ -198,7 +199,7 @@ def plan_copy(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(WarmupPlan, pk=plan_id)
     form = CopyPlanForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("warmup_plan_list")
     copy = services.plan_copy(plan=plan, name=form.cleaned_data["name"], by=request.user)
     messages.success(request, f"Copied to {copy.name}; edit it below.")

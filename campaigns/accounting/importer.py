@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from django.conf import settings
@@ -361,7 +361,7 @@ class _Writer:
                 wanted = sorted(missing - found.keys())
                 if not wanted:
                     break
-                params = [
+                params: list[Any] = [
                     [int(tenant) if tenant else None for tenant, _ in wanted],
                     [key for _, key in wanted],
                 ]
@@ -657,11 +657,12 @@ def _consume(
         read = 0
         for item in rows:
             read += 1
-            if item.__class__ is tuple:
+            if item.__class__ is tuple:  # a staged row (the cheapest test in this loop); else a RowResult
                 append(item)
             else:
-                raw = raw_for(item) if raw_for else item.raw
-                batch.rejections.append((item.line, item.error or "invalid", raw, item.kind, header_now()))
+                bad = cast(RowResult, item)
+                raw = raw_for(bad) if raw_for else bad.raw
+                batch.rejections.append((bad.line, bad.error or "invalid", raw, bad.kind, header_now()))
             if read >= batch_size:
                 offset, lines, header = position()
                 batch.read, batch.missing_campaigns = read, take_missing()
@@ -814,7 +815,7 @@ def accounting_import_path(
                     _set_status(source, AccountingFile.Status.WAITING, "")
                     return result
                 raise
-            disk = stream.fileobj if isinstance(stream, gzip.GzipFile) else stream  # type: ignore[attr-defined]
+            disk = stream.fileobj if isinstance(stream, gzip.GzipFile) else stream
 
             def report(_result: ImportResult) -> None:
                 if progress:
@@ -985,6 +986,7 @@ def accounting_import_body(
     context = _stage_context(server.pk, whole_fleet=False)
     header_now: Callable[[], list[str]] = list
     raws: list[bytes] = []  # each item's bytes, cut out of the body when a record is refused
+    split: Callable[[bytes], list[bytes]]
     if media in _CSV_TYPES:
         try:
             reader = iter_rows(io.BytesIO(body), final=True)

@@ -469,7 +469,7 @@ class _Mapper:
             fingerprint,
         )
         record.__class__ = AccountingRecord
-        return record  # type: ignore[return-value]
+        return record
 
 
 # --- CSV streams -----------------------------------------------------------------------------------
@@ -660,11 +660,12 @@ class AccountingReader:
         self._feed = _Feed(stream, position, lines_done + 1, final)
         self._rows = self._generate()
 
+    # Without a stage factory, _generate yields RowResults only.
     def __iter__(self) -> Iterator[RowResult]:
-        return self._rows
+        return self._rows  # type: ignore[return-value]
 
     def __next__(self) -> RowResult:
-        return next(self._rows)
+        return next(self._rows)  # type: ignore[return-value]
 
     def stage_rows(self, factory: StageFactory) -> Iterator[tuple | RowResult]:
         """Like iterating the reader, but a good record comes out as ``factory(mapper)(row)``, a plain
@@ -678,7 +679,7 @@ class AccountingReader:
         feed = self._feed
         reader = csv.reader(chain.from_iterable(feed.chunks()))
         staged = factory is not None
-        make = factory if staged else _record_builder
+        make = factory or _record_builder
         build = make(self._mapper)
         base_line = feed.first_line - 1
         done = base_line
@@ -713,9 +714,9 @@ class AccountingReader:
                     else:
                         try:
                             if staged:
-                                yield build(row)
+                                yield build(row)  # type: ignore[misc]
                             else:
-                                yield RowResult(start, end, build(row), None)
+                                yield RowResult(start, end, build(row), None)  # type: ignore[arg-type]
                         except _RowError as exc:
                             yield RowResult(start, end, None, str(exc), _raw(feed, begin, end), exc.kind)
                         except Exception as exc:  # a bug must cost one record, not the whole stream
@@ -832,7 +833,7 @@ def _object_results(objs: Iterable[object], factory: StageFactory | None) -> Ite
         except Exception as exc:  # a bug must cost one record, not the whole body
             yield RowResult(number, 0, None, _unexpected(exc))
         else:
-            yield built if factory is not None else RowResult(number, 0, built, None)
+            yield built if factory is not None else RowResult(number, 0, built, None)  # type: ignore[misc,arg-type]
 
 
 def iter_objects(objs: Iterable[object]) -> Iterator[RowResult]:
@@ -895,18 +896,22 @@ def json_array_items(text: str | bytes) -> list[bytes]:
     """
     text = _body_text(text)
     decoder = json.JSONDecoder()
-    space = _JSON_SPACE.match
-    at = space(text).end()
+
+    def skip(at: int) -> int:  # past the whitespace at `at` (the pattern always matches, maybe empty)
+        space = _JSON_SPACE.match(text, at)
+        return space.end() if space else at
+
+    at = skip(0)
     if text[at : at + 1] != "[":  # a lone object
         return [text.strip().encode(errors="surrogateescape")]
     items: list[bytes] = []
-    at = space(text, at + 1).end()
+    at = skip(at + 1)
     while at < len(text) and text[at] != "]":
         _, end = decoder.raw_decode(text, at)
         items.append(text[at:end].encode(errors="surrogateescape"))
-        at = space(text, end).end()
+        at = skip(end)
         if text[at : at + 1] == ",":
-            at = space(text, at + 1).end()
+            at = skip(at + 1)
     return items
 
 

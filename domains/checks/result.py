@@ -30,6 +30,7 @@ MISSING: Final = "missing"
 INVALID: Final = "invalid"
 UNKNOWN: Final = "unknown"
 STATUSES: Final = (OK, WARNING, MISSING, INVALID, UNKNOWN)
+CHECK_NAMES: Final = ("spf", "dkim", "dkim_pending", "dmarc", "mx", "ptr")
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,9 @@ class CheckResult:
     (``name TTL IN TYPE value``), or "" when there is nothing to change or nothing we can propose.
     """
 
-    check: CheckName
-    status: Status
+    # Plain str (domains.models.CheckName / CheckStatus members are str too), checked on creation.
+    check: str
+    status: str
     explanation: str
     expected_record: str = ""
     details: dict[str, Any] = field(default_factory=dict)
@@ -49,6 +51,8 @@ class CheckResult:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown check status {self.status!r}")
+        if self.check not in CHECK_NAMES:
+            raise ValueError(f"unknown check {self.check!r}")
 
     @property
     def is_ok(self) -> bool:

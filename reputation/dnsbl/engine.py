@@ -296,7 +296,7 @@ async def _open_channel(host: str, port: int) -> tuple[_UdpChannel, asyncio.Data
     except BaseException:
         sock.close()
         raise
-    return protocol, transport  # type: ignore[return-value]
+    return protocol, transport
 
 
 async def _tcp_exchange(host: str, port: int, wire: bytes, question: bytes, timeout: float) -> bytes:
@@ -443,7 +443,7 @@ def _pairs(
 
 
 async def sweep(
-    targets: list[tuple[str, str]],
+    targets: Sequence[tuple[str, str]],
     lists: Sequence[Blocklist | Mapping[str, Any]],
     *,
     nameservers: str | list[str] | list[tuple[str, int]],
@@ -463,7 +463,7 @@ async def sweep(
     if not pairs:
         return []
     if isinstance(nameservers, list) and nameservers and isinstance(nameservers[0], tuple):
-        servers = [(str(host), int(port)) for host, port in nameservers]  # type: ignore[misc]
+        servers = [(str(host), int(port)) for host, port in nameservers]
     else:
         servers = parse_nameservers(nameservers)  # type: ignore[arg-type]
     # Each distinct name is asked once, however many times it appears.
@@ -494,7 +494,7 @@ async def sweep(
 
 
 def sweep_blocking(
-    targets: list[tuple[str, str]],
+    targets: Sequence[tuple[str, str]],
     lists: Sequence[Blocklist | Mapping[str, Any]],
     *,
     nameservers: str | list[str] | list[tuple[str, int]],

@@ -71,7 +71,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary))
             return
         where = f" in pool {pool.name}" if pool else ""
-        if pool_created:
+        if pool_created and pool:
             self.stdout.write(f"Created pool {pool.name} for {summary['tenant'] or 'no tenant'}.")
         self.stdout.write(self.style.SUCCESS(f"Added {len(created)} IPs to {server.name}{where}."))
 
