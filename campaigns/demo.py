@@ -12,6 +12,7 @@ import random
 from datetime import UTC, datetime, time, timedelta
 
 from campaigns.models import AccountingFile, Campaign, DailyStat, DeliveryEvent, ImportRejection, Suppression
+from core.dates import utc_today
 from ips.models import IPAddress
 from tenants.models import Tenant
 
@@ -132,7 +133,7 @@ def _day_counts(rng: random.Random, volume: int) -> dict[str, object]:
 
 
 def seed(tenants: list[Tenant]) -> dict[str, int]:
-    today = datetime.now(UTC).date()
+    today = utc_today()
     by_slug = {t.slug: t for t in tenants}
     ips = {
         ip.address: ip
@@ -225,7 +226,7 @@ def _seed_events(tenant: Tenant, campaign_key: str, address: str, ip: IPAddress 
 
 
 def _seed_import_history() -> None:
-    day = datetime.now(UTC).date() - timedelta(days=1)
+    day = utc_today() - timedelta(days=1)
     source, created = AccountingFile.objects.get_or_create(
         path=f"/var/log/pmta/acct-{day:%Y-%m-%d}-0000.csv",
         defaults={

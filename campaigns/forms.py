@@ -9,8 +9,9 @@ from django import forms
 from django.http import HttpRequest
 
 from campaigns.models import Suppression
-from campaigns.selectors import search_kind, utc_today
+from campaigns.selectors import search_kind
 from campaigns.services.suppression import SuppressionError, check_email
+from core.dates import utc_today
 from tenants.access import actor_for
 from tenants.models import Tenant
 

@@ -20,6 +20,7 @@ from campaigns.accounting.classify import HARD_BOUNCE, SOFT_BOUNCE
 from campaigns.charts import Chart, Series, grouped_bars, horizontal_bars
 from campaigns.models import AccountingFile, Campaign, DailyStat, DailyTenantStat, DeliveryEvent, Suppression
 from campaigns.stats import Counts, sums
+from core.dates import utc_today
 from ips.models import IPAddress
 from tenants.access import actor_for, scope
 from tenants.models import Tenant
@@ -62,10 +63,6 @@ def provider_for_domain(domain: str) -> str:
 
 def _sums(model: type = DailyStat) -> dict:
     return sums(model)
-
-
-def utc_today() -> date:
-    return datetime.now(UTC).date()
 
 
 def _time_bounds(start: date, end: date) -> tuple[datetime, datetime]:

@@ -40,7 +40,6 @@ from campaigns.selectors import (
     suppressions_filtered,
     suppressions_for_address,
     top_diagnostics,
-    utc_today,
 )
 from campaigns.services.suppression import (
     SuppressionError,
@@ -49,6 +48,7 @@ from campaigns.services.suppression import (
     suppression_import_csv,
     suppression_remove,
 )
+from core.dates import utc_today
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from tenants.access import actor_for, require_operator, require_writer

@@ -29,6 +29,7 @@ from django.db.models import Model, Q
 from campaigns.models import AccountingFile, Campaign, DailyStat, DeliveryEvent, Suppression
 from core.bulk import quoted_column
 from core.crypto import encrypt
+from core.dates import utc_today
 from domains.dkim_keys import generate_keypair
 from domains.models import LIST_CHECKS, CheckStatus, DkimKey, DomainCheck, KeyState, SendingDomain
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, hash_token
@@ -157,7 +158,7 @@ def scale_wipe() -> dict[str, int]:
 def scale_build(size: ScaleSize, *, seed: int = 1, today: date | None = None) -> dict[str, Any]:
     """Create the scale data set; returns {"counts": {...}, "seconds": {...}}. Callers check it is new."""
     rng = random.Random(seed)
-    today = today or datetime.now(UTC).date()
+    today = today or utc_today()
     timer = _Timer()
     counts: dict[str, int] = {}
     with transaction.atomic():

@@ -8,10 +8,10 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from campaigns.models import DailyTenantStat
 from campaigns.stats import Counts, sums
+from core.dates import utc_today
 from domains.models import SendingDomain
 from emailengine.jobs_overview import scheduled_jobs_overview
 from ips.models import IPAddress, IPStatus, MtaServer
@@ -30,7 +30,7 @@ def _ip_counts(request: HttpRequest) -> dict[str, int]:
 
 
 def _delivery_24h(request: HttpRequest) -> Counts:
-    since = timezone.now().date() - timedelta(days=1)
+    since = utc_today() - timedelta(days=1)
     qs = scope(request, DailyTenantStat.objects.filter(day__gte=since))
     return Counts.from_row(qs.aggregate(**sums(DailyTenantStat)))
 

@@ -2,8 +2,7 @@
 
 from datetime import timedelta
 
-from django.utils import timezone
-
+from core.dates import utc_today
 from ips.models import IPAddress, IPStatus
 from warmup.models import IPWarmup, ReplyRule, WarmupPlan
 from warmup.services import plans_install_presets, reply_rules_install_presets, warmup_assign, warmup_run_ramp
@@ -15,7 +14,7 @@ def seed() -> dict[str, int]:
     plans_install_presets()
     reply_rules_install_presets()
     plan = WarmupPlan.objects.get(preset_key="sparkpost")
-    today = timezone.now().date()
+    today = utc_today()
     start = today - timedelta(days=8)
     for ip in IPAddress.objects.filter(status=IPStatus.WARMING, warmup__isnull=True).select_related(
         "pool__tenant"

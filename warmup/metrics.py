@@ -2,9 +2,10 @@
 
 from collections.abc import Iterator
 
-from django.utils import timezone
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from core.dates import utc_today
 
 _registered = False
 
@@ -45,7 +46,7 @@ class WarmupCollector(Collector):
                 "ip__address", "ip__daily_limit", "status", "over_limit"
             )
         )
-        today = counts_on(timezone.now().date(), [r[0] for r in rows])
+        today = counts_on(utc_today(), [r[0] for r in rows])
         for address, daily, state, flagged in rows:
             c = today.get(address)
             attempted = c.attempted if c else 0

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from campaigns.models import DailyStat
 from campaigns.stats import Counts, sums, thresholds
+from core.dates import utc_today
 from ips.models import IPAddress
 from tenants.access import get_scoped_or_404, scope
 from warmup.models import IPWarmup, WarmupDecision
@@ -64,7 +64,7 @@ def is_over_limit(attempted: int, limit: int | None) -> bool:
 
 def timeline(ip: IPAddress, days: int = 30) -> list[tuple[str, int, int | None, str]]:
     """(day, attempted, limit that day, decision) for the last `days` days."""
-    today = timezone.now().date()
+    today = utc_today()
     start = today - timedelta(days=days - 1)
     sent = {
         r["day"]: Counts.from_row(r).attempted

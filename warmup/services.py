@@ -12,6 +12,7 @@ from campaigns.accounting.classify import SOFT_BOUNCE, TRANSIENT
 from campaigns.models import DailyStat, DeliveryEvent
 from campaigns.stats import Counts, block_categories, block_q, sums
 from core.bulk import bulk_insert_values, bulk_update_values
+from core.dates import utc_today
 from ips.models import IPAddress, IPStatus
 from ips.services import LimitChange, ip_set_limits, ip_set_status, ips_set_limits_bulk, ips_set_status_bulk
 from reputation.models import Listing
@@ -191,7 +192,7 @@ def warmup_assign(*, ip: IPAddress, plan: WarmupPlan, by: Author, start_on: date
         raise WarmupError(f"Plan {plan.name} has no steps.")
     if ip.status == IPStatus.RETIRED:
         raise WarmupError(f"{ip.address} is retired.")
-    start_on = start_on or date.today()
+    start_on = start_on or utc_today()
     warmup, _ = IPWarmup.objects.update_or_create(
         ip=ip,
         defaults={
@@ -220,7 +221,7 @@ def _record_manual(warmup: IPWarmup, action: str, to_step: int, reason: str, by:
     step = warmup.plan.steps.filter(position=to_step).first()
     WarmupDecision.objects.create(
         warmup=warmup,
-        day=date.today(),
+        day=utc_today(),
         action=action,
         from_step=warmup.step,
         to_step=to_step,

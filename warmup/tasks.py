@@ -1,8 +1,8 @@
 from datetime import date, datetime
 
 from celery import shared_task
-from django.utils import timezone
 
+from core.dates import utc_today
 from core.jobs import scheduled_job
 from warmup.reply_rules import reply_rule_actions_expire, reply_rules_evaluate
 from warmup.services import warmup_run_ramp
@@ -12,7 +12,7 @@ from warmup.services import warmup_run_ramp
 @scheduled_job("warmup-daily-ramp")
 def run_daily_ramp(day: str | None = None) -> int:
     """Beat runs this at 00:00 UTC: decide today's limits from yesterday's numbers."""
-    target = date.fromisoformat(day) if day else timezone.now().date()
+    target = date.fromisoformat(day) if day else utc_today()
     return len(warmup_run_ramp(day=target))
 
 

@@ -3,10 +3,10 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from campaigns.stats import Counts
+from core.dates import utc_today
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from ips.models import IPPool
@@ -21,7 +21,7 @@ from warmup.services import WarmupError
 
 def _rows(warmups: list[IPWarmup]) -> list[dict]:
     counts = selectors.step_counts({w.plan_id for w in warmups})
-    today = selectors.counts_on(timezone.now().date(), [w.ip.address for w in warmups])
+    today = selectors.counts_on(utc_today(), [w.ip.address for w in warmups])
     rows = []
     for w in warmups:
         limit = w.ip.daily_limit

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from campaigns.accounting.importer import accounting_import_path
 from campaigns.models import DailyStat, DailyTenantStat
 from campaigns.tests.factories import FIXTURES, tenant_ip
+from core.dates import utc_today
 
 pytestmark = pytest.mark.django_db
 FIELDS = ("delivered", "hard_bounces", "soft_bounces", "transient", "complaints", "received", "other")
@@ -75,7 +76,7 @@ def test_a_bulk_copy_into_daily_stats_is_rolled_up_too(tenant_a):
 def test_the_bounce_explorer_reads_the_same_numbers_from_the_rollup(
     login, operator, admin_a, tenant_a, tenant_b
 ):
-    day = date.today()
+    day = utc_today()
     for tenant, n in ((tenant_a, 3), (tenant_b, 7)):
         DailyStat.objects.create(
             day=day,

@@ -3,7 +3,6 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from campaigns.selectors import utc_today
 from campaigns.tests.page_factories import (
     at,
     make_accounting_file,
@@ -13,6 +12,7 @@ from campaigns.tests.page_factories import (
     make_stat,
     make_suppression,
 )
+from core.dates import utc_today
 
 
 @pytest.mark.django_db

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.selectors import utc_today
 from campaigns.tests.page_factories import at, make_campaign, make_event, make_stat
+from core.dates import utc_today
 
 
 @pytest.fixture

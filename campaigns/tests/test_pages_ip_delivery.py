@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.selectors import ip_delivery_summary, utc_today
+from campaigns.selectors import ip_delivery_summary
 from campaigns.tests.page_factories import make_stat
+from core.dates import utc_today
 from ips.tests.factories import IPAddressFactory, IPPoolFactory
 
 

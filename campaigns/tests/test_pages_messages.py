@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.selectors import utc_today
 from campaigns.tests.page_factories import at, make_event, make_suppression
+from core.dates import utc_today
 
 
 @pytest.fixture

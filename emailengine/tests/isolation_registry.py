@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 
+from core.dates import utc_today
 from tenants.models import Membership, Tenant
 
 
@@ -63,14 +64,13 @@ def _blocklist(tenant: Tenant) -> int:
 
 
 def _warmup(tenant: Tenant) -> int:
-    from datetime import date
 
     from ips.models import IPAddress
     from warmup.models import IPWarmup, WarmupPlan
 
     plan = WarmupPlan.objects.order_by("pk").first() or WarmupPlan.objects.create(name="iso plan")
     return IPWarmup.objects.create(
-        ip=IPAddress.objects.get(pk=_ip(tenant)), plan=plan, started_on=date.today()
+        ip=IPAddress.objects.get(pk=_ip(tenant)), plan=plan, started_on=utc_today()
     ).pk
 
 
@@ -120,11 +120,10 @@ def _validation_job(tenant: Tenant) -> int:
 
 
 def _tenant_hold(tenant: Tenant) -> int:
-    from datetime import date
 
     from campaigns.models import TenantHold
 
-    today = date.today()
+    today = utc_today()
     return TenantHold.objects.create(
         tenant=tenant,
         signal="complaint_rate",

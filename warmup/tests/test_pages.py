@@ -1,7 +1,6 @@
-from datetime import date
-
 import pytest
 
+from core.dates import utc_today
 from tenants.models import AuditEvent
 from warmup.models import IPWarmup, ReplyRule, WarmupPlan
 from warmup.services import warmup_assign
@@ -154,4 +153,4 @@ def test_assigning_a_pool_starts_its_new_ips(login, operator, pool_a, plan):
     make_ip("203.0.113.91", pool_a, status="active")
     login(operator).post(f"/warmup/pools/{pool_a.pk}/assign/", {"plan": plan.pk})
     assert list(IPWarmup.objects.values_list("ip__address", flat=True)) == ["203.0.113.90"]
-    assert IPWarmup.objects.get().started_on == date.today()
+    assert IPWarmup.objects.get().started_on == utc_today()

@@ -2,8 +2,8 @@ import json
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from core.dates import utc_today
 from warmup.services import warmup_run_ramp
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            day = date.fromisoformat(options["date"]) if options["date"] else timezone.now().date()
+            day = date.fromisoformat(options["date"]) if options["date"] else utc_today()
         except ValueError as exc:
             raise CommandError(f"--date must be YYYY-MM-DD: {exc}") from exc
         outcomes = warmup_run_ramp(day=day, dry_run=options["dry_run"])
