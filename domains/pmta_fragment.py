@@ -18,7 +18,6 @@ from domains.models import DkimKey, KeyState
 from ips.models import MtaServer
 
 FRAGMENT_NAME = "emailengine-dkim.conf"
-DEFAULT_INCLUDE_DIR = "/etc/pmta/emailengine"  # the same default as ips.pmta_config
 HEADER = (
     "# Email Engine: DKIM signing keys, one per sending domain (its active key).\n"
     "# Generated file - edit keys in Email Engine, not here.\n"
@@ -26,7 +25,7 @@ HEADER = (
 
 
 def key_dir() -> str:
-    return str(getattr(settings, "PMTA_INCLUDE_DIR", DEFAULT_INCLUDE_DIR)).rstrip("/") + "/dkim"
+    return settings.PMTA_INCLUDE_DIR.rstrip("/") + "/dkim"
 
 
 def key_path(key: DkimKey) -> str:

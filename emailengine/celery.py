@@ -35,7 +35,7 @@ def _dnsbl_sweep_seconds() -> float:
     """Blocklist sweep interval: settings.DNSBL_SWEEP_HOURS (from the env or .env), 4 hours by default."""
     from django.conf import settings
 
-    return float(getattr(settings, "DNSBL_SWEEP_HOURS", os.environ.get("DNSBL_SWEEP_HOURS", 4))) * 3600
+    return float(settings.DNSBL_SWEEP_HOURS) * 3600
 
 
 # django-celery-beat's DatabaseScheduler copies these into the database on start, so the

@@ -85,7 +85,7 @@ def connect_celery_logging() -> None:
     from celery import signals
     from django.conf import settings
 
-    if getattr(settings, "LOG_FORMAT", "plain") != "json":
+    if settings.LOG_FORMAT != "json":
         return
 
     def _setup(loglevel: int | str | None = None, **_: Any) -> None:

@@ -323,7 +323,7 @@ class CeleryQueueCollector(Collector):
         from django.conf import settings
 
         family = self._family()
-        broker_url = str(getattr(settings, "CELERY_BROKER_URL", "") or "")
+        broker_url = str(settings.CELERY_BROKER_URL or "")
         if broker_url.split("://", 1)[0] not in ("redis", "rediss"):
             yield family  # the filesystem broker (laptops) has no cheap length: no series
             return

@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 from django.utils.csp import CSP
 
+from campaigns.accounting.classify import DEFAULT_HARD_CATEGORIES  # stdlib-only module: the cited rule
 from emailengine.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -283,9 +284,7 @@ SNDS_DATA_URL = env.str(
 ACCOUNTING_CAMPAIGN_SOURCE = env.str("ACCOUNTING_CAMPAIGN_SOURCE", default="jobId")
 # Bounce categories that make a b/rb record a hard bounce (and suppress the address); the record type,
 # not the category, decides whether a failure is final.
-ACCOUNTING_HARD_CATEGORIES = env.list(
-    "ACCOUNTING_HARD_CATEGORIES", default=["bad-mailbox", "bad-domain", "inactive-mailbox", "invalid-mailbox"]
-)
+ACCOUNTING_HARD_CATEGORIES = env.list("ACCOUNTING_HARD_CATEGORIES", default=sorted(DEFAULT_HARD_CATEGORIES))
 # Single delivery events are kept this long for drill-down; daily aggregates are kept for good.
 ACCOUNTING_EVENT_RETENTION_DAYS = env.int("ACCOUNTING_EVENT_RETENTION_DAYS", default=30)
 # Largest webhook body accepted (413 beyond).
@@ -293,3 +292,35 @@ ACCOUNTING_WEBHOOK_MAX_BYTES = env.int("ACCOUNTING_WEBHOOK_MAX_BYTES", default=1
 # Files in ACCOUNTING_DIR modified within this many seconds may still be written by PMTA: an
 # unterminated last line waits for the next run.
 ACCOUNTING_SETTLE_SECONDS = env.int("ACCOUNTING_SETTLE_SECONDS", default=300)
+
+# --- List hygiene (hygiene) ---
+# Largest upload accepted (the whole list is stored on the job, so a restarted worker re-reads it).
+VALIDATION_MAX_UPLOAD_BYTES = env.int("VALIDATION_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+# Rows decided and committed together (one resume point each).
+VALIDATION_CHUNK_ROWS = env.int("VALIDATION_CHUNK_ROWS", default=2000)
+# A running job without a heartbeat for this long lost its worker and is queued again...
+VALIDATION_STALE_SECONDS = env.int("VALIDATION_STALE_SECONDS", default=300)
+# ...at most this many runs, then it fails instead of killing workers forever.
+VALIDATION_MAX_ATTEMPTS = env.int("VALIDATION_MAX_ATTEMPTS", default=5)
+# Per-query DNS timeout for validation (0: DNS_TIMEOUT) and queries in flight at once.
+VALIDATION_DNS_TIMEOUT = env.float("VALIDATION_DNS_TIMEOUT", default=0)
+VALIDATION_DNS_CONCURRENCY = env.int("VALIDATION_DNS_CONCURRENCY", default=100)
+
+# --- MailWizz (mailwizz) ---
+MAILWIZZ_TIMEOUT = env.float("MAILWIZZ_TIMEOUT", default=10.0)  # seconds per API call
+MAILWIZZ_SYNC_PER_PAGE = env.int("MAILWIZZ_SYNC_PER_PAGE", default=50)
+MAILWIZZ_SYNC_MAX_PAGES = env.int("MAILWIZZ_SYNC_MAX_PAGES", default=200)
+# Feedback outbox: delivery events scanned per batch and per run, and how far back each run re-reads
+# (events committed out of id order are not missed).
+MAILWIZZ_ENQUEUE_BATCH = env.int("MAILWIZZ_ENQUEUE_BATCH", default=5000)
+MAILWIZZ_ENQUEUE_MAX_EVENTS = env.int("MAILWIZZ_ENQUEUE_MAX_EVENTS", default=100_000)
+MAILWIZZ_WATERMARK_OVERLAP = env.int("MAILWIZZ_WATERMARK_OVERLAP", default=20_000)
+# Posting back: rows per run, retries with exponential backoff from BASE up to MAX, then failed.
+MAILWIZZ_SEND_BATCH = env.int("MAILWIZZ_SEND_BATCH", default=200)
+MAILWIZZ_RETRY_BASE_SECONDS = env.float("MAILWIZZ_RETRY_BASE_SECONDS", default=60)
+MAILWIZZ_RETRY_MAX_SECONDS = env.float("MAILWIZZ_RETRY_MAX_SECONDS", default=6 * 3600)
+MAILWIZZ_FEEDBACK_MAX_ATTEMPTS = env.int("MAILWIZZ_FEEDBACK_MAX_ATTEMPTS", default=8)
+
+# --- PMTA config fragments (ips, domains) ---
+# Where the PMTA host keeps the files Email Engine renders (the main config includes them from here).
+PMTA_INCLUDE_DIR = env.str("PMTA_INCLUDE_DIR", default="/etc/pmta/emailengine")

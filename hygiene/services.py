@@ -48,11 +48,6 @@ from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-DEFAULT_CHUNK_ROWS = 2000
-DEFAULT_STALE_SECONDS = 300
-DEFAULT_MAX_ATTEMPTS = 5
-DEFAULT_DNS_CONCURRENCY = 100
 SNIFF_CHARS = 8192
 DETECT_ROWS = 200  # rows looked at to find the email column when there is no named one
 PASTE_FILENAME = "pasted addresses"
@@ -68,12 +63,8 @@ _BINARY_SIGNATURES = {
 }
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 def max_upload_bytes() -> int:
-    return int(_setting("VALIDATION_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
+    return int(settings.VALIDATION_MAX_UPLOAD_BYTES)
 
 
 class UploadError(ValueError):
@@ -298,7 +289,7 @@ class _Superseded(Exception):
 
 
 def _stale_after() -> timedelta:
-    return timedelta(seconds=float(_setting("VALIDATION_STALE_SECONDS", DEFAULT_STALE_SECONDS)))
+    return timedelta(seconds=float(settings.VALIDATION_STALE_SECONDS))
 
 
 def _claim(job_id: int) -> tuple[ValidationJob | None, str]:
@@ -311,7 +302,7 @@ def _claim(job_id: int) -> tuple[ValidationJob | None, str]:
             return None, ""
         if job.status == ValidationJob.Status.RUNNING and job.updated_at > now - _stale_after():
             return None, ""  # another worker is on it and alive
-        max_attempts = int(_setting("VALIDATION_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+        max_attempts = int(settings.VALIDATION_MAX_ATTEMPTS)
         if job.attempts >= max_attempts:
             job.status = ValidationJob.Status.FAILED
             job.error = (
@@ -353,11 +344,11 @@ def validation_job_run(*, job_id: int) -> ValidationJob | None:
 
 
 def _domain_cache() -> DomainCache:
-    timeout = float(_setting("VALIDATION_DNS_TIMEOUT", None) or settings.DNS_TIMEOUT)
+    timeout = float(settings.VALIDATION_DNS_TIMEOUT or settings.DNS_TIMEOUT)
     return DomainCache(
         settings.DNS_NAMESERVERS,
         timeout=timeout,
-        concurrency=int(_setting("VALIDATION_DNS_CONCURRENCY", DEFAULT_DNS_CONCURRENCY)),
+        concurrency=int(settings.VALIDATION_DNS_CONCURRENCY),
     )
 
 
@@ -376,7 +367,7 @@ def _run(job: ValidationJob, token: str) -> None:
         next(rows, None)
     cache = _domain_cache()
     reported_queries = reported_domains = 0
-    chunk_rows = max(1, int(_setting("VALIDATION_CHUNK_ROWS", DEFAULT_CHUNK_ROWS)))
+    chunk_rows = max(1, int(settings.VALIDATION_CHUNK_ROWS))
     first_row = start
     for batch in batched(islice(rows, start, None), chunk_rows):
         results = _decide(job, batch, seen, cache)

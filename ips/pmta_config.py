@@ -56,7 +56,6 @@ __all__ = [
 
 MAIN_FILE = "emailengine.conf"
 VMTAS_FILE = "emailengine-vmtas.conf"
-DEFAULT_INCLUDE_DIR = "/etc/pmta/emailengine"
 
 FragmentRenderer = Callable[[MtaServer], str]
 
@@ -97,7 +96,7 @@ def registered_fragments() -> list[str]:
 
 def include_dir() -> str:
     """Where the fragments live on the PMTA host (setting PMTA_INCLUDE_DIR)."""
-    return str(getattr(settings, "PMTA_INCLUDE_DIR", DEFAULT_INCLUDE_DIR)).rstrip("/")
+    return settings.PMTA_INCLUDE_DIR.rstrip("/")
 
 
 def _body_digest(body: str) -> str:

@@ -50,10 +50,6 @@ CLAIM_LEASE = timedelta(minutes=5)
 PUBLIC_FIELDS = ["base_url", "mode", "header_prefix", "campaign_key_prefix", "enabled"]
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 class MailWizzConfigError(ValueError):
     """Settings that cannot work (no key, 1.x without its private key, a URL that is not allowed)."""
 
@@ -159,7 +155,7 @@ def mailwizz_client_for(config: MailWizzConfig, *, timeout: float | None = None)
         api_key=config.api_key,
         mode=config.mode,
         private_key=config.private_key,
-        timeout=timeout if timeout is not None else float(_setting("MAILWIZZ_TIMEOUT", 10.0)),
+        timeout=timeout if timeout is not None else float(settings.MAILWIZZ_TIMEOUT),
     )
 
 
@@ -278,8 +274,8 @@ def mailwizz_sync_campaigns(*, tenant: Tenant, by: Author | None = None) -> Sync
     try:
         records = list(
             client.iter_campaigns(
-                per_page=int(_setting("MAILWIZZ_SYNC_PER_PAGE", 50)),
-                max_pages=int(_setting("MAILWIZZ_SYNC_MAX_PAGES", 200)),
+                per_page=int(settings.MAILWIZZ_SYNC_PER_PAGE),
+                max_pages=int(settings.MAILWIZZ_SYNC_MAX_PAGES),
             )
         )
     except MailWizzError as exc:
@@ -352,9 +348,9 @@ def _outbox_row(
 
 def mailwizz_feedback_enqueue(*, config: MailWizzConfig, batch_size: int | None = None) -> int:
     """Queue the tenant's new hard bounces and complaints; returns how many rows were new."""
-    batch_size = batch_size or int(_setting("MAILWIZZ_ENQUEUE_BATCH", 5000))
-    max_events = int(_setting("MAILWIZZ_ENQUEUE_MAX_EVENTS", 100_000))
-    overlap = int(_setting("MAILWIZZ_WATERMARK_OVERLAP", 20_000))
+    batch_size = batch_size or int(settings.MAILWIZZ_ENQUEUE_BATCH)
+    max_events = int(settings.MAILWIZZ_ENQUEUE_MAX_EVENTS)
+    overlap = int(settings.MAILWIZZ_WATERMARK_OVERLAP)
     known = frozenset(
         MailWizzCampaign.objects.filter(tenant_id=config.tenant_id).values_list("uid", flat=True)
     )
@@ -410,8 +406,8 @@ class SendResult:
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after the n-th failed attempt: base, 2x base, 4x base ... capped."""
-    base = float(_setting("MAILWIZZ_RETRY_BASE_SECONDS", 60))
-    cap = float(_setting("MAILWIZZ_RETRY_MAX_SECONDS", 6 * 3600))
+    base = float(settings.MAILWIZZ_RETRY_BASE_SECONDS)
+    cap = float(settings.MAILWIZZ_RETRY_MAX_SECONDS)
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
@@ -476,8 +472,8 @@ def mailwizz_feedback_send(
     if not config.enabled:
         return result
     now = now or timezone.now()
-    max_attempts = int(_setting("MAILWIZZ_FEEDBACK_MAX_ATTEMPTS", 8))
-    rows = _claim(config, limit=limit or int(_setting("MAILWIZZ_SEND_BATCH", 200)), now=now)
+    max_attempts = int(settings.MAILWIZZ_FEEDBACK_MAX_ATTEMPTS)
+    rows = _claim(config, limit=limit or int(settings.MAILWIZZ_SEND_BATCH), now=now)
     client = mailwizz_client_for(config)
     lists = _ListCache(config, client)
     for index, row in enumerate(rows):

@@ -62,7 +62,7 @@ def _settings_context(request: HttpRequest, tenant: Tenant, form: MailWizzConfig
             MailWizzCampaign.objects.filter(tenant=tenant).order_by("-send_at", "name")[:RECENT_CAMPAIGNS]
         ),
         "counts": outbox_status_counts(outbox),
-        "campaign_source": getattr(settings, "ACCOUNTING_CAMPAIGN_SOURCE", "jobId"),
+        "campaign_source": settings.ACCOUNTING_CAMPAIGN_SOURCE,
     }
 
 

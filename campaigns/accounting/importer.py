@@ -162,7 +162,7 @@ class ImportResult:
 
 
 def hard_categories() -> frozenset[str]:
-    configured = getattr(settings, "ACCOUNTING_HARD_CATEGORIES", None)
+    configured = settings.ACCOUNTING_HARD_CATEGORIES
     if not configured:
         return DEFAULT_HARD_CATEGORIES
     return frozenset(name.strip().lower() for name in configured if name.strip())
@@ -170,7 +170,7 @@ def hard_categories() -> frozenset[str]:
 
 def campaign_source() -> str:
     """The configured ACCOUNTING_CAMPAIGN_SOURCE (StageContext rejects a bad one before any record)."""
-    return getattr(settings, "ACCOUNTING_CAMPAIGN_SOURCE", "jobId") or "jobId"
+    return settings.ACCOUNTING_CAMPAIGN_SOURCE or "jobId"
 
 
 # --- the IP map: source IP -> (ip id, tenant id, server id) -----------------------------------------
@@ -795,7 +795,7 @@ def accounting_import_path(
         update_fields=["size", "mtime", "inode", "head_len", "head_digest", "started_at", "last_error"]
     )
     server_id = server.pk if server else source.server_id
-    settle = getattr(settings, "ACCOUNTING_SETTLE_SECONDS", 300)
+    settle = settings.ACCOUNTING_SETTLE_SECONDS
     settled = source.compressed or datetime.now(UTC).timestamp() - stat.st_mtime >= settle
     # Until the read shows there is no unfinished last line, a crash must leave the file to be re-read.
     status = AccountingFile.Status.DONE if final and settled else AccountingFile.Status.WAITING
@@ -871,7 +871,7 @@ def accounting_import_dir(
     Files modified within ``settle_seconds`` (ACCOUNTING_SETTLE_SECONDS, 300) may still be written by
     PMTA: their unterminated last line waits for the next run. One run at a time (advisory lock).
     """
-    directory = directory or getattr(settings, "ACCOUNTING_DIR", "")
+    directory = directory or settings.ACCOUNTING_DIR
     result = ImportResult()
     if not directory:
         return result
@@ -880,7 +880,7 @@ def accounting_import_dir(
         result.failed_files.append({"file": str(root), "reason": "not a directory"})
         return result
     if settle_seconds is None:
-        settle_seconds = getattr(settings, "ACCOUNTING_SETTLE_SECONDS", 300)
+        settle_seconds = settings.ACCOUNTING_SETTLE_SECONDS
     with _advisory_lock("campaigns.accounting_import_dir") as locked:
         if not locked:
             log.info("accounting import: another run is busy with %s", root)
@@ -920,7 +920,7 @@ def _unchanged(path: Path, stat: os.stat_result) -> bool:
         return True
     # WAITING: unchanged, but once it has settled it must be re-read as final (its last line).
     mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
-    settle = getattr(settings, "ACCOUNTING_SETTLE_SECONDS", 300)
+    settle = settings.ACCOUNTING_SETTLE_SECONDS
     return (
         source.status == AccountingFile.Status.WAITING
         and source.mtime == mtime
@@ -1046,7 +1046,7 @@ def accounting_events_prune(
     their ``detail`` and lose only the link.
     """
     if days is None:
-        days = getattr(settings, "ACCOUNTING_EVENT_RETENTION_DAYS", 30)
+        days = settings.ACCOUNTING_EVENT_RETENTION_DAYS
     cutoff = (now or timezone.now()) - timedelta(days=days)
     total = 0
     while True:

@@ -78,7 +78,7 @@ def pmta_accounting_hook(request: HttpRequest) -> JsonResponse:
         response = JsonResponse({"error": "missing or invalid bearer token"}, status=401)
         response["WWW-Authenticate"] = 'Bearer realm="pmta-accounting"'
         return response
-    limit = getattr(settings, "ACCOUNTING_WEBHOOK_MAX_BYTES", 10 * 1024 * 1024)
+    limit = settings.ACCOUNTING_WEBHOOK_MAX_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
