@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import psycopg
 from django.conf import settings
@@ -53,8 +53,9 @@ from campaigns.accounting.parser import (
 from campaigns.accounting.stage import (
     CAMPAIGN_ID,
     CAMPAIGN_KEY,
-    STAGE_COLUMNS,
+    COLUMN,
     TENANT_ID,
+    TIME_LOGGED,
     StageContext,
     copy_data,
 )
@@ -276,11 +277,20 @@ def _stage_context(server_id: int | None, *, whole_fleet: bool) -> StageContext:
 # --- the batch writer ------------------------------------------------------------------------------
 
 
+class Rejection(NamedTuple):
+    """A record that is not stored: where it was, why, its bytes and the CSV header to read them with."""
+
+    line: int
+    reason: str
+    raw: bytes
+    kind: str
+    header: list[str]
+
+
 @dataclass
 class _Batch:
     rows: list[tuple] = field(default_factory=list)
-    # (line, reason, the record's bytes, kind, CSV header)
-    rejections: list[tuple[int, str, bytes, str, list[str]]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
     read: int = 0
     missing_campaigns: set[tuple[str, str]] = field(default_factory=set)
 
@@ -292,7 +302,7 @@ def _a_time_per_campaign(rows: list[tuple], wanted: set[tuple[str, str]]) -> dic
     for row in rows:
         pair = (row[TENANT_ID], row[CAMPAIGN_KEY])
         if pair in wanted and pair not in times:
-            times[pair] = row[0]
+            times[pair] = row[TIME_LOGGED]
     return times
 
 
@@ -336,7 +346,7 @@ class _Writer:
         _announce(failures)
         imported = sum(by_type.values())
         rejections = [*batch.rejections, *refused]
-        held = sum(1 for rejection in rejections if rejection[3] == ImportRejection.Kind.MISMATCH)
+        held = sum(1 for rejection in rejections if rejection.kind == ImportRejection.Kind.MISMATCH)
         result.read += batch.read
         result.imported += imported
         result.duplicates += len(batch.rows) - imported - len(refused)
@@ -345,8 +355,8 @@ class _Writer:
         result.by_type.update(by_type)
         result.by_feedback.update(by_feedback)
         result.suppressed += suppressed
-        for line, reason, _raw, _kind, _header in rejections:
-            result.add_error(self.source.path, line, reason)
+        for rejection in rejections:
+            result.add_error(self.source.path, rejection.line, rejection.reason)
         self.committed_offset = offset
 
     def _with_campaign_ids(self, batch: _Batch) -> list[tuple]:
@@ -422,12 +432,12 @@ class _Writer:
         half = len(rows) // 2
         return self._copy(cursor, rows[:half], ids[:half]) + self._copy(cursor, rows[half:], ids[half:])
 
-    def _refusal(self, row: tuple, reason: str) -> tuple[int, str, bytes, str, list[str]]:
+    def _refusal(self, row: tuple, reason: str) -> Rejection:
         """A rejection for a staged row: its values under their PMTA names, as JSON (the original
         bytes are no longer at hand at this point)."""
-        record = {name: row[STAGE_COLUMNS.index(column)] for column, name in _PMTA_NAMES.items()}
+        record = {name: row[COLUMN[column]] for column, name in _PMTA_NAMES.items()}
         data = json.dumps({k: v for k, v in record.items() if v}, ensure_ascii=False)
-        return (0, reason, data.encode(errors="surrogateescape"), ImportRejection.Kind.REJECTED, [])
+        return Rejection(0, reason, data.encode(errors="surrogateescape"), ImportRejection.Kind.REJECTED, [])
 
     def _write_once(
         self, rows: list[tuple], batch: _Batch, offset: int, lines: int, header: list[str], status: str
@@ -458,7 +468,7 @@ class _Writer:
                         failures[name] = (first_seen, last_seen)
             imported = sum(by_type.values())
             rejections = [*batch.rejections, *refused]
-            held = sum(1 for rejection in rejections if rejection[3] == ImportRejection.Kind.MISMATCH)
+            held = sum(1 for rejection in rejections if rejection.kind == ImportRejection.Kind.MISMATCH)
             keep = max(0, REJECTIONS_KEPT_PER_FILE - self.rejections_stored)
             if rejections and keep:
                 self._keep_rejections(cursor, rejections[:keep])
@@ -495,7 +505,7 @@ class _Writer:
         self.rejections_stored += len(rejections)
         return by_type, by_feedback, suppressed, sorted(seen), refused, failures
 
-    def _keep_rejections(self, cursor: Any, rejections: list[tuple[int, str, bytes, str, list[str]]]) -> None:
+    def _keep_rejections(self, cursor: Any, rejections: list[Rejection]) -> None:
         now = timezone.now()
         server_id = self.source.server_id
         kept_max = ImportRejection.DATA_KEPT_MAX
@@ -662,7 +672,9 @@ def _consume(
             else:
                 bad = cast(RowResult, item)
                 raw = raw_for(bad) if raw_for else bad.raw
-                batch.rejections.append((bad.line, bad.error or "invalid", raw, bad.kind, header_now()))
+                batch.rejections.append(
+                    Rejection(bad.line, bad.error or "invalid", raw, bad.kind, header_now())
+                )
             if read >= batch_size:
                 offset, lines, header = position()
                 batch.read, batch.missing_campaigns = read, take_missing()

@@ -48,7 +48,11 @@ STAGE_COLUMNS = (
     "job_id",
     "fingerprint",
 )
-CAMPAIGN_KEY, CAMPAIGN_ID, TENANT_ID = 12, 13, 14
+# A staged row is a plain tuple (no object per record); its positions come from here, by column name.
+COLUMN = {name: position for position, name in enumerate(STAGE_COLUMNS)}
+TIME_LOGGED, CAMPAIGN_KEY, CAMPAIGN_ID, TENANT_ID = (
+    COLUMN[name] for name in ("time_logged", "campaign_key", "campaign_id", "tenant_id")
+)
 # Columns where COPY must read an empty field as '' rather than NULL (FORCE_NOT_NULL).
 ID_COLUMNS = ("campaign_id", "tenant_id", "server_id", "ip_id")
 TEXT_COLUMNS = tuple(name for name in STAGE_COLUMNS if name not in ID_COLUMNS)
