@@ -1,12 +1,18 @@
 import hashlib
 import ipaddress
 import secrets
+from datetime import datetime
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
 from core.crypto import EncryptedTextField
 from tenants.models import Tenant
+
+
+class TransitionError(ValueError):
+    """A lifecycle move the IP's status does not allow."""
 
 
 def hash_token(token: str) -> str:
@@ -159,6 +165,44 @@ class IPAddress(models.Model):
     @property
     def resume_target(self) -> str:
         return self.paused_from or IPStatus.ACTIVE
+
+    # The one rule for a status or limit change, used by the single and the bulk services alike: it
+    # changes the object in memory and says what changed; the caller saves these fields and audits.
+    STATUS_FIELDS = ("status", "paused_from", "status_changed_at", "status_reason")
+    LIMIT_FIELDS = ("daily_limit", "hourly_limit", "provider_limits", "limits_changed_at")
+
+    def move_to(self, to: str, *, reason: str = "", now: datetime | None = None) -> dict[str, Any] | None:
+        """Apply a lifecycle move: the before-picture, or None when the IP is already there.
+        Raises TransitionError for a move TRANSITIONS does not allow."""
+        if self.status == to:
+            return None
+        if not self.can_transition(to):
+            raise TransitionError(f"{self.address}: cannot go from {self.status} to {to}")
+        before = {"status": self.status}
+        self.paused_from = self.status if to == IPStatus.PAUSED else ""
+        self.status = to
+        self.status_changed_at = now or timezone.now()
+        self.status_reason = reason[:300]
+        return before
+
+    def limits(self) -> dict[str, Any]:
+        return {"daily": self.daily_limit, "hourly": self.hourly_limit, "per_provider": self.provider_limits}
+
+    def set_limits(
+        self,
+        *,
+        daily: int | None,
+        hourly: int | None,
+        per_provider: dict[str, dict[str, int]] | None,
+        now: datetime | None = None,
+    ) -> dict[str, Any] | None:
+        """Apply sending limits: the before-picture, or None when they are already these."""
+        before = self.limits()
+        if before == {"daily": daily, "hourly": hourly, "per_provider": per_provider or {}}:
+            return None
+        self.daily_limit, self.hourly_limit, self.provider_limits = daily, hourly, per_provider or {}
+        self.limits_changed_at = now or timezone.now()
+        return before
 
 
 class PmtaConfigRender(models.Model):

@@ -8,16 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.bulk import bulk_update_values
-from ips.models import IPAddress, IPPool, IPStatus, MtaServer
+from ips.models import IPAddress, IPPool, IPStatus, MtaServer, TransitionError
 from tenants.audit import Author, audit_bulk, audit_record
 from tenants.models import Tenant
 
 # A /24 (or a /120 for IPv6) is the most one paste may add: a larger block is almost always a typo.
 MAX_ADDRESSES_PER_LINE = 256
-
-
-class TransitionError(ValueError):
-    pass
 
 
 # --- servers -------------------------------------------------------------------------------------------
@@ -114,17 +110,11 @@ def pool_update(*, pool: IPPool, by: Author, tenant: Tenant | None, description:
 
 @transaction.atomic
 def ip_set_status(*, ip: IPAddress, to: str, by: Author, reason: str = "") -> IPAddress:
-    """Move an IP through its lifecycle; refuses moves the model does not allow."""
-    if ip.status == to:
+    """Move an IP through its lifecycle; refuses moves the model does not allow (TransitionError)."""
+    before = ip.move_to(to, reason=reason)
+    if before is None:
         return ip
-    if not ip.can_transition(to):
-        raise TransitionError(f"{ip.address}: cannot go from {ip.status} to {to}")
-    before = {"status": ip.status}
-    ip.paused_from = ip.status if to == IPStatus.PAUSED else ""
-    ip.status = to
-    ip.status_changed_at = timezone.now()
-    ip.status_reason = reason[:300]
-    ip.save(update_fields=["status", "paused_from", "status_changed_at", "status_reason"])
+    ip.save(update_fields=IPAddress.STATUS_FIELDS)
     audit_record(
         action="ip.status",
         by=by,
@@ -195,16 +185,12 @@ def ip_set_limits(
     reason: str = "",
 ) -> IPAddress:
     """The one way other apps (warmup) write an IP's sending limits; rendered into the PMTA config."""
-    per_provider = per_provider or {}
-    before = {"daily": ip.daily_limit, "hourly": ip.hourly_limit, "per_provider": ip.provider_limits}
-    after = {"daily": daily, "hourly": hourly, "per_provider": per_provider}
-    if before == after:
+    before = ip.set_limits(daily=daily, hourly=hourly, per_provider=per_provider)
+    if before is None:
         return ip
-    ip.daily_limit, ip.hourly_limit, ip.provider_limits = daily, hourly, per_provider
-    ip.limits_changed_at = timezone.now()
-    ip.save(update_fields=["daily_limit", "hourly_limit", "provider_limits", "limits_changed_at"])
+    ip.save(update_fields=IPAddress.LIMIT_FIELDS)
     audit_record(
-        action="ip.limits", by=by, obj=ip, tenant=_tenant(ip), before=before, after=after, reason=reason
+        action="ip.limits", by=by, obj=ip, tenant=_tenant(ip), before=before, after=ip.limits(), reason=reason
     )
     return ip
 
@@ -348,16 +334,9 @@ def ips_set_limits_bulk(*, changes: list[LimitChange], by: Author) -> int:
     changed, events = [], []
     for c in changes:
         ip = c.ip
-        before = {"daily": ip.daily_limit, "hourly": ip.hourly_limit, "per_provider": ip.provider_limits}
-        after = {"daily": c.daily, "hourly": c.hourly, "per_provider": c.per_provider}
-        if before == after:
+        before = ip.set_limits(daily=c.daily, hourly=c.hourly, per_provider=c.per_provider, now=now)
+        if before is None:
             continue
-        ip.daily_limit, ip.hourly_limit, ip.provider_limits, ip.limits_changed_at = (
-            c.daily,
-            c.hourly,
-            c.per_provider,
-            now,
-        )
         changed.append(ip)
         events.append(
             {
@@ -366,11 +345,11 @@ def ips_set_limits_bulk(*, changes: list[LimitChange], by: Author) -> int:
                 "obj": ip,
                 "tenant": _tenant(ip),
                 "before": before,
-                "after": after,
+                "after": ip.limits(),
                 "reason": c.reason,
             }
         )
-    bulk_update_values(changed, ["daily_limit", "hourly_limit", "provider_limits", "limits_changed_at"])
+    bulk_update_values(changed, list(IPAddress.LIMIT_FIELDS))
     audit_bulk(events)
     return len(changed)
 
@@ -381,14 +360,13 @@ def ips_set_status_bulk(*, changes: list[tuple[IPAddress, str, str]], by: Author
     now = timezone.now()
     changed, events, refused = [], [], []
     for ip, to, reason in changes:
-        if ip.status == to:
+        try:
+            before = ip.move_to(to, reason=reason, now=now)
+        except TransitionError as exc:
+            refused.append(str(exc))
             continue
-        if not ip.can_transition(to):
-            refused.append(f"{ip.address}: cannot go from {ip.status} to {to}")
+        if before is None:
             continue
-        before = {"status": ip.status}
-        ip.paused_from = ip.status if to == IPStatus.PAUSED else ""
-        ip.status, ip.status_changed_at, ip.status_reason = to, now, reason[:300]
         changed.append(ip)
         events.append(
             {
@@ -401,6 +379,6 @@ def ips_set_status_bulk(*, changes: list[tuple[IPAddress, str, str]], by: Author
                 "reason": reason,
             }
         )
-    bulk_update_values(changed, ["status", "paused_from", "status_changed_at", "status_reason"])
+    bulk_update_values(changed, list(IPAddress.STATUS_FIELDS))
     audit_bulk(events)
     return refused
