@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.bulk import bulk_update_values
@@ -382,3 +383,43 @@ def ips_set_status_bulk(*, changes: list[tuple[IPAddress, str, str]], by: Author
     bulk_update_values(changed, list(IPAddress.STATUS_FIELDS))
     audit_bulk(events)
     return refused
+
+
+# --- one action on many selected IPs (the IP list's bulk form) ------------------------------------------
+
+
+@dataclass
+class BulkOutcome:
+    ip: IPAddress
+    result: str  # done | unchanged | refused
+    message: str
+
+
+def ips_bulk_apply(
+    *, ips: QuerySet[IPAddress], action: str, reason: str, pool: IPPool | None, by: Author
+) -> list[BulkOutcome]:
+    """Pause, resume or move (to `pool`) each IP on its own, so one refusal does not undo the others."""
+    outcomes = []
+    for ip in ips.select_related("server", "pool", "pool__tenant").order_by("address"):
+        before = ip.status
+        try:
+            if action == "pause":
+                if ip.status == IPStatus.PAUSED:
+                    outcomes.append(BulkOutcome(ip, "unchanged", "already paused"))
+                    continue
+                ip_pause(ip=ip, by=by, reason=reason)
+                outcomes.append(BulkOutcome(ip, "done", f"paused (was {before})"))
+            elif action == "resume":
+                ip_resume(ip=ip, by=by, reason=reason)
+                outcomes.append(BulkOutcome(ip, "done", f"resumed to {ip.status}"))
+            elif action == "move":
+                if ip.pool_id == (pool.pk if pool else None):
+                    outcomes.append(BulkOutcome(ip, "unchanged", "already in that pool"))
+                    continue
+                ip_move_to_pool(ip=ip, pool=pool, by=by, reason=reason)
+                outcomes.append(BulkOutcome(ip, "done", f"moved to {pool.name if pool else 'no pool'}"))
+            else:
+                raise ValueError(f"unknown bulk action {action!r}")
+        except TransitionError as exc:
+            outcomes.append(BulkOutcome(ip, "refused", str(exc)))
+    return outcomes

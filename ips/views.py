@@ -2,7 +2,6 @@
 changes in services."""
 
 import hashlib
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.db import IntegrityError
@@ -119,40 +118,6 @@ def ip_list(request: HtmxRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@dataclass
-class BulkOutcome:
-    ip: IPAddress
-    result: str  # done | unchanged | refused
-    message: str
-
-
-def _bulk_apply(form: BulkActionForm, by) -> list[BulkOutcome]:
-    """Apply one action to each selected IP on its own, so one refusal does not undo the others."""
-    action, reason, pool = form.cleaned_data["action"], form.cleaned_data["reason"], form.cleaned_data["pool"]
-    outcomes = []
-    for ip in form.cleaned_data["ids"].select_related("server", "pool", "pool__tenant").order_by("address"):
-        before = ip.status
-        try:
-            if action == "pause":
-                if ip.status == IPStatus.PAUSED:
-                    outcomes.append(BulkOutcome(ip, "unchanged", "already paused"))
-                    continue
-                services.ip_pause(ip=ip, by=by, reason=reason)
-                outcomes.append(BulkOutcome(ip, "done", f"paused (was {before})"))
-            elif action == "resume":
-                services.ip_resume(ip=ip, by=by, reason=reason)
-                outcomes.append(BulkOutcome(ip, "done", f"resumed to {ip.status}"))
-            else:
-                if ip.pool_id == (pool.pk if pool else None):
-                    outcomes.append(BulkOutcome(ip, "unchanged", "already in that pool"))
-                    continue
-                services.ip_move_to_pool(ip=ip, pool=pool, by=by, reason=reason)
-                outcomes.append(BulkOutcome(ip, "done", f"moved to {pool.name if pool else 'no pool'}"))
-        except TransitionError as exc:
-            outcomes.append(BulkOutcome(ip, "refused", str(exc)))
-    return outcomes
-
-
 BULK_MESSAGE_LEVELS = {"done": messages.SUCCESS, "unchanged": messages.INFO, "refused": messages.ERROR}
 
 
@@ -166,7 +131,17 @@ def _safe_list_url(next_query: str) -> str:
 def ip_bulk(request: HtmxRequest) -> HttpResponse:
     require_operator(request)
     form = BulkActionForm(request.POST, ips_qs=ips_visible(request), pools_qs=pool_choices(request))
-    outcomes = _bulk_apply(form, request.user) if form.is_valid() else []
+    outcomes = (
+        services.ips_bulk_apply(
+            ips=form.cleaned_data["ids"],
+            action=form.cleaned_data["action"],
+            reason=form.cleaned_data["reason"],
+            pool=form.cleaned_data["pool"],
+            by=request.user,
+        )
+        if form.is_valid()
+        else []
+    )
     if request.htmx:
         changed = {o.ip.pk for o in outcomes}
         fresh = ips_visible(request).filter(pk__in=changed).order_by("address")

@@ -13,7 +13,7 @@ from campaigns.models import DailyStat, DeliveryEvent
 from campaigns.stats import Counts, block_categories, block_q, sums
 from core.bulk import bulk_insert_values, bulk_update_values
 from core.dates import utc_today
-from ips.models import IPAddress, IPStatus
+from ips.models import IPAddress, IPPool, IPStatus
 from ips.services import LimitChange, ip_set_limits, ip_set_status, ips_set_limits_bulk, ips_set_status_bulk
 from reputation.models import Listing
 from reputation.providers.snds import latest_by_ip
@@ -215,6 +215,16 @@ def warmup_assign(*, ip: IPAddress, plan: WarmupPlan, by: Author, start_on: date
     )
     audit_record(action="warmup.assign", by=by, obj=ip, after={"plan": plan.name, "step": 1})
     return warmup
+
+
+@transaction.atomic
+def warmup_assign_pool(*, pool: IPPool, plan: WarmupPlan, by: Author) -> int:
+    """Start every new IP of a pool on a plan (the usual first step after a bulk add): all or none."""
+    started = 0
+    for ip in pool.ips.filter(status=IPStatus.NEW).select_related("pool__tenant").order_by("address"):
+        warmup_assign(ip=ip, plan=plan, by=by)
+        started += 1
+    return started
 
 
 def _record_manual(warmup: IPWarmup, action: str, to_step: int, reason: str, by: Author) -> None:

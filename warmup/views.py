@@ -135,10 +135,11 @@ def pool_assign(request: HttpRequest, pool_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose a plan.")
         return redirect("warmup_board")
-    started = 0
-    for ip in pool.ips.filter(status="new").select_related("pool__tenant"):
-        services.warmup_assign(ip=ip, plan=form.cleaned_data["plan"], by=request.user)
-        started += 1
+    try:
+        started = services.warmup_assign_pool(pool=pool, plan=form.cleaned_data["plan"], by=request.user)
+    except WarmupError as exc:
+        messages.error(request, str(exc))
+        return redirect("warmup_board")
     messages.success(request, f"{started} new IP(s) of {pool.name} started on {form.cleaned_data['plan']}.")
     return redirect("warmup_board")
 
