@@ -50,24 +50,29 @@ def _element(field: Field, alias: str) -> str:
     return f"{alias}.{column}::jsonb" if field.db_type(connection) == "jsonb" else f"{alias}.{column}"
 
 
-def bulk_update_values(objs: Sequence[Model], fields: list[str]) -> int:
-    """Write `fields` of every object in one statement; returns the number of rows updated."""
-    if not objs:
-        return 0
-    meta = type(objs[0])._meta
-    columns = [_concrete(meta, meta.pk.name)] + [_concrete(meta, name) for name in fields]
+def _unnest(columns: list[Field], objs: Sequence[Model]) -> tuple[list[list[object]], str, str]:
+    """One array parameter per column: the parameters, ``unnest(...)`` over them, and the column names."""
     params: list[list[object]] = []
     arrays: list[str] = []
     for field in columns:
         values, cast = _array_param(field, objs)
         params.append(values)
         arrays.append(f"%s::{cast}")
-    names = ", ".join(_column(c) for c in columns)
+    return params, f"unnest({', '.join(arrays)})", ", ".join(_column(c) for c in columns)
+
+
+def bulk_update_values(objs: Sequence[Model], fields: list[str]) -> int:
+    """Write `fields` of every object in one statement; returns the number of rows updated."""
+    if not objs:
+        return 0
+    meta = type(objs[0])._meta
+    columns = [_concrete(meta, meta.pk.name)] + [_concrete(meta, name) for name in fields]
+    params, unnest, names = _unnest(columns, objs)
     assignments = ", ".join(f"{_column(c)} = {_element(c, 'v')}" for c in columns[1:])
     pk = _column(columns[0])
     sql = (
         f"UPDATE {qn(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - identifiers come from model metadata
-        f"FROM unnest({', '.join(arrays)}) AS v({names}) WHERE t.{pk} = v.{pk}"
+        f"FROM {unnest} AS v({names}) WHERE t.{pk} = v.{pk}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -84,17 +89,11 @@ def bulk_insert_values(objs: Sequence[Model]) -> int:
         for f in columns:
             if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
                 f.pre_save(obj, add=True)
-    params: list[list[object]] = []
-    arrays: list[str] = []
-    for field in columns:
-        values, cast = _array_param(field, objs)
-        params.append(values)
-        arrays.append(f"%s::{cast}")
-    names = ", ".join(_column(c) for c in columns)
+    params, unnest, names = _unnest(columns, objs)
     select = ", ".join(_element(c, "v") for c in columns)
     sql = (
         f"INSERT INTO {qn(meta.db_table)} ({names}) "  # noqa: S608 - identifiers come from model metadata
-        f"SELECT {select} FROM unnest({', '.join(arrays)}) AS v({names})"
+        f"SELECT {select} FROM {unnest} AS v({names})"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

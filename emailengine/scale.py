@@ -16,7 +16,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import Model, Q
 
+from campaigns.accounting.stage import STAGE_COLUMNS
 from campaigns.models import AccountingFile, Campaign, DailyStat, DeliveryEvent, Suppression
 from core.bulk import quoted_column
 from core.crypto import encrypt
@@ -78,7 +79,7 @@ def scale_exists() -> bool:
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _copy(model: type[Model], fields: list[str], rows: Iterable[tuple]) -> int:
+def _copy(model: type[Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:
     """COPY rows into the model's table (columns named by field); returns the number written."""
     meta = model._meta
     columns = ", ".join(quoted_column(model, name) for name in fields)
@@ -566,28 +567,8 @@ def _warmup(
     counts["warmup decisions"] = len(decisions)
 
 
-EVENT_FIELDS = [
-    "time_logged",
-    "type",
-    "outcome",
-    "rcpt",
-    "rcpt_domain",
-    "orig",
-    "source_ip",
-    "vmta",
-    "dsn_status",
-    "dsn_diag",
-    "bounce_cat",
-    "feedback_type",
-    "campaign_key",
-    "campaign",
-    "tenant",
-    "server",
-    "ip",
-    "message_id",
-    "job_id",
-    "fingerprint",
-]
+# The importer's staged row: the same columns, in the same order (rows() below yields them).
+EVENT_FIELDS = STAGE_COLUMNS
 EVENT_KINDS = [
     ("d", "delivered", "", "2.0.0 (success)", "smtp;250 2.0.0 OK", 50),
     (
