@@ -3,6 +3,7 @@ import re
 from django import forms
 
 from warmup.models import PLAN_THRESHOLDS, ReplyRule, WarmupPlan
+from warmup.services import RULE_FIELDS
 
 THRESHOLD_FIELDS = list(PLAN_THRESHOLDS)
 
@@ -86,20 +87,7 @@ class PlanEditForm(forms.ModelForm):
 class ReplyRuleForm(forms.ModelForm):
     class Meta:
         model = ReplyRule
-        fields = [
-            "name",
-            "pattern",
-            "provider",
-            "threshold",
-            "window_minutes",
-            "action",
-            "duration_hours",
-            "slow_factor",
-            "backoff_max_per_hour",
-            "backoff_to_normal_minutes",
-            "source",
-            "enabled",
-        ]
+        fields = RULE_FIELDS  # what rule_save audits: the same list
 
     def clean_pattern(self) -> str:
         pattern = self.cleaned_data["pattern"]
