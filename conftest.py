@@ -1,5 +1,6 @@
 """Shared fixtures: personas, the service gates (Redis, Chromium) and the local DNS server."""
 
+import base64
 import os
 import shutil
 
@@ -34,6 +35,19 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(
             f'Random test order: seed {seed}; repeat it with make test ARGS="--randomly-seed={seed}"'
         )
+
+
+def pytest_configure(config):
+    """Tests run with DEBUG off, as production does, so they need a FIELD_ENCRYPTION_KEY (core/checks.py):
+    a random one per run, also put in the environment so the processes tests start share it."""
+    if not os.environ.get("FIELD_ENCRYPTION_KEY"):
+        os.environ["FIELD_ENCRYPTION_KEY"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    try:
+        from django.conf import settings
+    except ImportError:
+        return
+    if settings.configured and not settings.FIELD_ENCRYPTION_KEY:
+        settings.FIELD_ENCRYPTION_KEY = os.environ["FIELD_ENCRYPTION_KEY"]
 
 
 # Django imports stay inside fixtures so pure-Python tests can run with `-p no:django`.

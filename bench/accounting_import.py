@@ -22,6 +22,7 @@ dropped like Django's test runner does), so it never touches real data.
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import http.client
 import json
@@ -41,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
+# DEBUG is off here as in production, so secrets at rest need a key: a throwaway one per run.
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
 
 import django  # noqa: E402
 

@@ -13,6 +13,7 @@ It prints addresses/s, the DNS queries the server received and the number the do
 """
 
 import argparse
+import base64
 import os
 import random
 import sys
@@ -86,6 +87,8 @@ def main() -> None:
     _recreate(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
+    # DEBUG is off here as in production, so secrets at rest need a key: a throwaway one per run.
+    os.environ.setdefault("FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     import django
 
     django.setup()

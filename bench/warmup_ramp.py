@@ -11,6 +11,7 @@ embedded Postgres when DATABASE_URL is unset:
 """
 
 import argparse
+import base64
 import os
 import random
 import sys
@@ -50,6 +51,8 @@ def main() -> None:
     _recreate(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
+    # DEBUG is off here as in production, so secrets at rest need a key: a throwaway one per run.
+    os.environ.setdefault("FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     import django
 
     django.setup()

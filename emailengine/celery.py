@@ -1,9 +1,11 @@
 """The Celery app and the one place where every periodic schedule is declared."""
 
 import os
+import sys
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init, worker_init
 
 from emailengine.logging import connect_celery_logging
 
@@ -29,6 +31,22 @@ app.conf.task_routes = {
 }
 # With LOG_FORMAT=json, workers and beat log through Django's LOGGING (JSON lines) instead of Celery's text.
 connect_celery_logging()
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_to_start_without_secrets(**kwargs: object) -> None:
+    """Workers and beat do not run Django's system checks: without the production secrets they exit here.
+    (Celery logs and swallows exceptions from signal handlers, so this exits rather than raises.)"""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.checks import refuse_to_start_on_errors
+
+    try:
+        refuse_to_start_on_errors()
+    except ImproperlyConfigured as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def _dnsbl_sweep_seconds() -> float:

@@ -193,6 +193,7 @@ DNS_NAMESERVERS = env.list("DNS_NAMESERVERS", default=["127.0.0.1:53"])
 DNS_TIMEOUT = env.float("DNS_TIMEOUT", default=3.0)
 
 # Fernet key(s) for secrets at rest (DKIM private keys, PMTA API keys); comma separated, first one encrypts.
+# Required whenever DEBUG is off (core/checks.py); with DEBUG on a development key in the source is used.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 
 ACCOUNTING_DIR = env.str("ACCOUNTING_DIR", default="")
@@ -215,9 +216,6 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
 
 PAGE_SIZE = 50
-
-# Without FIELD_ENCRYPTION_KEY a fixed development key is used; a production (HTTPS) deployment refuses that.
-ALLOW_DEV_ENCRYPTION_KEY = env.bool("ALLOW_DEV_ENCRYPTION_KEY", default=not env.bool("HTTPS", default=False))
 
 # Blocklist (DNSBL) sweeps: how often (hours, read by emailengine/celery.py), whether a new listing on a
 # critical list puts the IP on hold, and how hard the resolvers are pushed (queries in flight, seconds each).
