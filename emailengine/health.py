@@ -1,4 +1,10 @@
-"""Liveness and readiness for load balancers and orchestrators."""
+"""Liveness and readiness for load balancers and orchestrators.
+
+Both answer anyone (no login), so a failure says which dependency is down, never its error text: that names
+hosts, ports, users and database names. The full error goes to the log.
+"""
+
+import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -13,13 +19,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+log = logging.getLogger(__name__)
+UNAVAILABLE = "unavailable"
+
+
 def check_database() -> str | None:
     try:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}".strip()[:300]
+    except Exception:
+        log.warning("readyz: the database check failed", exc_info=True)
+        return UNAVAILABLE
     return None
 
 
@@ -29,8 +40,9 @@ def check_broker() -> str | None:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=1, timeout=2)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}".strip()[:300]
+    except Exception:
+        log.warning("readyz: the broker check failed", exc_info=True)
+        return UNAVAILABLE
     return None
 
 

@@ -3,6 +3,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from campaigns.stats import Counts
@@ -94,7 +95,17 @@ def warmup_action(request: HtmxRequest, warmup_id: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, f"{warmup.ip}: done.")
-    return redirect(request.POST.get("next") or "warmup_board")
+    return redirect(_local_next(request) or "warmup_board")
+
+
+def _local_next(request: HttpRequest) -> str:
+    """The form's ``next`` when it is a URL on this site, else "" (never an open redirect elsewhere)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
 
 
 def ip_warmup(request: HttpRequest, ip_id: int) -> HttpResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -56,10 +57,18 @@ def _read_body(request: HttpRequest, limit: int) -> bytes | None:
     Reads the stream directly: request.body would apply DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), which
     is meant for form posts, not for this endpoint's own limit.
     """
+    stream: Any = request
+    if (
+        not request.META.get("CONTENT_LENGTH")
+        and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    ):
+        # A chunked body has no Content-Length, and Django then reads it as empty. The WSGI server
+        # (gunicorn) has already decoded the chunks: its wsgi.input ends where the body ends.
+        stream = request.META["wsgi.input"]
     parts: list[bytes] = []
     size = 0
     while True:
-        part = request.read(_READ_CHUNK)
+        part = stream.read(_READ_CHUNK)
         if not part:
             return b"".join(parts)
         size += len(part)
