@@ -292,6 +292,12 @@ def _stale_after() -> timedelta:
     return timedelta(seconds=float(settings.VALIDATION_STALE_SECONDS))
 
 
+def stale_minutes() -> int:
+    """How long a job that lost its queue message waits before it is queued again, in whole minutes
+    (rounded up, plus the schedule's own period of up to a stale interval)."""
+    return max(1, -(-int(_stale_after().total_seconds() * 2) // 60))
+
+
 def _claim(job_id: int) -> tuple[ValidationJob | None, str]:
     """Lock the job and make it ours, or say why not (None: nothing to do here)."""
     token = uuid.uuid4().hex

@@ -16,7 +16,12 @@ from hygiene import rules
 from hygiene.forms import ValidationUploadForm
 from hygiene.models import ValidationJob
 from hygiene.selectors import get_validation_job_for_user, validation_jobs_for
-from hygiene.services import max_upload_bytes, validation_job_create, validation_result_rows
+from hygiene.services import (
+    max_upload_bytes,
+    stale_minutes,
+    validation_job_create,
+    validation_result_rows,
+)
 from hygiene.tasks import validation_job_enqueue
 from tenants.access import actor_for, require_writer
 from tenants.models import Tenant
@@ -57,8 +62,15 @@ def validation_list(request: HttpRequest) -> HttpResponse:
             if tenant is None:
                 raise PermissionDenied("You are not a member of any tenant.")
             job = validation_job_create(tenant=tenant, upload=form.parsed, by=request.user)
-            validation_job_enqueue(job.pk)
-            messages.success(request, f"Checking {job.total} addresses from {job.filename}.")
+            if validation_job_enqueue(job.pk).sent is False:
+                messages.warning(
+                    request,
+                    f"{job.filename} is saved ({job.total} addresses), but the job queue is unreachable "
+                    f"right now. The check starts by itself within {stale_minutes()} minutes of it coming "
+                    "back; nothing needs to be uploaded again.",
+                )
+            else:
+                messages.success(request, f"Checking {job.total} addresses from {job.filename}.")
             return redirect("validation_detail", job_id=job.pk)
     elif actor.can_manage_tenant_data:
         form = ValidationUploadForm(request=request)
