@@ -4,12 +4,13 @@ Both answer anyone (no login), so a failure says which dependency is down, never
 hosts, ports, users and database names. The full error goes to the log.
 """
 
+import hmac
 import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connections
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 
@@ -57,3 +58,25 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
     }
     return JsonResponse(body, status=503 if failed else 200)
+
+
+@login_not_required
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics; with METRICS_TOKEN set, only for ``Authorization: Bearer <METRICS_TOKEN>``.
+
+    nginx restricts /metrics to the scrapers' addresses; the token also covers what nginx does not see
+    (the web service's own port inside the compose network, a proxy misconfiguration).
+    """
+    from django_prometheus import exports
+
+    expected = settings.METRICS_TOKEN
+    if expected:
+        scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+            response = HttpResponse(
+                "a valid bearer token is required\n", status=401, content_type="text/plain"
+            )
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
+    return exports.ExportToDjangoView(request)

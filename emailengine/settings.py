@@ -199,6 +199,9 @@ FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 
 ACCOUNTING_DIR = env.str("ACCOUNTING_DIR", default="")
 
+# When set, /metrics needs "Authorization: Bearer <METRICS_TOKEN>" (Prometheus: authorization).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # Outbound HTTP to URLs people typed in (core/outbound.py): networks the operator allows although they are
 # private, loopback or link-local (e.g. a MailWizz on the LAN: "10.0.5.0/24"), and the resolvers for their
 # host names (empty: the system's).

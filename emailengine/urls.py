@@ -1,8 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django_prometheus import exports
 
 from emailengine import health, views
 
@@ -13,7 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("metrics", login_not_required(exports.ExportToDjangoView), name="metrics"),
+    path("metrics", health.metrics, name="metrics"),
     path("", include("tenants.urls")),
     path("", include("ips.urls")),
     path("", include("domains.urls")),
