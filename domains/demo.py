@@ -15,5 +15,6 @@ def seed() -> int:
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None or SendingDomain.objects.filter(name=name).exists():
             continue  # key generation is slow-ish: never regenerate an existing domain's key
-        domain_create(tenant=tenant, name=name, by="system: seed_demo")
+        # Demo data vouched for by the seeding operator, so the demo PMTA config signs for it.
+        domain_create(tenant=tenant, name=name, by="system: seed_demo", skip_verification=True)
     return SendingDomain.objects.filter(name__in=DEMO_DOMAINS.values()).count()

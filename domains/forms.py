@@ -42,17 +42,23 @@ class DomainCreateForm(forms.Form):
         label="DKIM key size", choices=KEY_SIZE_CHOICES, coerce=int, initial=DEFAULT_KEY_BITS
     )
 
+    skip_verification = forms.BooleanField(
+        label="Skip the ownership check",
+        required=False,
+        help_text="Operators only: mark the domain verified without its DNS proof (audited)",
+    )
+
     def __init__(self, *args, operator: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not operator:
-            # A tenant admin adds domains to their own tenant only; the view supplies it.
+            # A tenant admin adds domains to their own tenant only; the view supplies it. Whether another
+            # tenant has claimed the name is never checked here: the service only refuses a repeat within
+            # the same tenant, so the answer reveals nothing about anyone else.
             del self.fields["tenant"]
+            del self.fields["skip_verification"]
 
     def clean_name(self) -> str:
-        name = _clean_domain(self.cleaned_data["name"])
-        if SendingDomain.objects.filter(name=name).exists():
-            raise forms.ValidationError(f"{name} is already registered.")
-        return name
+        return _clean_domain(self.cleaned_data["name"])
 
     def clean_return_path_domain(self) -> str:
         value = self.cleaned_data["return_path_domain"]

@@ -6,6 +6,8 @@ The history of check results is not kept here: a check that changes status write
 
 from __future__ import annotations
 
+import secrets
+
 import idna
 from django.db import models
 from django.utils import timezone
@@ -80,13 +82,40 @@ def worst_status(statuses: list[str]) -> str:
     return max(statuses, key=lambda status: SEVERITY.get(status, 1)) if statuses else ""
 
 
+# Proof of control, as SendGrid and Postal ask for it: a random token published as TXT under a name of
+# our own. The underscored label keeps it out of the apex's TXT set (RFC 8552 underscored names); the
+# provider-specific label, a token of at least 128 random bits and "<provider>-verification=<token>" follow
+# the IETF draft "Domain Control Validation using DNS" (draft-ietf-dnsop-domain-verification-techniques).
+VERIFICATION_LABEL = "_emailengine-challenge"
+VERIFICATION_PREFIX = "emailengine-verification="
+
+
+def new_verification_token() -> str:
+    return secrets.token_hex(16)  # 128 bits
+
+
+class Ownership(models.TextChoices):
+    PENDING = "pending", "Pending: publish the TXT record"
+    DNS = "dns", "Verified by DNS"
+    OPERATOR = "operator", "Verified by an operator"
+    EXISTING = "existing", "Added before ownership checks"
+
+
 class SendingDomain(models.Model):
-    """A From domain a tenant sends as; its DNS must carry SPF, DKIM, DMARC and a return-path MX."""
+    """A From domain a tenant sends as; its DNS must carry SPF, DKIM, DMARC and a return-path MX.
+
+    A new domain is pending until its owner proves control of its DNS (``verification_record_*``) or an
+    operator vouches for it; until then PMTA does not sign for it. Several tenants may claim a name while it
+    is pending (so a claim reveals nothing about other tenants); only one can hold it verified.
+    """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="domains")
     name = models.CharField(
-        max_length=MAX_DOMAIN_LENGTH, unique=True, help_text="IDNA ASCII form, lowercase (xn--... for IDNs)"
+        max_length=MAX_DOMAIN_LENGTH, db_index=True, help_text="IDNA ASCII form, lowercase (xn--... for IDNs)"
     )
+    ownership = models.CharField(max_length=10, choices=Ownership.choices, default=Ownership.PENDING)
+    verification_token = models.CharField(max_length=64, default=new_verification_token, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
     return_path_domain = models.CharField(
         "return-path domain",
         max_length=MAX_DOMAIN_LENGTH,
@@ -103,6 +132,12 @@ class SendingDomain(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="domain_once_per_tenant"),
+            models.UniqueConstraint(
+                fields=["name"], condition=~models.Q(ownership="pending"), name="domain_one_verified_owner"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -110,6 +145,23 @@ class SendingDomain(models.Model):
     @property
     def display_name(self) -> str:
         return display_domain(self.name)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.ownership != Ownership.PENDING
+
+    @property
+    def verification_record_name(self) -> str:
+        return f"{VERIFICATION_LABEL}.{self.name}"
+
+    @property
+    def verification_record_value(self) -> str:
+        return f"{VERIFICATION_PREFIX}{self.verification_token}"
+
+    @property
+    def verification_record(self) -> str:
+        """The zone-file line to publish."""
+        return f'{self.verification_record_name}. 3600 IN TXT "{self.verification_record_value}"'
 
     @property
     def is_idn(self) -> bool:

@@ -14,7 +14,7 @@ import tarfile
 from django.conf import settings
 from django.db.models import QuerySet
 
-from domains.models import DkimKey, KeyState
+from domains.models import DkimKey, KeyState, Ownership
 from ips.models import MtaServer
 
 FRAGMENT_NAME = "emailengine-dkim.conf"
@@ -34,7 +34,12 @@ def key_path(key: DkimKey) -> str:
 
 def active_keys(server: MtaServer | None = None) -> QuerySet[DkimKey]:
     """Active keys, for every domain or only for domains whose tenant has a pool on ``server``."""
-    qs = DkimKey.objects.filter(state=KeyState.ACTIVE).select_related("domain")
+    # A domain whose ownership is still pending is not signed for: nobody has shown it is the tenant's.
+    qs = (
+        DkimKey.objects.filter(state=KeyState.ACTIVE)
+        .exclude(domain__ownership=Ownership.PENDING)
+        .select_related("domain")
+    )
     if server is not None:
         qs = qs.filter(domain__tenant__pools__server=server).distinct()
     return qs.order_by("domain__name", "selector")

@@ -6,12 +6,14 @@ timeline is one indexed query over the audit log.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import dns.exception
 import dns.resolver
 import dns.reversename
 from django.conf import settings
@@ -27,6 +29,7 @@ from domains.models import (
     DkimKey,
     DomainCheck,
     KeyState,
+    Ownership,
     SendingDomain,
     normalise_domain,
     worst_status,
@@ -54,6 +57,11 @@ class RotationError(DomainError):
 # --- domains -----------------------------------------------------------------------------------------
 
 
+def _is_operator(by: Actor) -> bool:
+    """Operators are staff users; "system: ..." labels are the project's own commands and schedules."""
+    return isinstance(by, str) or bool(getattr(by, "is_staff", False))
+
+
 @transaction.atomic
 def domain_create(
     *,
@@ -64,23 +72,36 @@ def domain_create(
     expected_dmarc_policy: str = "quarantine",
     key_bits: int = DEFAULT_KEY_BITS,
     selector: str = "",
+    skip_verification: bool = False,
 ) -> SendingDomain:
-    """Add a domain with its first DKIM key, active at once: the records to publish include it."""
+    """Add a domain with its first DKIM key, active at once: the records to publish include it.
+
+    The domain is pending until its TXT token is found (``domain_ownership_verify``), unless an operator
+    skips that (``skip_verification``, audited). Whether another tenant has claimed the same name is never
+    told: claims coexist while pending, and only a verified one holds the name.
+    """
     ascii_name = normalise_domain(name)
     return_path = normalise_domain(return_path_domain) if return_path_domain else ""
-    if SendingDomain.objects.filter(name=ascii_name).exists():
-        raise DomainError(f"{ascii_name} is already registered.")
+    if skip_verification and not _is_operator(by):
+        raise DomainError("Only operators can skip the ownership check.")
+    if SendingDomain.objects.filter(tenant=tenant, name=ascii_name).exists():
+        raise DomainError(f"{ascii_name} is already one of this tenant's domains.")
     domain = SendingDomain(
         tenant=tenant,
         name=ascii_name,
         return_path_domain=return_path or SendingDomain.default_return_path(ascii_name),
         expected_dmarc_policy=expected_dmarc_policy,
     )
+    if skip_verification:
+        domain.ownership, domain.verified_at = Ownership.OPERATOR, timezone.now()
     try:
         with transaction.atomic():
             domain.save()
     except IntegrityError:
-        raise DomainError(f"{ascii_name} is already registered.") from None
+        if skip_verification and _verified_elsewhere(domain):
+            # Only operators get here, and they see every tenant anyway.
+            raise DomainError(f"{ascii_name} is already verified for another tenant.") from None
+        raise DomainError(f"{ascii_name} is already one of this tenant's domains.") from None
     key = _new_key(domain, bits=key_bits, selector=selector or new_selector(domain))
     key.state = KeyState.ACTIVE
     key.activated_at = key.created_at
@@ -95,9 +116,101 @@ def domain_create(
             "expected_dmarc_policy": domain.expected_dmarc_policy,
             "selector": key.selector,
             "key_bits": key.bits,
+            "ownership": domain.ownership,
         },
     )
     return domain
+
+
+# --- ownership ---------------------------------------------------------------------------------------
+
+NOT_VERIFIABLE = (
+    "{name} cannot be verified for this tenant, although the record is published. Ask an operator to look "
+    "at it."
+)
+
+
+@dataclass(frozen=True)
+class OwnershipResult:
+    verified: bool
+    explanation: str
+
+
+def _verified_elsewhere(domain: SendingDomain) -> bool:
+    return (
+        SendingDomain.objects.filter(name=domain.name)
+        .exclude(pk=domain.pk)
+        .exclude(ownership=Ownership.PENDING)
+        .exists()
+    )
+
+
+def ownership_record_found(domain: SendingDomain, resolver: dns.resolver.Resolver) -> OwnershipResult:
+    """Look up the domain's verification TXT record; never raises for what DNS answers."""
+    qname = domain.verification_record_name
+    try:
+        answer = resolver.resolve(qname, "TXT")
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return OwnershipResult(False, f"No TXT record at {qname} yet.")
+    except dns.exception.DNSException as exc:
+        return OwnershipResult(False, f"The DNS lookup of {qname} failed ({exc.__class__.__name__}); retry.")
+    values = [b"".join(rdata.strings).decode("utf-8", "replace").strip() for rdata in answer]
+    if domain.verification_record_value in values:
+        return OwnershipResult(True, f"The TXT record at {qname} carries the token.")
+    return OwnershipResult(False, f"The TXT record at {qname} does not carry this domain's token.")
+
+
+def domain_ownership_verify(
+    *, domain: SendingDomain, by: Actor, resolver: dns.resolver.Resolver | None = None
+) -> OwnershipResult:
+    """Verify a pending domain by its TXT token (the page's button and the periodic DNS check)."""
+    if domain.is_verified:
+        return OwnershipResult(True, "Ownership is verified.")
+    found = ownership_record_found(domain, resolver or default_resolver())
+    if not found.verified:
+        return found
+    with transaction.atomic():
+        locked = SendingDomain.objects.select_for_update().get(pk=domain.pk)
+        if locked.is_verified:
+            return OwnershipResult(True, "Ownership is verified.")
+        if _verified_elsewhere(locked):
+            raise DomainError(NOT_VERIFIABLE.format(name=locked.name))
+        locked.ownership, locked.verified_at = Ownership.DNS, timezone.now()
+        locked.save(update_fields=["ownership", "verified_at"])
+        audit_record(
+            action="domain.verify",
+            by=by,
+            obj=locked,
+            before={"ownership": Ownership.PENDING},
+            after={"ownership": locked.ownership, "record": locked.verification_record_name},
+        )
+    domain.ownership, domain.verified_at = locked.ownership, locked.verified_at
+    return OwnershipResult(True, found.explanation)
+
+
+@transaction.atomic
+def domain_ownership_skip(*, domain: SendingDomain, by: Actor, reason: str) -> None:
+    """An operator vouches for a domain without the DNS proof (audited with the reason)."""
+    if not _is_operator(by):
+        raise DomainError("Only operators can skip the ownership check.")
+    if not reason.strip():
+        raise DomainError("Say why the DNS proof is skipped.")
+    locked = SendingDomain.objects.select_for_update().get(pk=domain.pk)
+    if locked.is_verified:
+        return
+    if _verified_elsewhere(locked):
+        raise DomainError(f"{locked.name} is already verified for another tenant.")
+    locked.ownership, locked.verified_at = Ownership.OPERATOR, timezone.now()
+    locked.save(update_fields=["ownership", "verified_at"])
+    audit_record(
+        action="domain.verify_skip",
+        by=by,
+        obj=locked,
+        before={"ownership": Ownership.PENDING},
+        after={"ownership": locked.ownership},
+        reason=reason.strip()[:500],
+    )
+    domain.ownership, domain.verified_at = locked.ownership, locked.verified_at
 
 
 @transaction.atomic
@@ -421,7 +534,13 @@ def domain_check_results(
 def domain_check_run(
     *, domain: SendingDomain, resolver: dns.resolver.Resolver | None = None, by: Author = SYSTEM_CHECK
 ) -> list[DomainCheck]:
-    """Run every check, store the latest results, and audit each check whose status changed."""
+    """Run every check, store the latest results, and audit each check whose status changed.
+
+    A pending domain is verified here too once its TXT token is published."""
+    if not domain.is_verified:
+        # A name verified by another tenant is explained by the page's button; the checks still run.
+        with contextlib.suppress(DomainError):
+            domain_ownership_verify(domain=domain, by=by, resolver=resolver)
     # DNS can take seconds: query first, then store everything in one short transaction.
     results = domain_check_results(domain, resolver)
     with transaction.atomic():

@@ -60,11 +60,17 @@ def domain_create(request: HttpRequest) -> HttpResponse:
                 expected_dmarc_policy=data["expected_dmarc_policy"],
                 key_bits=data["key_bits"],
                 by=request.user,
+                skip_verification=actor.is_operator and data.get("skip_verification", False),
             )
         except services.DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{domain.name} added. Publish the records below, then recheck.")
+            if domain.is_verified:
+                messages.success(request, f"{domain.name} added. Publish the records below, then recheck.")
+            else:
+                messages.success(
+                    request, f"{domain.name} added. Publish its ownership TXT record first, then verify."
+                )
             return redirect("domain_detail", domain_id=domain.pk)
     return render(request, "domains/domain_form.html", {"form": form, "creating": True})
 
@@ -101,6 +107,34 @@ def domain_check(request: HtmxRequest, domain_id: int) -> HttpResponse:
         return render(request, "domains/domain_detail.html#checks", _detail_context(request, domain))
     messages.success(request, f"{domain.name} checked.")
     return redirect("domain_detail", domain_id=domain.pk)
+
+
+@require_POST
+def domain_verify(request: HttpRequest, domain_id: int) -> HttpResponse:
+    domain = get_domain_for_user(request, domain_id, write=True)
+    try:
+        result = services.domain_ownership_verify(domain=domain, by=request.user)
+    except services.DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        if result.verified:
+            messages.success(request, f"{domain.name} is verified. {result.explanation}")
+        else:
+            messages.error(request, f"{domain.name} is not verified yet. {result.explanation}")
+    return redirect(reverse("domain_detail", kwargs={"domain_id": domain.pk}) + "#ownership")
+
+
+@require_POST
+def domain_verify_skip(request: HttpRequest, domain_id: int) -> HttpResponse:
+    require_operator(request)
+    domain = get_domain_for_user(request, domain_id, write=True)
+    try:
+        services.domain_ownership_skip(domain=domain, by=request.user, reason=request.POST.get("reason", ""))
+    except services.DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{domain.name} marked as verified without the DNS proof (audited).")
+    return redirect(reverse("domain_detail", kwargs={"domain_id": domain.pk}) + "#ownership")
 
 
 @require_http_methods(["GET", "POST"])

@@ -32,7 +32,7 @@ from core.bulk import quoted_column
 from core.crypto import encrypt
 from core.dates import utc_today
 from domains.dkim_keys import generate_keypair
-from domains.models import LIST_CHECKS, CheckStatus, DkimKey, DomainCheck, KeyState, SendingDomain
+from domains.models import LIST_CHECKS, CheckStatus, DkimKey, DomainCheck, KeyState, Ownership, SendingDomain
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, hash_token
 from reputation.models import Blocklist, CheckState, Kind, Listing
 from reputation.models import CheckStatus as ListStatus
@@ -299,6 +299,8 @@ def _domains(
             return_path_domain=SendingDomain.default_return_path(name),
             status=worst,
             last_checked_at=now,
+            ownership=Ownership.OPERATOR,
+            verified_at=now,
         )
         plan.append((domain, checks))
     domains = SendingDomain.objects.bulk_create([d for d, _ in plan], batch_size=2000)

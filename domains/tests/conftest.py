@@ -50,6 +50,8 @@ def make_domain(tenant_a):
 
     def _make(name: str = "example.com", tenant=None, **kwargs):
         kwargs.setdefault("key_bits", 1024)
+        # Verified unless a test says otherwise: most tests are about DNS checks and signing, not ownership.
+        kwargs.setdefault("skip_verification", True)
         return domain_create(tenant=tenant or tenant_a, name=name, by="system: test", **kwargs)
 
     return _make

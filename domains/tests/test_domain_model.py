@@ -47,7 +47,10 @@ def test_it_stores_the_idna_form_with_a_default_return_path_and_an_active_key(ma
 def test_it_refuses_a_duplicate_even_when_spelled_differently(make_domain, tenant_b):
     make_domain("exämple.com")
 
-    with pytest.raises(DomainError, match="already registered"):
+    with pytest.raises(DomainError, match="already one of this tenant's domains"):
+        make_domain("EXÄMPLE.com.")
+    # Another tenant cannot hold the verified name too (ownership rules: test_security_domain_ownership).
+    with pytest.raises(DomainError, match="already verified for another tenant"):
         make_domain("EXÄMPLE.com.", tenant=tenant_b)
     assert SendingDomain.objects.count() == 1
     assert AuditEvent.objects.filter(action="domain.create").count() == 1

@@ -51,7 +51,7 @@ def test_it_explains_an_invalid_or_duplicate_name_on_the_form(login, admin_a, ma
     dup = client.post(
         "/domains/new/", {"name": "TAKEN.example", "expected_dmarc_policy": "none", "key_bits": "1024"}
     )
-    assert "already registered" in dup.content.decode()
+    assert "is already one of this tenant&#x27;s domains" in dup.content.decode()
     assert SendingDomain.objects.count() == 1
 
 

@@ -10,8 +10,12 @@ def test_it_redirects_anonymous_users_to_login(client):
 
 
 @pytest.mark.django_db
-def test_it_logs_in_with_the_right_password(client):
-    get_user_model().objects.create_user(username="alice", password="right-password-1")
+def test_it_logs_in_with_the_right_password(client, tenant_a):
+    from tenants.models import Membership
+
+    alice = get_user_model().objects.create_user(username="alice", password="right-password-1")
+    # A member of a tenant (a user without one gets the no-tenant page: test_security_no_tenant).
+    Membership.objects.create(user=alice, tenant=tenant_a, role=Membership.Role.VIEWER)
     response = client.post("/accounts/login/", {"username": "alice", "password": "right-password-1"})
     assert response.status_code == 302
     assert client.get("/").status_code == 200
