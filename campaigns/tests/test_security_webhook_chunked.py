@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from campaigns.models import DeliveryEvent
 from campaigns.tests.factories import csv_text, record, server_with_token
+from testsupport.dburl import subprocess_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,9 +30,7 @@ def _free_port() -> int:
 @pytest.fixture
 def gunicorn():
     port = _free_port()
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0"}
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "DEBUG": "0"}
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     process = subprocess.Popen(
         [gunicorn, "emailengine.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 
 from core.crypto import encrypt
+from testsupport.dburl import subprocess_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,9 +47,8 @@ def test_the_web_app_refuses_to_load_without_the_key():
 def test_celery_worker_and_beat_refuse_to_start_without_the_key(process, tmp_path):
     extra = ["-s", str(tmp_path / "schedule")] if process == ["beat"] else []
     celery = str(Path(sys.executable).parent / "celery")
-    db = connection.settings_dict  # a reachable database, as in production: beat reads its schedule first
-    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    result = run([celery, "-A", "emailengine", *process, *extra], DATABASE_URL=url)
+    # A reachable database, as in production: beat reads its schedule before it starts.
+    result = run([celery, "-A", "emailengine", *process, *extra], DATABASE_URL=subprocess_database_url())
     assert result.returncode == 1
     assert "Refusing to start" in result.stderr and "core.E001" in result.stderr
 
