@@ -57,7 +57,7 @@ class RotationError(DomainError):
 # --- domains -----------------------------------------------------------------------------------------
 
 
-def _is_operator(by: Actor) -> bool:
+def _is_operator(by: Author) -> bool:
     """Operators are staff users; "system: ..." labels are the project's own commands and schedules."""
     return isinstance(by, str) or bool(getattr(by, "is_staff", False))
 
@@ -161,7 +161,7 @@ def ownership_record_found(domain: SendingDomain, resolver: dns.resolver.Resolve
 
 
 def domain_ownership_verify(
-    *, domain: SendingDomain, by: Actor, resolver: dns.resolver.Resolver | None = None
+    *, domain: SendingDomain, by: Author, resolver: dns.resolver.Resolver | None = None
 ) -> OwnershipResult:
     """Verify a pending domain by its TXT token (the page's button and the periodic DNS check)."""
     if domain.is_verified:
@@ -189,7 +189,7 @@ def domain_ownership_verify(
 
 
 @transaction.atomic
-def domain_ownership_skip(*, domain: SendingDomain, by: Actor, reason: str) -> None:
+def domain_ownership_skip(*, domain: SendingDomain, by: Author, reason: str) -> None:
     """An operator vouches for a domain without the DNS proof (audited with the reason)."""
     if not _is_operator(by):
         raise DomainError("Only operators can skip the ownership check.")

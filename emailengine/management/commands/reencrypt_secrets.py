@@ -35,7 +35,8 @@ def encrypted_fields() -> list[tuple[Any, EncryptedTextField]]:
 
 def _reencrypt_field(model: Any, field: EncryptedTextField, *, dry_run: bool) -> dict[str, Any]:
     quote = connection.ops.quote_name
-    table, column, pk = quote(model._meta.db_table), quote(field.column), quote(model._meta.pk.column)
+    column_name = field.column or field.name  # always set once the model is loaded
+    table, column, pk = quote(model._meta.db_table), quote(column_name), quote(model._meta.pk.column)
     item = {"model": model._meta.label, "field": field.name, "values": 0, "rotated": 0, "current": 0}
     with connection.cursor() as cursor:
         # Raw SQL: the model would hand us plain text, and it is the stored ciphertext that is rewritten.
