@@ -27,13 +27,14 @@ class CannedReply:
 @dataclass
 class CannedServer:
     reply: CannedReply
+    routes: dict[str, CannedReply] = field(default_factory=dict)  # exact path -> reply; else ``reply``
     url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
 @contextmanager
-def canned_http(reply: CannedReply) -> Iterator[CannedServer]:
-    state = CannedServer(reply=reply)
+def canned_http(reply: CannedReply, routes: dict[str, CannedReply] | None = None) -> Iterator[CannedServer]:
+    state = CannedServer(reply=reply, routes=routes or {})
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -47,7 +48,7 @@ def canned_http(reply: CannedReply) -> Iterator[CannedServer]:
             state.requests.append(
                 {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
             )
-            canned = state.reply
+            canned = state.routes.get(self.path.split("?", 1)[0], state.reply)
             self.send_response(canned.status)
             for name, value in canned.headers.items():
                 self.send_header(name, value)
