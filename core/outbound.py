@@ -62,7 +62,10 @@ class OutboundError(Exception):
 
 
 class OutboundRefused(OutboundError):
-    """The destination is not one this server may connect to (or the URL is not an http(s) URL)."""
+    """The destination is not one this server may connect to (or the URL is not an http(s) URL), or it
+    redirected. ``location`` is the redirect target, for operator-facing callers only (never in the text)."""
+
+    location: str = ""
 
 
 class OutboundUnavailable(OutboundError):
@@ -123,18 +126,22 @@ def _kind(address: IPAddress) -> str:
     return ""
 
 
-def refusal(address: IPAddress) -> str:
+# A URL only operators (staff) can set, such as a PMTA host's management URL, may point at loopback and
+# private networks (where PMTA hosts live), but never at these: cloud metadata sits on link-local.
+_NEVER_FOR_OPERATORS = frozenset({"link-local", "multicast", "unspecified"})
+
+
+def refusal(address: IPAddress, *, operator_configured: bool = False) -> str:
     """ "" when this server may connect to ``address``, else the kind of address it is ("loopback", ...)."""
     if any(address in network for network in allowed_networks()):
         return ""
     inner = _embedded_ipv4(address)
-    if inner is not None:
-        if any(inner in network for network in allowed_networks()):
-            return ""
-        kind = _kind(inner)
-        if kind:
-            return kind
-    return _kind(address)
+    if inner is not None and any(inner in network for network in allowed_networks()):
+        return ""
+    kind = (_kind(inner) if inner is not None else "") or _kind(address)
+    if operator_configured and kind not in _NEVER_FOR_OPERATORS:
+        return ""
+    return kind
 
 
 def _literal_address(host: str) -> IPAddress | None:
@@ -161,7 +168,7 @@ def _refused_message(host: str, kind: str) -> str:
 # --- the early check ---------------------------------------------------------------------------------------
 
 
-def check_outbound_url(url: str) -> str:
+def check_outbound_url(url: str, *, operator_configured: bool = False) -> str:
     """The URL, stripped, or OutboundRefused: http(s) only, a host, and no literal refused address.
 
     Host names are resolved only when connecting (a check at save time alone is what DNS rebinding beats).
@@ -177,10 +184,10 @@ def check_outbound_url(url: str) -> str:
     if parts.username or parts.password:
         raise OutboundRefused("Leave user names and passwords out of the URL.")
     host = parts.hostname.rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always loopback
+    if not operator_configured and (host == "localhost" or host.endswith(".localhost")):  # RFC 6761
         raise OutboundRefused(_refused_message(host, "loopback"))
     address = _literal_address(host)
-    if address is not None and (kind := refusal(address)):
+    if address is not None and (kind := refusal(address, operator_configured=operator_configured)):
         raise OutboundRefused(_refused_message(host, kind))
     return url
 
@@ -230,11 +237,11 @@ def _resolve_dns(host: str, nameservers: list[str], timeout: float) -> list[IPAd
     return found
 
 
-def _connect(host: str, port: int, timeout: float) -> socket.socket:
+def _connect(host: str, port: int, timeout: float, *, operator_configured: bool) -> socket.socket:
     addresses = _resolve(host, port, timeout)
     for address in addresses:
         # Any refused address refuses the host: a name that also points inside must not get a second try.
-        if kind := refusal(address):
+        if kind := refusal(address, operator_configured=operator_configured):
             raise OutboundRefused(_refused_message(host, kind))
     last: OSError | None = None
     for address in addresses:
@@ -252,13 +259,14 @@ def _connect(host: str, port: int, timeout: float) -> socket.socket:
 class _CheckedConnection(http.client.HTTPConnection):
     """http.client over a socket opened by ``_connect`` (checked address), TLS on top for https."""
 
-    def __init__(self, host: str, port: int, *, tls: bool, timeout: float) -> None:
+    def __init__(self, host: str, port: int, *, tls: bool, timeout: float, operator_configured: bool) -> None:
         super().__init__(host, port, timeout=timeout)
         self._tls = tls
         self._timeout = timeout
+        self._operator_configured = operator_configured
 
     def connect(self) -> None:
-        sock = _connect(self.host, self.port, self._timeout)
+        sock = _connect(self.host, self.port, self._timeout, operator_configured=self._operator_configured)
         if self._tls:
             context = ssl.create_default_context()
             try:
@@ -280,13 +288,16 @@ def outbound_request(
     body: bytes | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    operator_configured: bool = False,
 ) -> OutboundResponse:
     """One request to a URL someone typed in; raises OutboundError (tenant-safe text) or returns the reply.
 
     ``timeout`` bounds the whole exchange (connect, send, every read), so a server that trickles bytes cannot
-    hold a worker longer than that.
+    hold a worker longer than that. ``operator_configured``: the URL can only have been set by an operator
+    (a PMTA host's management URL), so loopback and private addresses are allowed; link-local, multicast
+    and unspecified ones are still refused. Tenant-settable URLs never pass it.
     """
-    url = check_outbound_url(url)
+    url = check_outbound_url(url, operator_configured=operator_configured)
     parts = urlsplit(url)
     tls = parts.scheme == "https"
     host = parts.hostname or ""
@@ -295,7 +306,7 @@ def outbound_request(
     if parts.query:
         target += "?" + parts.query
     deadline = time.monotonic() + timeout
-    conn = _CheckedConnection(host, port, tls=tls, timeout=timeout)
+    conn = _CheckedConnection(host, port, tls=tls, timeout=timeout, operator_configured=operator_configured)
     try:
         conn.putrequest(method.upper(), target, skip_accept_encoding=True)
         sent = {k.lower() for k in (headers or {})}
@@ -309,11 +320,13 @@ def outbound_request(
         response = conn.getresponse()
         status = response.status
         if 300 <= status < 400:
-            raise OutboundRefused(
+            redirect = OutboundRefused(
                 f"{host} answered with a redirect (HTTP {status}), which is not followed: "
                 "enter the final URL instead.",
                 status=status,
             )
+            redirect.location = response.getheader("Location", "")[:500]
+            raise redirect
         data = bytearray()
         while chunk := response.read1(_READ_CHUNK):
             data += chunk

@@ -13,27 +13,27 @@ Two GETs per poll, both with ``X-API-Key`` when the server has one (``http-api-k
   (``http-default-max-items``), so the backoff list covers those.
 
 A server that refuses, times out, redirects, answers an HTTP error or anything unreadable is "down", with
-the reason in ``error``: ``poll_server`` never raises for what the remote end does. Redirects are not
-followed, so the API key is never sent to another address (PMTA 5 redirects HTTP to HTTPS by default:
-configure the https:// URL).
+the reason in ``error``: ``poll_server`` never raises for what the remote end does. Requests go through
+the guarded client (core/outbound.py): redirects are not followed, so the API key is never sent to another
+address (PMTA 5 redirects HTTP to HTTPS by default: configure the https:// URL), and a management URL on a
+link-local address (cloud metadata) is refused.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
 
+from core.outbound import OutboundError, OutboundRefused, outbound_request
 from ips.models import MtaServer
 from ips.topqueues import TopQueuesError, queues_from_document
 from tenants.audit import audit_record
@@ -68,36 +68,35 @@ class _PollError(Exception):
     """Why a reply is not a usable PMTA answer; the message is shown to operators."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise _PollError(f"redirected ({code}) to {newurl}; set the management URL to that address")
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def _get(url: str, api_key: str, timeout: float) -> bytes:
     headers = {"Accept": "application/json, application/xml;q=0.5", "User-Agent": "EmailEngine-health"}
     if api_key:
         headers["X-API-Key"] = api_key
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - scheme checked in poll_server
+    # The one guarded client (core/outbound.py). Only operators set management URLs, and PMTA hosts live on
+    # loopback and private networks, so those are allowed; link-local (cloud metadata) is still refused.
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            body = response.read(MAX_REPLY_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        reason = "API key refused" if exc.code in (401, 403) else exc.reason
-        raise _PollError(f"HTTP {exc.code} ({reason})") from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
-            raise _PollError(f"no answer within {timeout:g}s") from None
-        raise _PollError(f"cannot connect: {exc.reason}") from None
-    except TimeoutError:
-        raise _PollError(f"no answer within {timeout:g}s") from None
-    except (http.client.HTTPException, OSError) as exc:
-        raise _PollError(f"connection failed: {exc.__class__.__name__}: {exc}") from None
-    if len(body) > MAX_REPLY_BYTES:
-        raise _PollError(f"reply larger than {MAX_REPLY_BYTES} bytes")
-    return body
+        reply = outbound_request(
+            "GET", url, headers=headers, timeout=timeout, max_bytes=MAX_REPLY_BYTES, operator_configured=True
+        )
+    except OutboundRefused as exc:
+        if exc.status is not None:  # a redirect: operators may see where it pointed
+            raise _PollError(
+                f"redirected ({exc.status}) to {exc.location}; set the management URL to that address"
+            ) from None
+        raise _PollError(str(exc)) from None
+    except OutboundError as exc:
+        raise _PollError(str(exc)) from None
+    if reply.status >= 400:
+        reason = "API key refused" if reply.status in (401, 403) else _phrase(reply.status)
+        raise _PollError(f"HTTP {reply.status} ({reason})")
+    return reply.body
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
 
 
 def _xml_to_obj(element: ET.Element) -> Any:

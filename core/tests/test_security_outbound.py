@@ -147,3 +147,14 @@ def test_connection_errors_name_the_kind_only(settings):
     settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     with pytest.raises(OutboundUnavailable, match=r"cannot connect to 127.0.0.1:9 \(connection refused\)"):
         outbound_request("GET", "http://127.0.0.1:9/", timeout=1)
+
+
+def test_operator_set_urls_may_reach_private_hosts_but_never_link_local():
+    """PMTA management URLs (operators only) live on loopback/private networks; metadata stays out."""
+    with canned_http(CannedReply(body=b"pmta")) as pmta:
+        assert outbound_request("GET", pmta.url, timeout=2, operator_configured=True).body == b"pmta"
+        with pytest.raises(OutboundRefused):
+            outbound_request("GET", pmta.url, timeout=2)  # the same URL from a tenant is refused
+    for url in ("http://169.254.169.254/", "http://2852039166/", "http://[::ffff:169.254.169.254]/"):
+        with pytest.raises(OutboundRefused, match="link-local"):
+            outbound_request("GET", url, timeout=1, operator_configured=True)
