@@ -13,6 +13,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
+from core.access import get_scoped_object_or_404, scoped
 from tenants.models import Membership, Tenant
 
 
@@ -56,12 +57,7 @@ def actor_for(request: HttpRequest) -> Actor:
 
 def scope[M: Model](request: HttpRequest, qs: QuerySet[M], tenant_field: str = "tenant") -> QuerySet[M]:
     """Restrict a queryset to what the request's user may see."""
-    actor = actor_for(request)
-    if actor.is_operator:
-        return qs
-    if actor.tenant_id is None:
-        return qs.none()
-    return qs.filter(**{f"{tenant_field}_id": actor.tenant_id})
+    return scoped(actor_for(request), qs, tenant_field)
 
 
 def get_scoped_or_404[M: Model](
@@ -74,13 +70,14 @@ def get_scoped_or_404[M: Model](
     write_needs_operator: bool = False,
 ) -> M:
     """Fetch one object inside the user's scope; 404 outside it, 403 when visible but not writable."""
-    obj = get_object_or_404(scope(request, qs, tenant_field), pk=pk)
-    if write:
-        actor = actor_for(request)
-        allowed = actor.is_operator if write_needs_operator else actor.can_manage_tenant_data
-        if not allowed:
-            raise PermissionDenied("Your role cannot change this.")
-    return obj
+    return get_scoped_object_or_404(
+        actor_for(request),
+        qs,
+        pk,
+        tenant_field=tenant_field,
+        write=write,
+        write_needs_operator=write_needs_operator,
+    )
 
 
 def require_operator(request: HttpRequest) -> Actor:
