@@ -186,11 +186,16 @@ def _row(rng: random.Random, when: datetime, tz: timezone, seq: int) -> list[str
     ]
 
 
-def write_rows(out: IO[str], n_records: int, *, seed: int = 1) -> None:
-    """Write the header and ``n_records`` rows to a text stream."""
+# Records are about 200 ms apart on average: a file of N records spans N / 5 seconds from here.
+DEFAULT_START = datetime(2025, 7, 10, 0, 0, 0, tzinfo=UTC)
+MEAN_GAP_SECONDS = 0.2
+
+
+def write_rows(out: IO[str], n_records: int, *, seed: int = 1, start: datetime = DEFAULT_START) -> None:
+    """Write the header and ``n_records`` rows to a text stream, the first logged at ``start``."""
     rng = random.Random(seed)
     tz = timezone(timedelta(hours=3))
-    when = datetime(2025, 7, 10, 0, 0, 0, tzinfo=UTC)
+    when = start
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for seq in range(n_records):
@@ -199,15 +204,15 @@ def write_rows(out: IO[str], n_records: int, *, seed: int = 1) -> None:
         writer.writerow(_row(rng, when.replace(microsecond=0), tz, seq))
 
 
-def generate(path: str | Path, n_records: int, *, seed: int = 1) -> Path:
+def generate(path: str | Path, n_records: int, *, seed: int = 1, start: datetime = DEFAULT_START) -> Path:
     """Write a PMTA accounting file with ``n_records`` records (85% d, 10% b, 5% t); ``.gz`` compresses."""
     path = Path(path)
     if path.suffix == ".gz":
         with gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=6) as out:
-            write_rows(out, n_records, seed=seed)
+            write_rows(out, n_records, seed=seed, start=start)
     else:
         with path.open("w", encoding="utf-8", newline="") as out:
-            write_rows(out, n_records, seed=seed)
+            write_rows(out, n_records, seed=seed, start=start)
     return path
 
 

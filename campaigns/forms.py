@@ -88,7 +88,7 @@ class MessageSearchForm(forms.Form):
         label="Recipient",
         max_length=320,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "full address or domain", "autofocus": True}
+            attrs={"type": "search", "placeholder": "full address, domain or sending IP", "autofocus": True}
         ),
     )
 
@@ -97,7 +97,7 @@ class MessageSearchForm(forms.Form):
         # Exact lookups only: a substring search would scan every retained event.
         if search_kind(q) is None:
             raise forms.ValidationError(
-                "Enter a full email address (bob@example.com) or a domain (example.com)."
+                "Enter a full email address (bob@example.com), a domain (example.com) or an IP address."
             )
         return q
 

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from campaigns.accounting.importer import accounting_events_prune, accounting_import_dir
+from campaigns.accounting.partitions import event_partitions_ensure
 from core.jobs import scheduled_job
 
 log = logging.getLogger(__name__)
@@ -27,5 +28,12 @@ def accounting_import_dir_task() -> dict:
 @shared_task(name="campaigns.tasks.accounting_prune_events", ignore_result=True)
 @scheduled_job("accounting-prune-events")
 def accounting_prune_events_task() -> int:
-    """Delete delivery events past ACCOUNTING_EVENT_RETENTION_DAYS (daily stats are kept)."""
+    """Drop delivery events past ACCOUNTING_EVENT_RETENTION_DAYS (daily stats are kept)."""
     return accounting_events_prune()
+
+
+@shared_task(name="campaigns.tasks.accounting_event_partitions", ignore_result=True)
+@scheduled_job("accounting-event-partitions")
+def accounting_event_partitions_task() -> dict:
+    """Make the coming days' event partitions and move late or early records out of the default one."""
+    return event_partitions_ensure().as_dict()

@@ -26,7 +26,7 @@ from campaigns.forms import (
     SuppressionRemoveForm,
 )
 from campaigns.selectors import (
-    DOMAIN_SEARCH_DAYS,
+    SEARCH_COUNT_CAP,
     accounting_files,
     attach_totals,
     bounce_category_counts,
@@ -34,7 +34,9 @@ from campaigns.selectors import (
     campaign_report,
     campaigns_in_range,
     category_chart,
+    events_for_campaign,
     events_for_recipient,
+    search_days,
     search_kind,
     suppression_reason_counts,
     suppressions_filtered,
@@ -133,14 +135,25 @@ def bounce_explorer(request: HtmxRequest) -> HttpResponse:
 
 @require_GET
 def message_search(request: HtmxRequest) -> HttpResponse:
-    form = MessageSearchForm(request.GET if "q" in request.GET else None)
-    context: dict = {"form": form, "domain_days": DOMAIN_SEARCH_DAYS}
-    if form.is_bound and form.is_valid():
+    """Events for an address, a sending IP or a recipient domain (``q``), or for a campaign
+    (``campaign``, the link on its page)."""
+    campaign = get_campaign_for_user(request, request.GET["campaign"]) if "campaign" in request.GET else None
+    form = MessageSearchForm(request.GET if "q" in request.GET and not campaign else None)
+    context: dict = {"form": form, "domain_days": search_days(), "campaign": campaign}
+    if campaign is not None:
+        context.update(
+            q=str(campaign),
+            kind="campaign",
+            page=paginate(request, events_for_campaign(request, campaign), count_cap=SEARCH_COUNT_CAP),
+            suppressions=[],
+            qs=query_without_page(request),
+        )
+    elif form.is_bound and form.is_valid():
         q = form.cleaned_data["q"]
         context.update(
             q=q,
             kind=search_kind(q),
-            page=paginate(request, events_for_recipient(request, q)),
+            page=paginate(request, events_for_recipient(request, q), count_cap=SEARCH_COUNT_CAP),
             suppressions=list(suppressions_for_address(request, q)),
             qs=query_without_page(request),
         )

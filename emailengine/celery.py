@@ -72,9 +72,15 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "provider-snds-import": {"task": "reputation.tasks.import_snds", "schedule": crontab(minute=45, hour=6)},
     # no-op unless ACCOUNTING_DIR is set
     "accounting-import-dir": {"task": "campaigns.tasks.accounting_import_dir", "schedule": 60.0},
+    # Retention is a partition drop; partitions for the coming days are made (and late records settled
+    # out of the default partition) every hour, well ahead of need.
     "accounting-prune-events": {"task": "campaigns.tasks.accounting_prune_events", "schedule": 86400.0},
     # Tenants over their complaint or bounce threshold are held (campaigns/enforcement.py).
     "tenant-enforcement": {"task": "emailengine.tasks.tenants_enforce", "schedule": 3600.0},
+    "accounting-event-partitions": {
+        "task": "campaigns.tasks.accounting_event_partitions",
+        "schedule": 3600.0,
+    },
     # The ramp decides each day's limits from the previous (UTC) day's results.
     "warmup-daily-ramp": {"task": "warmup.tasks.run_daily_ramp", "schedule": crontab(minute=0, hour=0)},
     "warmup-expire-reply-actions": {"task": "warmup.tasks.expire_reply_rule_actions", "schedule": 300.0},

@@ -14,8 +14,8 @@ A trip while resuming goes back to hold. Every step is one audit event naming th
 
 Rules run after each committed import batch (warmup.tasks.reply_rules_check, enqueued on commit by
 warmup.receivers), and look only at the batch's sending IPs within the batch's time range plus the
-rule's window, through the partial (source_ip, time_logged) index of failures: the cost follows the
-batch, not the number of stored events.
+rule's window, through the (source_ip, time_logged) index of the day-partitioned event table: the cost
+follows the batch, not the number of stored events.
 """
 
 import contextlib

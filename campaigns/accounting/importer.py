@@ -50,6 +50,7 @@ from campaigns.accounting.parser import (
     parse_json_array,
     parse_ndjson,
 )
+from campaigns.accounting.partitions import event_partitions_prune
 from campaigns.accounting.stage import (
     CAMPAIGN_ID,
     CAMPAIGN_KEY,
@@ -1049,32 +1050,10 @@ def _ndjson_lines(body: bytes) -> list[bytes]:
 # --- retention -------------------------------------------------------------------------------------
 
 
-def accounting_events_prune(
-    *, days: int | None = None, now: datetime | None = None, chunk: int = 50_000
-) -> int:
-    """Delete delivery events older than ACCOUNTING_EVENT_RETENTION_DAYS; daily stats stay. Returns count.
+def accounting_events_prune(*, days: int | None = None, now: datetime | None = None) -> int:
+    """Remove delivery events older than ACCOUNTING_EVENT_RETENTION_DAYS; daily stats stay. Returns count.
 
-    Deletes in chunks (short transactions, no long locks); suppressions pointing at a pruned event keep
-    their ``detail`` and lose only the link.
+    Whole days go as partition drops (campaigns.accounting.partitions); suppressions pointing at a
+    pruned event keep their ``detail`` and lose only the link.
     """
-    if days is None:
-        days = settings.ACCOUNTING_EVENT_RETENTION_DAYS
-    cutoff = (now or timezone.now()) - timedelta(days=days)
-    total = 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM {sql.EVENT} WHERE time_logged < %s ORDER BY time_logged LIMIT %s",  # noqa: S608
-                [cutoff, chunk],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            if not ids:
-                return total
-            cursor.execute(
-                f"UPDATE {sql.SUPPRESSION} SET source_event_id = NULL WHERE source_event_id = ANY(%s)",  # noqa: S608
-                [ids],
-            )
-            cursor.execute(f"DELETE FROM {sql.EVENT} WHERE id = ANY(%s)", [ids])  # noqa: S608
-            total += cursor.rowcount
-        if len(ids) < chunk:
-            return total
+    return event_partitions_prune(days=days, now=now).pruned
