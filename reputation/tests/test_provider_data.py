@@ -1,6 +1,6 @@
 """Provider data (issue 16): Postmaster Tools v2 and SNDS imports against strict local stand-ins."""
 
-from datetime import date
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,10 @@ from reputation.providers.postmaster import postmaster_import
 from reputation.providers.snds import parse_csv, parse_rate, snds_import
 from testsupport.provider_standins import ProviderStandIn
 
-TODAY = date(2026, 11, 20)
+# Relative to the real date: the provider page shows the last PROVIDER_DAYS days of today, so fixed dates
+# would make its test fail once they are that old.
+TODAY = datetime.now(UTC).date()
+DAY1, DAY2 = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
 SNDS_CSV = (
     "192.0.2.10,11/18/2026 5:00 PM,11/19/2026 4:00 PM,1200,1100,1150,GREEN,< 0.1%,,,0,mta1.example,"
     "bounce@a.example,\r\n"
@@ -36,13 +39,11 @@ def google(standin, tenant_a):
     domain = SendingDomain.objects.create(
         tenant=tenant_a, name="a-sender.example", return_path_domain="rp.example"
     )
-    standin.add_stat(domain.name, date(2026, 11, 18), "SPAM_RATE", 0.0012)
-    standin.add_stat(domain.name, date(2026, 11, 19), "SPAM_RATE", 0.0041)
-    standin.add_stat(domain.name, date(2026, 11, 19), "AUTH_SUCCESS_RATE", 0.99, 'auth_type = "dkim"')
-    standin.add_stat(domain.name, date(2026, 11, 19), "DELIVERY_ERROR_RATE", 0.02)
-    standin.fbl[domain.name] = {
-        date(2026, 11, 19): {"spring-sale:tenant-a:bulk:ee1": 0.0052, "someone-elses-id": 0.001}
-    }
+    standin.add_stat(domain.name, DAY1, "SPAM_RATE", 0.0012)
+    standin.add_stat(domain.name, DAY2, "SPAM_RATE", 0.0041)
+    standin.add_stat(domain.name, DAY2, "AUTH_SUCCESS_RATE", 0.99, 'auth_type = "dkim"')
+    standin.add_stat(domain.name, DAY2, "DELIVERY_ERROR_RATE", 0.02)
+    standin.fbl[domain.name] = {DAY2: {"spring-sale:tenant-a:bulk:ee1": 0.0052, "someone-elses-id": 0.001}}
     standin.compliance[domain.name] = {
         "USER_REPORTED_SPAM_RATE": "NEEDS_WORK",
         "ONE_CLICK_UNSUBSCRIBE": "COMPLIANT",
@@ -63,7 +64,7 @@ def test_it_imports_postmaster_v2_daily_metrics_and_compliance(google, standin):
     account, domain = google
     result = postmaster_import(account=account, today=TODAY)
     assert (result.domains, result.days, result.errors) == (1, 2, [])
-    day2 = PostmasterDomainStat.objects.get(domain=domain, day=date(2026, 11, 19))
+    day2 = PostmasterDomainStat.objects.get(domain=domain, day=DAY2)
     assert day2.spam_rate == 0.0041 and day2.dkim_success_rate == 0.99 and day2.delivery_error_rate == 0.02
     assert day2.needs_work == ["USER_REPORTED_SPAM_RATE"]
     assert ("POST", "/v2/domains/a-sender.example/domainStats:query") in standin.requests
@@ -112,7 +113,7 @@ def test_the_standin_refuses_an_auth_rate_without_its_filter(standin):
     from urllib.error import HTTPError
     from urllib.request import Request, urlopen
 
-    standin.add_stat("x.example", date(2026, 11, 19), "SPAM_RATE", 0.001)
+    standin.add_stat("x.example", DAY2, "SPAM_RATE", 0.001)
     body = json.dumps(
         {
             "metricDefinitions": [{"name": "a", "baseMetric": {"standardMetric": "AUTH_SUCCESS_RATE"}}],
