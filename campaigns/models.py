@@ -245,7 +245,8 @@ class DeliveryEvent(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["tenant", "rcpt"], name="event_tenant_rcpt"),
+            # Message search by address: every event of a recipient, newest first, whoever's tenant.
+            models.Index(fields=["rcpt", "time_logged"], name="event_rcpt_time"),
             # Message search by IP, recipient domain and campaign, newest first; the reply rules' look at
             # a batch's sending IPs over a short time range (warmup.reply_rules).
             models.Index(fields=["source_ip", "time_logged"], name="event_ip_time"),
