@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from campaigns import selectors
 from campaigns.access import get_accounting_file_for_user, get_campaign_for_user, get_suppression_for_user
 from campaigns.forms import (
     BounceFilterForm,
@@ -123,6 +124,7 @@ def bounce_explorer(request: HtmxRequest) -> HttpResponse:
         "categories": counts,
         "chart": category_chart(counts),
         "diagnostics": top_diagnostics(request, start=start, end=end, category=category, domain=domain),
+        "diagnostics_sample": selectors.DIAGNOSTICS_SAMPLE,
         "qs": query_without_page(request),
     }
     return render(

@@ -102,6 +102,17 @@ def test_it_groups_diagnostics_with_the_variable_parts_normalised(login, admin_a
 
 
 @pytest.mark.django_db
+def test_the_diagnostics_read_only_the_latest_bounces_of_the_period(login, admin_a, bounces, monkeypatch):
+    from campaigns import selectors
+
+    monkeypatch.setattr(selectors, "DIAGNOSTICS_SAMPLE", 2)
+    response = login(admin_a).get("/bounces/")
+    top = response.context["diagnostics"]
+    assert sum(d["n"] for d in top) == 2
+    assert "latest 2 bounces" in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_it_filters_by_category_domain_and_days(login, admin_a, bounces):
     client = login(admin_a)
     response = client.get("/bounces/?category=spam-related")
