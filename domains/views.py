@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from domains import services
-from domains.access import get_domain_for_user
+from domains.access import check_may_force_retire, get_domain_for_user
 from domains.forms import DomainCreateForm, DomainEditForm, RetireForm, RotationStartForm
 from domains.models import LIST_CHECKS, CheckName, SendingDomain
 from domains.pmta_fragment import FRAGMENT_NAME, active_keys, render_dkim_fragment
@@ -243,8 +242,7 @@ def rotation_retire(request: HttpRequest, domain_id: int) -> HttpResponse:
         messages.error(request, "Say which selector to retire.")
         return _back_to_rotation(domain)
     force = form.cleaned_data["force"]
-    if force and not actor_for(request).is_operator:
-        raise PermissionDenied("Only operators may retire a key before its grace period ends.")
+    check_may_force_retire(request, force)
     try:
         key = services.rotation_retire(
             domain=domain, selector=form.cleaned_data["selector"], by=request.user, force=force

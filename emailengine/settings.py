@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "django_prometheus",
     "axes",
     "core",
+    # django-ninja (the JSON API); installed so its docs page uses the vendored Swagger UI from our static
+    # files instead of a CDN.
+    "ninja",
     "tenants",
     "ips",
     "domains",

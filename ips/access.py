@@ -5,7 +5,9 @@ change anything here, so `write=True` means "operator": a tenant user gets a 403
 a 404 for anything outside their tenant.
 """
 
-from django.http import HttpRequest
+import ipaddress
+
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from ips.models import IPAddress, IPPool, MtaServer
@@ -20,6 +22,18 @@ def get_ip_for_user(request: HttpRequest, pk: object, *, write: bool = False) ->
     return get_scoped_or_404(
         request, qs, pk, tenant_field=IP_TENANT_FIELD, write=write, write_needs_operator=True
     )
+
+
+def get_ip_by_address_for_user(request: HttpRequest, address: str, *, write: bool = False) -> IPAddress:
+    """The API names IPs by address; the scope and role checks stay those of get_ip_for_user."""
+    try:
+        normalized = str(ipaddress.ip_address(address.strip()))
+    except ValueError:
+        raise Http404("Not found") from None
+    pk = IPAddress.objects.filter(address=normalized).values_list("pk", flat=True).first()
+    if pk is None:
+        raise Http404("Not found")
+    return get_ip_for_user(request, pk, write=write)
 
 
 def get_pool_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> IPPool:

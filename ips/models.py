@@ -1,4 +1,3 @@
-import hashlib
 import ipaddress
 import secrets
 from datetime import datetime
@@ -8,15 +7,11 @@ from django.db import models
 from django.utils import timezone
 
 from core.crypto import EncryptedTextField
-from tenants.models import Tenant
+from tenants.models import Tenant, hash_token
 
 
 class TransitionError(ValueError):
     """A lifecycle move the IP's status does not allow."""
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class MtaServer(models.Model):

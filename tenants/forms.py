@@ -39,3 +39,16 @@ class AuditFilterForm(forms.Form):
     tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Label", max_length=80, help_text="What the token is for, e.g. on-call script"
+    )
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires",
+        choices=[("", "never"), (7, "in 7 days"), (30, "in 30 days"), (90, "in 90 days"), (365, "in a year")],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )

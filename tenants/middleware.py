@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from tenants.access import actor_for
-from tenants.audit import request_ip
+from tenants.audit import request_ip, request_via
 
 # Pages a signed-in user without a tenant may still reach (Django's admin checks staff itself).
 _NO_TENANT_ALLOWED = frozenset({"logout", "login"})
@@ -19,9 +19,12 @@ class AuditContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = request_ip.set(request.META.get("REMOTE_ADDR") or None)
+        # The API's token auth sets `via` inside the request; this reset ends it with the request.
+        via_token = request_via.set("")
         try:
             return self.get_response(request)
         finally:
+            request_via.reset(via_token)
             request_ip.reset(token)
 
 

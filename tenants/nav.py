@@ -7,4 +7,5 @@ ITEMS = [
     ("Tenants", "tenant_list", "operator"),
     ("Audit", "audit_list", "operator"),
     ("Audit", "audit_list", "tenant_admin"),
+    ("API tokens", "api_tokens", "all"),
 ]

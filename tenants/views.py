@@ -1,15 +1,19 @@
+from datetime import timedelta
+
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from tenants import services
-from tenants.access import actor_for, get_tenant_for_user, require_operator, scope
-from tenants.forms import AuditFilterForm, MemberAddForm, MemberRoleForm, TenantForm
-from tenants.models import AuditEvent, Membership, Tenant
+from tenants.access import actor_for, get_tenant_for_user, require_operator
+from tenants.forms import ApiTokenForm, AuditFilterForm, MemberAddForm, MemberRoleForm, TenantForm
+from tenants.models import ApiToken, Membership, Tenant
+from tenants.selectors import audit_events
 
 
 def tenant_list(request: HttpRequest) -> HttpResponse:
@@ -94,30 +98,59 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     return redirect("tenant_detail", tenant_id=tenant_id)
 
 
-def audit_list(request: HtmxRequest) -> HttpResponse:
+def audit_readable(request: HttpRequest) -> None:
+    """Operators read the whole log, tenant admins their tenant's part; everyone else gets a 404."""
     actor = actor_for(request)
     if not (actor.is_operator or actor.is_tenant_admin):
         require_operator(request)
-    qs = scope(request, AuditEvent.objects.select_related("tenant"))
+
+
+def audit_list(request: HtmxRequest) -> HttpResponse:
+    audit_readable(request)
     form = AuditFilterForm(request.GET or None)
-    if not actor.is_operator:
+    if not actor_for(request).is_operator:
         del form.fields["tenant"]
-    if form.is_valid():
-        data = form.cleaned_data
-        if data.get("q"):
-            qs = qs.filter(
-                Q(object_repr__icontains=data["q"])
-                | Q(actor_label__icontains=data["q"])
-                | Q(reason__icontains=data["q"])
-            )
-        if data.get("action"):
-            qs = qs.filter(action__startswith=data["action"])
-        if data.get("tenant"):
-            qs = qs.filter(tenant=data["tenant"])
-        if data.get("since"):
-            qs = qs.filter(created_at__date__gte=data["since"])
-        if data.get("until"):
-            qs = qs.filter(created_at__date__lte=data["until"])
+    qs = audit_events(request, form.cleaned_data if form.is_valid() else {})
     page = paginate(request, qs)
     template = "tenants/audit_list.html#results" if request.htmx else "tenants/audit_list.html"
     return render(request, template, {"page": page, "form": form, "qs": query_without_page(request)})
+
+
+# --- personal API tokens -------------------------------------------------------------------------------
+
+
+def _token_list(request: HttpRequest, form: ApiTokenForm, status: int = 200) -> HttpResponse:
+    tokens = ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
+    return render(request, "tenants/api_tokens.html", {"tokens": tokens, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """Every user manages their own tokens; a token can do what its user can, no more."""
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "GET" or not form.is_valid():
+        return _token_list(request, form, status=200 if request.method == "GET" else 400)
+    days = form.cleaned_data["expires_in_days"]
+    try:
+        token, raw = services.api_token_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            by=request.user,
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+        )
+    except services.TokenError as exc:
+        form.add_error("name", str(exc))
+        return _token_list(request, form, status=400)
+    response = render(request, "tenants/api_token_created.html", {"token": token, "raw": raw})
+    # The token is shown this once: keep it out of every cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    # Only the user's own tokens exist for them: anyone else's is a 404.
+    token = get_object_or_404(ApiToken.objects.select_related("user"), pk=token_id, user=request.user)
+    services.api_token_revoke(token=token, by=request.user)
+    messages.success(request, f"Token {token.name} revoked; it no longer authenticates.")
+    return redirect("api_tokens")

@@ -1,7 +1,8 @@
 """How to make an object owned by a given tenant, for each object id a URL pattern takes.
 
-The tenant-isolation test walks the whole URLconf; a new `<int:something_id>` URL fails that test until
-its kwarg has a factory here, so no page escapes the check.
+The tenant-isolation tests walk the whole URLconf and every route of the JSON API; a new
+`<int:something_id>` URL or `{something_id}` API path parameter fails them until it has a factory here, so
+nothing escapes the check.
 """
 
 from collections.abc import Callable
@@ -44,6 +45,13 @@ def _ip(tenant: Tenant) -> int:
     return IPAddress.objects.create(
         address=address, server=pool.server, pool=pool, vmta_name=IPAddress.default_vmta_name(address)
     ).pk
+
+
+def _ip_address(tenant: Tenant) -> str:
+    # The API names IPs by address.
+    from ips.models import IPAddress
+
+    return IPAddress.objects.get(pk=_ip(tenant)).address
 
 
 def _sending_domain(tenant: Tenant) -> int:
@@ -142,12 +150,13 @@ def _mailwizz_outbox(tenant: Tenant) -> int:
     return MailWizzOutbox.objects.create(tenant=tenant, kind="complaint", email=email, status="failed").pk
 
 
-OBJECT_FACTORIES: dict[str, Callable[[Tenant], int]] = {
+OBJECT_FACTORIES: dict[str, Callable[[Tenant], int | str]] = {
     "tenant_id": lambda tenant: tenant.pk,
     "member_id": _member,
     "server_id": lambda tenant: _mta_server(tenant).pk,
     "pool_id": lambda tenant: _pool(tenant).pk,
     "ip_id": _ip,
+    "address": _ip_address,
     "domain_id": _sending_domain,
     # Blocklists are shared configuration (operator-only pages): any list is "another tenant's".
     "blocklist_id": _blocklist,

@@ -1,0 +1,29 @@
+"""Reads shared by the tenants pages and the API."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+
+from tenants.access import scope
+from tenants.models import AuditEvent
+
+
+def audit_events(request: HttpRequest, filters: dict[str, Any]) -> QuerySet[AuditEvent]:
+    """The audit log the user may read, filtered as the audit page's filter form cleaned it."""
+    qs = scope(request, AuditEvent.objects.select_related("tenant"))
+    if filters.get("q"):
+        qs = qs.filter(
+            Q(object_repr__icontains=filters["q"])
+            | Q(actor_label__icontains=filters["q"])
+            | Q(reason__icontains=filters["q"])
+        )
+    if filters.get("action"):
+        qs = qs.filter(action__startswith=filters["action"])
+    if filters.get("tenant"):
+        qs = qs.filter(tenant=filters["tenant"])
+    if filters.get("since"):
+        qs = qs.filter(created_at__date__gte=filters["since"])
+    if filters.get("until"):
+        qs = qs.filter(created_at__date__lte=filters["until"])
+    return qs
