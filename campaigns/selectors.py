@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models import Count, Func, Min, Q, QuerySet
+from django.db.models import Case, CharField, Count, F, Func, Min, Q, QuerySet, Value, When
+from django.db.models.functions import Lower, Trim
 from django.http import HttpRequest
 
 from campaigns.accounting.classify import HARD_BOUNCE, SOFT_BOUNCE
@@ -398,3 +399,44 @@ def ip_delivery_summary(ip: IPAddress, days: int = 30, *, tenant_id: int | None 
         "by_provider": totals_by_provider(stats)[:10],
         "chart": daily_chart(day_rows, title=f"{ip.address}: delivered and bounced per day"),
     }
+
+
+# --- daily stats for the API -------------------------------------------------------------------------------
+
+STAT_GROUPS = ("tenant", "ip", "campaign", "provider")
+
+
+def provider_expression(field: str) -> Case:
+    """provider_for_domain() in SQL, built from the same tables, so stats can be grouped by provider."""
+    domain = Lower(Trim(F(field)))
+    whens = [When(Q(**{f"{field}__iexact": d}), then=Value(p)) for d, p in _PROVIDER_EXACT.items()]
+    whens += [When(Q(**{f"{field}__istartswith": prefix}), then=Value(p)) for prefix, p in _PROVIDER_PREFIX]
+    whens.append(When(Q(**{field: ""}), then=Value("(no domain)")))
+    return Case(*whens, default=domain, output_field=CharField())
+
+
+def daily_stats(
+    request: HttpRequest,
+    *,
+    start: date,
+    end: date,
+    by: str,
+    tenant: str = "",
+    ip: str = "",
+    campaign: str = "",
+) -> QuerySet:
+    """Per day and per tenant, IP, campaign or provider: the summed counts (rows of dicts, newest first)."""
+    qs = scope(request, DailyStat.objects.all(), tenant_field="tenant").filter(day__gte=start, day__lte=end)
+    if tenant:
+        qs = qs.filter(tenant__slug=tenant)
+    if ip:
+        qs = qs.filter(source_ip=ip)
+    if campaign:
+        qs = qs.filter(campaign_key=campaign)
+    key = {
+        "tenant": F("tenant__slug"),
+        "ip": F("source_ip"),
+        "campaign": F("campaign_key"),
+        "provider": provider_expression("rcpt_domain"),
+    }[by]
+    return qs.annotate(key=key).values("day", "key").annotate(**_sums()).order_by("-day", "key")

@@ -4,16 +4,29 @@ Errors are RFC 9457 problem details (`application/problem+json`); the handlers b
 the access helpers, forms and services already raise into them, so routers stay as thin as views.
 """
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from ninja.operation import Operation
 
-from tenants.api_kit import ApiProblem, TokenAuth, conflict, invalid, problem_response
+from emailengine.jobs_overview import scheduled_jobs_overview
+from tenants.access import require_operator
+from tenants.api_kit import (
+    ApiProblem,
+    Page,
+    PageParams,
+    TokenAuth,
+    conflict,
+    invalid,
+    paginate,
+    problem_response,
+)
 
 
 class EmailEngineAPI(NinjaAPI):
@@ -89,14 +102,42 @@ api.add_exception_handler(ValidationError, _schema_invalid)
 api.add_exception_handler(IntegrityError, _integrity)
 
 
+# --- emailengine's own route: the scheduled jobs -------------------------------------------------------
+
+jobs_router = Router(tags=["jobs"])
+
+
+class JobOut(Schema):
+    name: str
+    task: str
+    schedule: str
+    last_started_at: datetime | None
+    last_finished_at: datetime | None
+    last_success_at: datetime | None
+    last_ok: bool | None = Field(description="Outcome of the latest finished run; null before the first")
+    last_duration_ms: int | None
+    last_error: str
+    last_counts: dict | None
+    overdue: bool | None = Field(description="The last success is older than the schedule allows")
+
+
+@jobs_router.get("/jobs", response=Page[JobOut], summary="Every scheduled job and its latest run (operators)")
+def job_list(request: HttpRequest, page: Query[PageParams]) -> dict:
+    require_operator(request)
+    return paginate(request, scheduled_jobs_overview(), page)
+
+
 def _add_routers() -> None:
+    from campaigns.api import router as campaigns_router
     from domains.api import router as domains_router
     from ips.api import router as ips_router
+    from reputation.api import router as reputation_router
     from tenants.api import router as tenants_router
+    from warmup.api import router as warmup_router
 
-    api.add_router("", tenants_router)
-    api.add_router("", ips_router)
-    api.add_router("", domains_router)
+    routers = (tenants_router, ips_router, domains_router, reputation_router, campaigns_router, warmup_router)
+    for router in (*routers, jobs_router):
+        api.add_router("", router)
 
 
 _add_routers()

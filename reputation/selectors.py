@@ -202,3 +202,21 @@ def recent_changes(request: HttpRequest, limit: int = 10) -> list[Change]:
 
 def open_listings_for_ip(ip: IPAddress) -> list[Listing]:
     return list(Listing.objects.filter(ip=ip, cleared_at__isnull=True).select_related("blocklist"))
+
+
+def listings_visible(
+    request: HttpRequest, *, state: str = "open", target: str = "", kind: str = "", blocklist: str = ""
+) -> QuerySet[Listing]:
+    """Listings the user may see, newest first: open ones, cleared ones (history) or both (one query)."""
+    qs = _scope_by_target(request, Listing.objects.select_related("blocklist"))
+    if state == "open":
+        qs = qs.filter(cleared_at__isnull=True)
+    elif state == "cleared":
+        qs = qs.filter(cleared_at__isnull=False)
+    if target:
+        qs = qs.filter(target=target)
+    if kind:
+        qs = qs.filter(target_kind=kind)
+    if blocklist:
+        qs = qs.filter(blocklist__key=blocklist)
+    return qs.order_by("-first_seen", "-pk")

@@ -149,8 +149,12 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    # Only the user's own tokens exist for them: anyone else's is a 404.
-    token = get_object_or_404(ApiToken.objects.select_related("user"), pk=token_id, user=request.user)
+    # A user revokes their own tokens (anyone else's is a 404); operators may revoke any token, e.g. one
+    # that leaked.
+    qs = ApiToken.objects.select_related("user")
+    if not actor_for(request).is_operator:
+        qs = qs.filter(user=request.user)
+    token = get_object_or_404(qs, pk=token_id)
     services.api_token_revoke(token=token, by=request.user)
     messages.success(request, f"Token {token.name} revoked; it no longer authenticates.")
     return redirect("api_tokens")

@@ -19,6 +19,7 @@ class Operation:
     operation_id: str
     params: tuple[str, ...]
     body_schema: dict[str, Any] | None
+    multipart: bool = False
 
     @property
     def is_write(self) -> bool:
@@ -45,14 +46,17 @@ def operations() -> list[Operation]:
     for path, methods in schema()["paths"].items():
         for method, spec in methods.items():
             params = tuple(p["name"] for p in spec.get("parameters", []) if p["in"] == "path")
-            body = spec.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            content = spec.get("requestBody", {}).get("content", {})
+            body = content.get("application/json", {}).get("schema")
+            multipart = content.get("multipart/form-data", {}).get("schema")
             found.append(
                 Operation(
                     method=method,
                     path=path,
                     operation_id=spec["operationId"],
                     params=params,
-                    body_schema=_resolve(body, components) if body else None,
+                    body_schema=_resolve(body or multipart, components) if body or multipart else None,
+                    multipart=multipart is not None,
                 )
             )
     return found
@@ -66,6 +70,19 @@ def _resolve(node: Any, components: dict[str, Any]) -> Any:
     if isinstance(node, list):
         return [_resolve(v, components) for v in node]
     return node
+
+
+def call(client: Any, op: Operation, url: str) -> Any:
+    """Call `op` at `url` with a placeholder body (JSON, or a small CSV file for uploads)."""
+    if op.method == "get":
+        return client.get(url)
+    if op.multipart:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        data = {k: v for k, v in placeholder(op.body_schema).items() if v is not None}
+        data["file"] = SimpleUploadedFile("x.csv", b"email\nsomeone@example.com\n", content_type="text/csv")
+        return client.client.post(url, data, headers=client.headers)
+    return getattr(client, op.method)(url, placeholder(op.body_schema))
 
 
 def placeholder(node: dict[str, Any] | None) -> Any:

@@ -54,6 +54,14 @@ def _ip_address(tenant: Tenant) -> str:
     return IPAddress.objects.get(pk=_ip(tenant)).address
 
 
+def _api_token(tenant: Tenant) -> int:
+    # Personal: only its user (and operators) may revoke it.
+    from tenants.services import api_token_create
+
+    user = Membership.objects.get(pk=_member(tenant)).user
+    return api_token_create(user=user, name="iso", by="system: test")[0].pk
+
+
 def _sending_domain(tenant: Tenant) -> int:
     # Straight to the model: a DKIM key is not needed for the URL walk, and generating one is slow.
     from domains.models import SendingDomain
@@ -153,6 +161,7 @@ def _mailwizz_outbox(tenant: Tenant) -> int:
 OBJECT_FACTORIES: dict[str, Callable[[Tenant], int | str]] = {
     "tenant_id": lambda tenant: tenant.pk,
     "member_id": _member,
+    "token_id": _api_token,
     "server_id": lambda tenant: _mta_server(tenant).pk,
     "pool_id": lambda tenant: _pool(tenant).pk,
     "ip_id": _ip,

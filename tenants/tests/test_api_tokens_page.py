@@ -71,3 +71,15 @@ def test_the_command_fails_clearly(admin_a):
     admin_a.save()
     with pytest.raises(CommandError, match="deactivated"):
         call_command("create_api_token", "admin-a", "--name", "y")
+
+
+@pytest.mark.django_db
+def test_an_operator_may_revoke_anyones_token(client, admin_a, operator):
+    from tenants.services import api_token_create
+
+    token, raw = api_token_create(user=admin_a, name="leaked", by=admin_a)
+    client.force_login(operator)
+    assert client.post(f"/account/api-tokens/{token.pk}/revoke/").status_code == 302
+    assert ApiClient(raw).get("me").status_code == 401
+    event = AuditEvent.objects.get(action="api_token.revoke")
+    assert event.actor == operator and event.tenant_id == admin_a.membership.tenant_id

@@ -1,0 +1,312 @@
+"""API routes for campaigns, daily stats and suppressions.
+
+The same access helpers, forms, selectors and services as campaigns/views.py; the suppression export is
+the page's own streaming view.
+"""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from campaigns import views
+from campaigns.access import get_campaign_for_user, get_suppression_for_user
+from campaigns.forms import (
+    CampaignFilterForm,
+    DateRangeForm,
+    SuppressionAddForm,
+    SuppressionFilterForm,
+    SuppressionImportForm,
+    SuppressionRemoveForm,
+)
+from campaigns.models import Campaign, Suppression
+from campaigns.selectors import (
+    STAT_GROUPS,
+    attach_totals,
+    campaign_report,
+    campaigns_in_range,
+    daily_stats,
+    suppressions_filtered,
+)
+from campaigns.services_suppression import (
+    SuppressionError,
+    normalise_email,
+    suppression_add,
+    suppression_import_csv,
+    suppression_remove,
+)
+from campaigns.stats import Counts
+from tenants.access import require_writer
+from tenants.api_kit import Page, PageParams, conflict, form_input, paginate, validated
+
+router = Router()
+
+
+class TotalsOut(Schema):
+    """Counts and rates as campaigns/stats.py defines them (the one definition); rates are fractions of 1,
+    null when there is nothing to divide by."""
+
+    delivered: int
+    hard_bounces: int
+    soft_bounces: int
+    blocked: int = Field(description="Final refusals about reputation or policy (part of soft bounces)")
+    transient: int = Field(description="Deferrals")
+    blocked_deferrals: int = Field(description="Deferrals about reputation or policy")
+    complaints: int
+    attempted: int = Field(description="delivered + hard + soft bounces")
+    bounces: int
+    delivered_rate: float | None = Field(description="delivered / attempted")
+    bounce_rate: float | None = Field(description="(hard + soft bounces) / attempted")
+    hard_bounce_rate: float | None = Field(description="hard bounces / attempted")
+    block_rate: float | None = Field(description="blocked / attempted")
+    complaint_rate: float | None = Field(description="complaints / delivered")
+    deferral_rate: float | None = Field(description="deferrals / (attempted + deferrals)")
+
+
+class RangeIn(Schema):
+    start: date | None = Field(None, description="First UTC day (default: 30 days before end)")
+    end: date | None = Field(None, description="Last UTC day (default: today)")
+
+
+def _window(form: DateRangeForm) -> tuple[date, date]:
+    data = validated(form).cleaned_data
+    return data["start"], data["end"]
+
+
+# --- campaigns -----------------------------------------------------------------------------------------
+
+
+class CampaignOut(Schema):
+    id: int
+    key: str
+    name: str
+    tenant: str | None = Field(None, alias="tenant.slug")
+    first_seen: datetime
+    last_seen: datetime
+    totals: TotalsOut = Field(description="Over the requested days")
+
+
+class CampaignFilters(RangeIn):
+    q: str = Field("", description="Part of the campaign key or name")
+
+
+@router.get(
+    "/campaigns", response=Page[CampaignOut], tags=["campaigns"], summary="Campaigns active in a range"
+)
+def campaign_list(request: HttpRequest, filters: Query[CampaignFilters], page: Query[PageParams]) -> dict:
+    form = CampaignFilterForm(form_input(filters.dict()))
+    start, end = _window(form)
+    result = paginate(
+        request, campaigns_in_range(request, start=start, end=end, q=form.cleaned_data["q"]), page
+    )
+    result["items"] = attach_totals(result["items"], start=start, end=end)
+    return result
+
+
+class BreakdownOut(Schema):
+    label: str
+    totals: TotalsOut
+    members: list[str]
+
+
+class DayTotalsOut(TotalsOut):
+    day: date
+
+
+class CampaignReportOut(Schema):
+    campaign: CampaignOut
+    start: date
+    end: date
+    by_provider: list[BreakdownOut]
+    by_ip: list[BreakdownOut]
+    days: list[DayTotalsOut]
+
+
+def _day_row(day: date, totals: Counts) -> dict[str, Any]:
+    return {"day": day, "bounces": totals.bounces, **totals.numbers()}
+
+
+@router.get(
+    "/campaigns/{int:campaign_id}",
+    response=CampaignReportOut,
+    tags=["campaigns"],
+    summary="A campaign's totals by provider, IP and day",
+)
+def campaign_detail(request: HttpRequest, campaign_id: int, filters: Query[RangeIn]) -> dict:
+    campaign: Campaign = get_campaign_for_user(request, campaign_id)
+    start, end = _window(DateRangeForm(form_input(filters.dict())))
+    report = campaign_report(campaign, start=start, end=end)
+    campaign.totals = report["totals"]  # type: ignore[attr-defined]
+    return {
+        "campaign": campaign,
+        "start": start,
+        "end": end,
+        "by_provider": report["by_provider"],
+        "by_ip": report["by_ip"],
+        "days": [_day_row(day, totals) for day, totals in report["days"]],
+    }
+
+
+# --- daily stats ---------------------------------------------------------------------------------------
+
+
+class StatRowOut(TotalsOut):
+    day: date
+    key: str = Field(description="The tenant slug, IP address, campaign key or provider")
+
+
+class StatFilters(RangeIn):
+    by: Literal["tenant", "ip", "campaign", "provider"] = Field(description="What each row is per day")
+    tenant: str = Field("", description="Only this tenant (slug; operators)")
+    ip: str = Field("", description="Only this sending IP")
+    campaign: str = Field("", description="Only this campaign key")
+
+
+@router.get(
+    "/stats/daily",
+    response=Page[StatRowOut],
+    tags=["stats"],
+    summary="Daily delivered, bounces, complaints and rates per tenant, IP, campaign or provider",
+)
+def stats_daily(request: HttpRequest, filters: Query[StatFilters], page: Query[PageParams]) -> dict:
+    start, end = _window(DateRangeForm(form_input({"start": filters.start, "end": filters.end})))
+    assert filters.by in STAT_GROUPS
+    qs = daily_stats(
+        request,
+        start=start,
+        end=end,
+        by=filters.by,
+        tenant=filters.tenant.strip(),
+        ip=filters.ip.strip(),
+        campaign=filters.campaign.strip(),
+    )
+    result = paginate(request, qs, page)
+    result["items"] = [_stat_row(row) for row in result["items"]]
+    return result
+
+
+def _stat_row(row: dict[str, Any]) -> dict[str, Any]:
+    totals = Counts.from_row(row)
+    return {"day": row["day"], "key": row["key"] or "", **_day_row(row["day"], totals)}
+
+
+# --- suppressions --------------------------------------------------------------------------------------
+
+
+class SuppressionOut(Schema):
+    id: int
+    email: str
+    tenant: str = Field(alias="tenant.slug")
+    reason: str
+    detail: str
+    created_at: datetime
+    created_by: str
+
+
+class SuppressionFilters(Schema):
+    email: str = Field("", description="Exactly this address (any case)")
+    q: str = Field("", description="Part of an address")
+    reason: Literal["", "hard_bounce", "complaint", "manual", "import"] = ""
+    tenant: int | None = Field(None, description="Tenant id (operators)")
+
+
+@router.get(
+    "/suppressions", response=Page[SuppressionOut], tags=["suppressions"], summary="Suppressed addresses"
+)
+def suppression_list(
+    request: HttpRequest, filters: Query[SuppressionFilters], page: Query[PageParams]
+) -> dict:
+    form = validated(SuppressionFilterForm(form_input(filters.dict(exclude={"email"})), request=request))
+    qs = suppressions_filtered(request, **form.filters())
+    if filters.email.strip():
+        qs = qs.filter(email=normalise_email(filters.email))
+    return paginate(request, qs, page)
+
+
+class SuppressionIn(Schema):
+    email: str
+    detail: str = Field("", description="Why (optional)")
+    tenant: int | None = Field(None, description="Tenant id (operators; tenant admins add to their own)")
+
+
+@router.post(
+    "/suppressions", response={201: SuppressionOut}, tags=["suppressions"], summary="Suppress an address"
+)
+def suppression_create(request: HttpRequest, payload: SuppressionIn) -> Status:
+    require_writer(request)
+    form = validated(SuppressionAddForm(form_input(payload.dict()), request=request))
+    tenant = form.tenant()
+    if tenant is None:
+        raise PermissionDenied("You are not a member of any tenant.")
+    try:
+        entry = suppression_add(
+            tenant=tenant,
+            email=form.cleaned_data["email"],
+            detail=form.cleaned_data["detail"],
+            by=request.user,
+        )
+    except SuppressionError as exc:
+        raise conflict(str(exc)) from None
+    return Status(201, Suppression.objects.select_related("tenant").get(pk=entry.pk))
+
+
+class RemoveIn(Schema):
+    reason: str = Field("", max_length=300, description="Why (optional; kept in the audit log)")
+
+
+@router.delete(
+    "/suppressions/{int:suppression_id}",
+    response={204: None},
+    tags=["suppressions"],
+    summary="Remove an address from the list",
+)
+def suppression_delete(request: HttpRequest, suppression_id: int, payload: RemoveIn | None = None) -> Status:
+    entry = get_suppression_for_user(request, suppression_id, write=True)
+    form = validated(SuppressionRemoveForm(form_input((payload or RemoveIn()).dict())))
+    suppression_remove(entry=entry, by=request.user, reason=form.cleaned_data["reason"])
+    return Status(204, None)
+
+
+class ImportReportOut(Schema):
+    lines: int
+    added: int
+    duplicates: int
+    already: int
+    errors: int = Field(alias="errors_total")
+    first_errors: list[dict] = Field(description="Up to the first errors: line, reason, excerpt")
+
+    @staticmethod
+    def resolve_first_errors(obj: Any) -> list[dict]:
+        return [{"line": e.line, "reason": e.reason, "excerpt": e.excerpt} for e in obj.errors]
+
+
+@router.post(
+    "/suppressions/import",
+    response=ImportReportOut,
+    tags=["suppressions"],
+    summary="Import a CSV of addresses (multipart: file, and tenant for operators)",
+)
+def suppression_import(
+    request: HttpRequest, file: File[UploadedFile], tenant: Form[int | None] = None
+) -> Any:
+    require_writer(request)
+    data = form_input({"tenant": tenant})
+    form = validated(SuppressionImportForm(data, {"file": file}, request=request))
+    target = form.tenant()
+    if target is None:
+        raise PermissionDenied("You are not a member of any tenant.")
+    upload = form.cleaned_data["file"]
+    return suppression_import_csv(tenant=target, data=upload.read(), by=request.user, filename=upload.name)
+
+
+@router.get(
+    "/suppressions/export",
+    tags=["suppressions"],
+    summary="The list as CSV, streamed (same filters as the list: q, reason, tenant)",
+    response={200: None},
+)
+def suppression_export(request: HttpRequest) -> StreamingHttpResponse:
+    return views.suppression_export(request)
