@@ -29,7 +29,13 @@ class BlocklistOut(Schema):
     zone: str
     kind: str
     severity: str
+    scope: str = Field(description="What a listing is about: only an `ip` listing can hold an IP")
+    reputation: bool = Field(description="A grading list: its answers are grades, never listings")
     enabled: bool
+    breaker_tripped_at: datetime | None = Field(
+        None, description="Set while the list's circuit breaker is tripped (its listings hold nothing)"
+    )
+    source_url: str
     delist_url: str
     supports_dqs: bool
     dqs_key_set: bool
@@ -87,6 +93,7 @@ class ListingOut(Schema):
     blocklist: str = Field(alias="blocklist.key")
     blocklist_name: str = Field(alias="blocklist.name")
     severity: str = Field(alias="blocklist.severity")
+    scope: str = Field(alias="blocklist.scope", description="ip, subnet, asn, ... (only ip can hold an IP)")
     delist_url: str = Field(alias="blocklist.delist_url")
     code: str
     meaning: str
@@ -155,7 +162,7 @@ class ResultOut(Schema):
     target: str
     list: str = Field(alias="list_key")
     zone: str
-    status: str = Field(description="listed, clean or error")
+    status: str = Field(description="listed, clean, error, or reputation (a grade, never a listing)")
     code: str
     meaning: str
 
