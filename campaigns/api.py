@@ -31,7 +31,7 @@ from campaigns.selectors import (
     daily_stats,
     suppressions_filtered,
 )
-from campaigns.services_suppression import (
+from campaigns.services.suppression import (
     SuppressionError,
     normalise_email,
     suppression_add,
@@ -265,7 +265,7 @@ class RemoveIn(Schema):
 )
 def suppression_delete(request: HttpRequest, suppression_id: int, payload: RemoveIn | None = None) -> Status:
     entry = get_suppression_for_user(request, suppression_id, write=True)
-    form = validated(SuppressionRemoveForm(form_input((payload or RemoveIn()).dict())))
+    form = validated(SuppressionRemoveForm(form_input((payload or RemoveIn(reason="")).dict())))
     suppression_remove(entry=entry, by=request.user, reason=form.cleaned_data["reason"])
     return Status(204, None)
 

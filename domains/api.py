@@ -35,7 +35,7 @@ class CheckOut(CheckSummary):
     changed_at: datetime
 
 
-class DomainOut(Schema):
+class DomainBase(Schema):
     id: int
     name: str = Field(description="IDNA ASCII form")
     display_name: str
@@ -46,11 +46,14 @@ class DomainOut(Schema):
     status: str = Field(description="The worst of the latest checks")
     created_at: datetime
     last_checked_at: datetime | None
-    checks: list[CheckSummary] = Field(description="The latest result of each check")
 
     @staticmethod
     def resolve_checks(obj: SendingDomain) -> list[DomainCheck]:
         return ordered_checks(obj)
+
+
+class DomainOut(DomainBase):
+    checks: list[CheckSummary] = Field(description="The latest result of each check")
 
 
 class KeyOut(Schema):
@@ -77,7 +80,7 @@ class RotationOut(Schema):
     can_activate: bool
 
 
-class DomainDetailOut(DomainOut):
+class DomainDetailOut(DomainBase):
     checks: list[CheckOut] = Field(description="The latest result of each check, with the record to publish")
     zone: str = Field(description="Every record to publish, as BIND zone-file lines")
     dkim: RotationOut

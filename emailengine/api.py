@@ -5,6 +5,7 @@ the access helpers, forms and services already raise into them, so routers stay 
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
@@ -51,13 +52,13 @@ api = EmailEngineAPI(
 )
 
 
-def _problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
+def _problem(request: HttpRequest, exc: Any) -> HttpResponse:
     return problem_response(
         request, exc.status, exc.detail, title=exc.title, type=exc.type, errors=exc.errors
     )
 
 
-def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _unauthenticated(request: HttpRequest, exc: Any) -> HttpResponse:
     return problem_response(
         request,
         401,
@@ -66,20 +67,20 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
-def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _forbidden(request: HttpRequest, exc: Any) -> HttpResponse:
     return problem_response(request, 403, str(exc) or "Your role cannot change this.")
 
 
-def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _not_found(request: HttpRequest, exc: Any) -> HttpResponse:
     # Never say more: another tenant's object must look exactly like one that does not exist.
     return problem_response(request, 404, "Not found.")
 
 
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def _http_error(request: HttpRequest, exc: Any) -> HttpResponse:
     return problem_response(request, exc.status_code, str(exc))
 
 
-def _schema_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+def _schema_invalid(request: HttpRequest, exc: Any) -> HttpResponse:
     errors = []
     for error in exc.errors:
         loc = [str(part) for part in error.get("loc", ())]
@@ -89,7 +90,7 @@ def _schema_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return _problem(request, invalid(errors))
 
 
-def _integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+def _integrity(request: HttpRequest, exc: Any) -> HttpResponse:
     return _problem(request, conflict("That would duplicate an existing object."))
 
 
@@ -130,12 +131,21 @@ def job_list(request: HttpRequest, page: Query[PageParams]) -> dict:
 def _add_routers() -> None:
     from campaigns.api import router as campaigns_router
     from domains.api import router as domains_router
+    from hygiene.api import router as hygiene_router
     from ips.api import router as ips_router
     from reputation.api import router as reputation_router
     from tenants.api import router as tenants_router
     from warmup.api import router as warmup_router
 
-    routers = (tenants_router, ips_router, domains_router, reputation_router, campaigns_router, warmup_router)
+    routers = (
+        tenants_router,
+        ips_router,
+        domains_router,
+        reputation_router,
+        campaigns_router,
+        hygiene_router,
+        warmup_router,
+    )
     for router in (*routers, jobs_router):
         api.add_router("", router)
 

@@ -38,11 +38,9 @@ class MeOut(Schema):
 @router.get("/me", response=MeOut, tags=["me"], summary="The token's user, role and tenant")
 def me(request: HttpRequest) -> dict:
     actor = actor_for(request)
-    membership = (
-        Membership.objects.select_related("tenant").filter(user_id=actor.user_id).first()
-        if not actor.is_operator
-        else None
-    )
+    membership = None
+    if not actor.is_operator and actor.user_id is not None:
+        membership = Membership.objects.select_related("tenant").filter(user_id=actor.user_id).first()
     return {
         "username": request.user.get_username(),
         "is_operator": actor.is_operator,

@@ -111,7 +111,7 @@ def conflict(detail: str) -> ApiProblem:
     return ApiProblem(409, detail, title="Conflict", type=PROBLEM_CONFLICT)
 
 
-def form_errors(form: forms.Form) -> list[dict[str, str]]:
+def form_errors(form: forms.BaseForm) -> list[dict[str, str]]:
     return [
         {"field": "" if name == "__all__" else name, "message": str(message)}
         for name, messages in form.errors.items()
@@ -119,7 +119,7 @@ def form_errors(form: forms.Form) -> list[dict[str, str]]:
     ]
 
 
-def validated[F: forms.Form](form: F) -> F:
+def validated[F: forms.BaseForm](form: F) -> F:
     """The dashboard's own form decides what is valid; its errors become the problem's field errors."""
     if not form.is_valid():
         raise invalid(form_errors(form))

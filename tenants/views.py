@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
+from django.contrib.auth.models import User as AuthUser
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -119,8 +120,14 @@ def audit_list(request: HtmxRequest) -> HttpResponse:
 # --- personal API tokens -------------------------------------------------------------------------------
 
 
+def _me(request: HttpRequest) -> AuthUser:
+    # LoginRequiredMiddleware guarantees a logged-in user here.
+    assert isinstance(request.user, AuthUser)
+    return request.user
+
+
 def _token_list(request: HttpRequest, form: ApiTokenForm, status: int = 200) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
+    tokens = ApiToken.objects.filter(user=_me(request)).order_by("revoked_at", "-created_at")
     return render(request, "tenants/api_tokens.html", {"tokens": tokens, "form": form}, status=status)
 
 
@@ -133,7 +140,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     days = form.cleaned_data["expires_in_days"]
     try:
         token, raw = services.api_token_create(
-            user=request.user,
+            user=_me(request),
             name=form.cleaned_data["name"],
             by=request.user,
             expires_at=timezone.now() + timedelta(days=days) if days else None,
@@ -153,7 +160,7 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     # that leaked.
     qs = ApiToken.objects.select_related("user")
     if not actor_for(request).is_operator:
-        qs = qs.filter(user=request.user)
+        qs = qs.filter(user=_me(request))
     token = get_object_or_404(qs, pk=token_id)
     services.api_token_revoke(token=token, by=request.user)
     messages.success(request, f"Token {token.name} revoked; it no longer authenticates.")

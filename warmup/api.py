@@ -240,7 +240,11 @@ class DecisionOut(Schema):
 class RuleActionOut(Schema):
     rule: str = Field(alias="rule.name")
     action: str
+    provider: str
+    stage: str = Field(description="slow, hold or resume (ladder rules)")
     matches: int
+    window_start: datetime | None
+    window_end: datetime | None
     started_at: datetime
     expires_at: datetime
     ended_at: datetime | None
@@ -339,8 +343,14 @@ class RuleOut(Schema):
     pattern: str
     provider: str
     threshold: int
+    window_minutes: int
     action: str
     duration_hours: int
+    slow_factor: float
+    backoff_max_per_hour: int | None
+    backoff_to_normal_minutes: int
+    source: str
+    preset_key: str
     enabled: bool
     created_at: datetime
     n_active: int = Field(description="IPs this rule holds or halves right now")
@@ -348,11 +358,16 @@ class RuleOut(Schema):
 
 class RuleIn(Schema):
     name: str
-    pattern: str = Field(description="A regular expression matched against the remote reply")
+    pattern: str = Field(description="A regular expression on the diagnostic text, case-insensitive")
     provider: str = Field("", description="gmail, microsoft, yahoo, ... or empty for any")
-    threshold: int = Field(10, description="Matches per IP within one hour")
-    action: str = Field("hold", description="hold or halve")
-    duration_hours: int = 4
+    threshold: int = Field(10, description="Matches per IP (and provider) within the window")
+    window_minutes: int = 60
+    action: str = Field("ladder", description="ladder (slow, hold if it persists, resume), hold or halve")
+    duration_hours: int = Field(4, description="How long each step lasts")
+    slow_factor: float = Field(0.5, description="Share of the provider limit kept while slowed")
+    backoff_max_per_hour: int | None = Field(None, description="PMTA backoff-max-msg-rate while in backoff")
+    backoff_to_normal_minutes: int = 30
+    source: str = Field("", description="The provider's own text this pattern matches")
     enabled: bool = True
 
 
@@ -361,8 +376,13 @@ class RuleUpdateIn(Schema):
     pattern: str | None = None
     provider: str | None = None
     threshold: int | None = None
+    window_minutes: int | None = None
     action: str | None = None
     duration_hours: int | None = None
+    slow_factor: float | None = None
+    backoff_max_per_hour: int | None = None
+    backoff_to_normal_minutes: int | None = None
+    source: str | None = None
     enabled: bool | None = None
 
 

@@ -47,6 +47,8 @@ WRITE_RULES: dict[str, tuple[str, int]] = {
     "suppression_create": (WRITER, 403),
     "suppression_delete": (WRITER, 403),
     "suppression_import": (WRITER, 403),
+    "validation_job_create": (WRITER, 403),
+    "validation_job_upload": (WRITER, 403),
 }
 
 

@@ -24,6 +24,7 @@ TENANT_LISTS: dict[str, dict[str, str]] = {
     "warmup/decisions": {},
     "campaigns": {},
     "suppressions": {},
+    "validation/jobs": {},
     "stats/daily?by=ip": {"by": "ip"},
     "stats/daily?by=provider": {"by": "provider"},
 }
