@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -119,7 +120,7 @@ def validation_job_detail(request: HttpRequest, job_id: int) -> ValidationJob:
     response={200: None},
     summary="The result CSV (every input row with its status and reason), once the job is done",
 )
-def validation_job_result(request: HttpRequest, job_id: int) -> HttpResponse:
+def validation_job_result(request: HttpRequest, job_id: int) -> HttpResponseBase:
     job = get_validation_job_for_user(request, job_id)
     if job.status != ValidationJob.Status.DONE:
         raise conflict(f"The result is ready when the check is done (this job is {job.status}).")

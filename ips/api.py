@@ -23,7 +23,7 @@ from ips.forms import (
     ServerCreateForm,
     ServerEditForm,
 )
-from ips.models import IPAddress, IPPool, IPStatus, MtaServer
+from ips.models import IPAddress, IPPool, IPStatus, MtaServer, TransitionError
 from ips.selectors import STATUSES, ips_filtered, pools_with_counts, servers_with_counts
 from tenants.access import require_operator
 from tenants.api_kit import Page, PageParams, conflict, form_input, invalid, paginate, validated
@@ -376,7 +376,7 @@ def _set_status(request: HttpRequest, address: str, to: str, reason: str) -> IPA
             services.ip_resume(ip=ip, by=request.user, reason=d["reason"])
         else:
             services.ip_set_status(ip=ip, to=d["to"], by=request.user, reason=d["reason"])
-    except services.TransitionError as exc:
+    except TransitionError as exc:
         raise conflict(str(exc)) from None
     return ip
 
@@ -413,7 +413,7 @@ def ip_move(request: HttpRequest, address: str, payload: MoveIn) -> IPAddress:
     if d["pool"] != ip.pool:
         try:
             services.ip_move_to_pool(ip=ip, pool=d["pool"], by=request.user, reason=d["reason"])
-        except services.TransitionError as exc:
+        except TransitionError as exc:
             raise conflict(str(exc)) from None
     return ip
 
