@@ -16,11 +16,16 @@ from tenants.models import AuditEvent
 
 STATUSES = [value for value, _ in IPStatus.choices]
 
+# IP lists sort by server, then by address as PostgreSQL `inet` (the column type of GenericIPAddressField):
+# numeric per octet, IPv4 before IPv6, so 10.100.0.2 comes before 10.100.0.11. Meta.ordering (vmta_name) is
+# text, which put 10.100.0.101 before 10.100.0.11.
+IP_LIST_ORDER = ("server__name", "address")
+
 
 def ips_visible(request: HttpRequest) -> QuerySet[IPAddress]:
     return scope(
         request,
-        IPAddress.objects.select_related("server", "pool", "pool__tenant"),
+        IPAddress.objects.select_related("server", "pool", "pool__tenant").order_by(*IP_LIST_ORDER),
         tenant_field=IP_TENANT_FIELD,
     )
 

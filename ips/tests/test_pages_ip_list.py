@@ -134,3 +134,28 @@ def test_it_runs_the_same_number_of_queries_for_many_rows(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/ips/")
     assert len(response.context["page"].object_list) == 32
+
+
+@pytest.mark.django_db
+@override_settings(PAGE_SIZE=100)
+def test_it_sorts_addresses_numerically_not_as_text(login, operator):
+    server = MtaServerFactory(name="pmta-sort")
+    pool = IPPoolFactory(name="sort", server=server, tenant=None)
+    for last in (101, 11, 2, 103, 1, 20):
+        IPAddressFactory(address=f"10.100.0.{last}", server=server, pool=pool)
+    IPAddressFactory(address="10.99.0.200", server=server, pool=pool)
+    IPAddressFactory(address="2001:db8::1", server=server, pool=pool)
+
+    # The IP list (plain and filtered) and the pool page list the same rows in the same order.
+    for url in ("/ips/", f"/ips/?server={server.pk}", f"/pools/{pool.pk}/"):
+        listed = [ip.address for ip in login(operator).get(url).context["page"].object_list]
+        assert listed == [
+            "10.99.0.200",
+            "10.100.0.1",
+            "10.100.0.2",
+            "10.100.0.11",
+            "10.100.0.20",
+            "10.100.0.101",
+            "10.100.0.103",
+            "2001:db8::1",
+        ]
