@@ -237,6 +237,9 @@ class DeliveryEvent(models.Model):
     message_id = models.TextField(blank=True)
     job_id = models.TextField(blank=True)
     fingerprint = models.UUIDField()
+    # The envelope id (ENVID) the message was sent with: a remote bounce (rb/rs) names it, which credits
+    # the bounce to the original message's tenant. Indexed only where present (few senders set one).
+    env_id = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-time_logged", "-pk"]
@@ -271,6 +274,7 @@ class DeliveryEvent(models.Model):
             models.Index(fields=["source_ip", "time_logged"], name="event_ip_time"),
             models.Index(fields=["rcpt_domain", "time_logged"], name="event_domain_time"),
             models.Index(fields=["campaign", "time_logged"], name="event_campaign_time"),
+            models.Index(fields=["env_id"], condition=~models.Q(env_id=""), name="event_env_id"),
         ]
 
     def __str__(self) -> str:

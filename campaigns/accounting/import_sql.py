@@ -44,6 +44,20 @@ SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL ELSE a
 FROM (SELECT nextval(%(seq)s::regclass) AS v FROM generate_series(1, %(n)s)) ids
 """
 
+# Where a remote bounce's original message went (importer._credit_to_origin): the latest d/b/t event
+# with its envelope id (the partial event_env_id index), or to its recipient from its sender. The
+# second one names every tenant id so that (tenant_id, rcpt) index serves it.
+ORIGIN_BY_ENV_ID = f"""
+SELECT DISTINCT ON (env_id) env_id, tenant_id, campaign_key, campaign_id FROM {EVENT}
+WHERE env_id = ANY(%s::text[]) AND env_id <> '' AND tenant_id IS NOT NULL AND type IN ('d', 'b', 't')
+ORDER BY env_id, time_logged DESC
+"""  # noqa: S608
+ORIGIN_BY_RCPT = f"""
+SELECT DISTINCT ON (rcpt, lower(orig)) rcpt, orig, tenant_id, campaign_key, campaign_id FROM {EVENT}
+WHERE tenant_id = ANY(%s::bigint[]) AND rcpt = ANY(%s::text[]) AND type IN ('d', 'b', 't')
+ORDER BY rcpt, lower(orig), time_logged DESC
+"""  # noqa: S608
+
 # Campaigns the stage builder had no id for: found, or created (first/last seen are set from the
 # records by INGEST_SQL).
 CAMPAIGN_FIND = f"""

@@ -33,6 +33,7 @@ from typing import Any, NamedTuple, cast
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.accounting import import_sql as sql
@@ -55,8 +56,14 @@ from campaigns.accounting.stage import (
     CAMPAIGN_ID,
     CAMPAIGN_KEY,
     COLUMN,
+    ENV_ID,
+    NULL,
+    ORIG,
+    ORIGIN_TYPES,
+    RCPT,
     TENANT_ID,
     TIME_LOGGED,
+    TYPE,
     StageContext,
     copy_data,
 )
@@ -66,7 +73,9 @@ from campaigns.models import (
     ImportRejection,
 )
 from campaigns.signals import accounting_batch_imported
+from domains.models import SendingDomain
 from ips.models import IPAddress, MtaServer
+from tenants.models import Tenant
 
 __all__ = [
     "ERRORS_IN_RESULT",
@@ -307,6 +316,82 @@ def _a_time_per_campaign(rows: list[tuple], wanted: set[tuple[str, str]]) -> dic
     return times
 
 
+def _credit_to_origin(
+    rows: list[tuple], missing: set[tuple[str, str]], campaign_ids: dict[tuple[str, str], str]
+) -> list[tuple]:
+    """Remote bounces and statuses (rb/rs: no sending IP, UG5 11.2.7) and f records whose IP named no
+    tenant, credited to the tenant of the message they are about. Tried in this order:
+
+    1. ``envId``: the latest d/b/t event sent with the same envelope id;
+    2. the latest d/b/t event to the same ``rcpt`` from the same ``orig`` (with no ``orig``: the same
+       ``rcpt``, when only one tenant has mailed it);
+    3. the ``orig`` (return-path) domain: a tenant's sending domain or its return-path domain, when
+       exactly one tenant has it.
+
+    Found through 1 or 2, a record without a campaign key of its own takes the original's campaign.
+    A record none of them credits stays without tenant (and without campaign), as before. A hard ``rb``
+    credited this way suppresses its address and goes to MailWizz like a ``b``.
+    """
+    orphans = [i for i, row in enumerate(rows) if not row[TENANT_ID] and row[TYPE] in ORIGIN_TYPES]
+    if not orphans:
+        return rows
+    origin: dict[int, tuple[str, str, str]] = {}  # row index -> (tenant id, campaign key, campaign id)
+    with connection.cursor() as cursor:
+        env_ids = sorted({rows[i][ENV_ID] for i in orphans if rows[i][ENV_ID]})
+        if env_ids:
+            cursor.execute(sql.ORIGIN_BY_ENV_ID, [env_ids])
+            by_env = {env: (_text(tenant), key, _text(campaign)) for env, tenant, key, campaign in cursor}
+            for i in orphans:
+                if rows[i][ENV_ID] in by_env:
+                    origin[i] = by_env[rows[i][ENV_ID]]
+        left = [i for i in orphans if i not in origin and rows[i][RCPT]]
+        if left:
+            tenants = list(Tenant.objects.values_list("pk", flat=True))
+            cursor.execute(sql.ORIGIN_BY_RCPT, [tenants, sorted({rows[i][RCPT] for i in left})])
+            by_pair: dict[tuple[str, str], tuple[str, str, str]] = {}
+            by_rcpt: dict[str, set[tuple[str, str, str]]] = {}
+            for rcpt, orig, tenant, key, campaign in cursor:
+                found = (_text(tenant), key, _text(campaign))
+                by_pair[(rcpt, orig.lower())] = found
+                by_rcpt.setdefault(rcpt, set()).add(found)
+            for i in left:
+                row = rows[i]
+                if row[ORIG]:
+                    found = by_pair.get((row[RCPT], row[ORIG].lower()))
+                else:
+                    candidates = by_rcpt.get(row[RCPT], set())
+                    found = next(iter(candidates)) if len({c[0] for c in candidates}) == 1 else None
+                if found:
+                    origin[i] = found
+    left = [i for i in orphans if i not in origin and "@" in rows[i][ORIG]]
+    if left:
+        domains = {rows[i][ORIG].rpartition("@")[2].lower() for i in left}
+        owners: dict[str, set[int]] = {}
+        for name, return_path, tenant in SendingDomain.objects.filter(
+            Q(name__in=domains) | Q(return_path_domain__in=domains)
+        ).values_list("name", "return_path_domain", "tenant_id"):
+            for domain in {name.lower(), return_path.lower()} & domains:
+                owners.setdefault(domain, set()).add(tenant)
+        for i in left:
+            tenants_of = owners.get(rows[i][ORIG].rpartition("@")[2].lower(), set())
+            if len(tenants_of) == 1:
+                origin[i] = (str(next(iter(tenants_of))), "", "")
+    if not origin:
+        return rows
+    rows = list(rows)
+    for i, (tenant, origin_key, origin_campaign) in origin.items():
+        row = list(rows[i])
+        row[TENANT_ID] = tenant
+        if row[CAMPAIGN_KEY]:
+            row[CAMPAIGN_ID] = campaign_ids.get((tenant, row[CAMPAIGN_KEY]), NULL)
+            if not row[CAMPAIGN_ID]:
+                missing.add((tenant, row[CAMPAIGN_KEY]))
+        elif origin_key:
+            row[CAMPAIGN_KEY], row[CAMPAIGN_ID] = origin_key, origin_campaign
+        rows[i] = tuple(row)
+    return rows
+
+
 class _Writer:
     """Writes batches for one source (AccountingFile row): the single-transaction unit of exactly-once."""
 
@@ -326,6 +411,7 @@ class _Writer:
     ) -> None:
         # Campaigns met for the first time are created (and committed) before the batch's transaction:
         # their rows would otherwise stay locked through it, behind every other post of the campaign.
+        batch.rows = _credit_to_origin(batch.rows, batch.missing_campaigns, self.context.campaign_ids)
         rows = self._with_campaign_ids(batch)
         for attempt in range(4):
             try:

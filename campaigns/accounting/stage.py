@@ -47,12 +47,17 @@ STAGE_COLUMNS = (
     "message_id",
     "job_id",
     "fingerprint",
+    "env_id",
 )
 # A staged row is a plain tuple (no object per record); its positions come from here, by column name.
 COLUMN = {name: position for position, name in enumerate(STAGE_COLUMNS)}
-TIME_LOGGED, CAMPAIGN_KEY, CAMPAIGN_ID, TENANT_ID = (
-    COLUMN[name] for name in ("time_logged", "campaign_key", "campaign_id", "tenant_id")
+TIME_LOGGED, TYPE, RCPT, ORIG, CAMPAIGN_KEY, CAMPAIGN_ID, TENANT_ID, ENV_ID = (
+    COLUMN[name]
+    for name in ("time_logged", "type", "rcpt", "orig", "campaign_key", "campaign_id", "tenant_id", "env_id")
 )
+# Records that carry no sending IP of ours (rb/rs, UG5 11.2.7) or may lack one (f): without a tenant from
+# the IP, the importer credits them to the original message's tenant (importer._credit_to_origin).
+ORIGIN_TYPES = frozenset({"rb", "rs", "f"})
 # Columns where COPY must read an empty field as '' rather than NULL (FORCE_NOT_NULL).
 ID_COLUMNS = ("campaign_id", "tenant_id", "server_id", "ip_id")
 TEXT_COLUMNS = tuple(name for name in STAGE_COLUMNS if name not in ID_COLUMNS)
@@ -146,6 +151,7 @@ class StageContext:
             at("feedbackType"),
             at("header_Message-Id"),
             at("jobId"),
+            at("envId"),
         )
         fixed, has_other = mapper.fingerprint_parts()
         other = mapper.other_fingerprint_text
@@ -153,6 +159,7 @@ class StageContext:
         ip_ids, campaign_ids, missing = self.ip_ids, self.campaign_ids, self.missing
         hard = self.hard_categories
         strict = STRICT_FIELDS | {self.campaign_field}
+        origin_types = ORIGIN_TYPES
 
         def build(row: list[str]) -> tuple:
             if len(row) != width:
@@ -181,7 +188,8 @@ class StageContext:
             _, at_sign, domain = rcpt.rpartition("@")
             address = row[i_ip]
             ip_id, tenant_id, server_id = ip_ids(address)
-            orig, vmta, dsn_status, dsn_diag, bounce_cat, feedback_type, message_id, job_id = texts(row)
+            values = texts(row)
+            orig, vmta, dsn_status, dsn_diag, bounce_cat, feedback_type, message_id, job_id, env_id = values
             key = row[i_campaign]
             if (
                 len(rcpt) > RCPT_MAX
@@ -206,12 +214,12 @@ class StageContext:
                 if rtype == "f"
                 else bounce_outcome(bounce_cat, dsn_status, dsn_diag, hard)
             )
-            if key:
+            if key and (tenant_id or rtype not in origin_types):
                 campaign_id = campaign_ids.get((tenant_id, key))
                 if campaign_id is None:
                     missing.add((tenant_id, key))
                     campaign_id = NULL
-            else:
+            else:  # none, or the tenant (and so the campaign) comes from the original message
                 campaign_id = NULL
             return (
                 logged,
@@ -234,6 +242,7 @@ class StageContext:
                 message_id,
                 job_id,
                 fingerprint,
+                env_id,
             )
 
         return build
