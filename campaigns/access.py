@@ -8,7 +8,14 @@ pool) are operator-only. Import history is operator-only: a 404 for everyone els
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from campaigns.models import AccountingFile, Campaign, Suppression, TenantHold
+from campaigns.models import (
+    AccountingFile,
+    Campaign,
+    ImportRejection,
+    Suppression,
+    SuppressionImport,
+    TenantHold,
+)
 from tenants.access import get_scoped_or_404, require_operator
 
 
@@ -38,3 +45,15 @@ def get_tenant_hold_for_user(request: HttpRequest, pk: object, *, write: bool = 
         write=write,
         write_needs_operator=True,
     )
+
+
+def get_rejection_for_user(request: HttpRequest, pk: object) -> ImportRejection:
+    """Kept accounting records are operator-only, like the import history."""
+    require_operator(request)
+    return get_object_or_404(ImportRejection.objects.select_related("file", "server"), pk=pk)
+
+
+def get_suppression_import_for_user(request: HttpRequest, pk: object) -> SuppressionImport:
+    """A suppression import job: its tenant's members and operators see it; the upload is not loaded."""
+    qs = SuppressionImport.objects.select_related("tenant").defer("data")
+    return get_scoped_or_404(request, qs, pk, tenant_field="tenant")

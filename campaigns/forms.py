@@ -8,10 +8,11 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest
 
-from campaigns.models import Suppression
+from campaigns.models import ImportRejection, Suppression
 from campaigns.selectors import search_kind
 from campaigns.services.suppression import SuppressionError, check_email
 from core.dates import utc_today
+from ips.models import MtaServer
 from tenants.access import actor_for
 from tenants.models import Tenant
 
@@ -189,3 +190,51 @@ class SuppressionRemoveForm(forms.Form):
     reason = forms.CharField(
         required=False, max_length=300, widget=forms.TextInput(attrs={"placeholder": "why (optional)"})
     )
+
+
+class RejectionFilterForm(forms.Form):
+    """Filters of the kept-records page (operators)."""
+
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "Rejected and held"), *ImportRejection.Kind.choices], label="Kind"
+    )
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("open", "Open"), ("resolved", "Resolved"), ("all", "All")],
+        label="Status",
+    )
+    server = forms.ModelChoiceField(
+        required=False, queryset=MtaServer.objects.order_by("name"), empty_label="All servers"
+    )
+    source = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    q = forms.CharField(required=False, max_length=200, label="Search reason or record")
+
+    def filters(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        server = data.get("server")
+        return {
+            "kind": data.get("kind") or "",
+            "status": data.get("status") or "open",
+            "server_id": server.pk if server else None,
+            "source_id": data.get("source"),
+            "q": (data.get("q") or "").strip(),
+        }
+
+
+class RejectionActionForm(forms.Form):
+    """Re-ingest or dismiss the chosen kept records (at most REINGEST_MAX per request)."""
+
+    ACTIONS = [
+        ("reingest", "Re-ingest as the server that sent them"),
+        ("reingest_by_ip", "Re-ingest as their sending IP's own server (held mismatches)"),
+        ("dismiss", "Dismiss (keep them listed, import nothing)"),
+    ]
+    action = forms.ChoiceField(choices=ACTIONS)
+    ids = forms.TypedMultipleChoiceField(
+        coerce=int, choices=[], required=True, error_messages={"required": "Choose at least one record."}
+    )
+    confirm = forms.BooleanField(required=True, label="Yes, do this for the chosen records")
+
+    def __init__(self, *args, choices_from: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].choices = [(pk, pk) for pk in choices_from]

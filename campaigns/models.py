@@ -7,6 +7,7 @@ Unique-key columns use '' rather than NULL, except tenant, whose constraints say
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ class AccountingFile(models.Model):
     class Kind(models.TextChoices):
         FILE = "file", "File"
         WEBHOOK = "webhook", "Webhook"
+        REINGEST = "reingest", "Re-ingested records"  # "re-ingest YYYY-MM-DD", per crediting server
 
     class Status(models.TextChoices):
         NEW = "new", "New"
@@ -138,8 +140,8 @@ class ImportRejection(models.Model):
 
     @property
     def complete(self) -> bool:
-        """Whether ``data`` is the whole record (it can be re-ingested)."""
-        return bool(self.data) and self.data_size <= len(self.data)
+        """Whether ``data`` holds the whole record as it came (it can be re-ingested)."""
+        return bool(self.data) and self.data_size <= self.DATA_KEPT_MAX
 
 
 class Campaign(models.Model):
@@ -398,6 +400,68 @@ class Suppression(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+
+class SuppressionImport(models.Model):
+    """A suppression CSV upload, imported by a background job (campaigns.services.suppression_import).
+
+    The upload is kept on the row so a worker that restarts reads it again from the database; each chunk
+    commits its suppressions together with ``checkpoint_line`` and the counts, so a resumed run skips what
+    is done and counts nothing twice. Every bad line is counted (``errors_total``), the first
+    ``IMPORT_MAX_ERRORS`` are listed with their number and reason.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", "Waiting"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="suppression_imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=150)
+    filename = models.CharField(max_length=255, blank=True)
+    data = models.BinaryField(help_text="The upload as sent")
+    size = models.BigIntegerField(default=0)
+    total_lines = models.BigIntegerField(default=0, help_text="Lines in the upload (for progress)")
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.NEW, db_index=True)
+    checkpoint_line = models.BigIntegerField(default=0, help_text="Last line whose result is committed")
+    lines = models.BigIntegerField(default=0, help_text="Data lines read")
+    added = models.BigIntegerField(default=0)
+    already = models.BigIntegerField(default=0, help_text="Already on the list before")
+    duplicates = models.BigIntegerField(default=0, help_text="The same address again in this file")
+    errors_total = models.BigIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[line, reason, excerpt] of the first ones")
+    header = models.BooleanField(default=False)
+    email_column = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True, help_text="Why the job failed")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)  # the heartbeat
+    attempts = models.PositiveSmallIntegerField(default=0)
+    run_token = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="supp_import_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.filename or 'suppression import'} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.NEW, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_lines:
+            return 0
+        return min(99, self.checkpoint_line * 100 // self.total_lines)
 
 
 class AccountingCounter(models.Model):

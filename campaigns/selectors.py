@@ -21,7 +21,15 @@ from django.http import HttpRequest
 
 from campaigns.accounting.classify import HARD_BOUNCE, SOFT_BOUNCE
 from campaigns.charts import Chart, Series, grouped_bars, horizontal_bars
-from campaigns.models import AccountingFile, Campaign, DailyStat, DailyTenantStat, DeliveryEvent, Suppression
+from campaigns.models import (
+    AccountingFile,
+    Campaign,
+    DailyStat,
+    DailyTenantStat,
+    DeliveryEvent,
+    ImportRejection,
+    Suppression,
+)
 from campaigns.stats import Counts, sums
 from core.dates import utc_today
 from ips.models import IPAddress
@@ -370,6 +378,39 @@ def suppression_reason_counts(qs: QuerySet[Suppression]) -> list[tuple[str, str,
 
 def accounting_files() -> QuerySet[AccountingFile]:
     return AccountingFile.objects.select_related("server").order_by("-updated_at", "-pk")
+
+
+REJECTION_STATUSES = ("open", "resolved", "all")
+
+
+def import_rejections(
+    *,
+    kind: str = "",
+    status: str = "open",
+    server_id: int | None = None,
+    source_id: int | None = None,
+    q: str = "",
+) -> QuerySet[ImportRejection]:
+    """Kept accounting records (rejected or held aside), newest first: the Imports pages and the API.
+
+    Operator-only data: callers check the role (tenants.access.require_operator) before calling.
+    ``kind``: rejected | mismatch | '' (both); ``status``: open | resolved | all; ``q`` searches the
+    reason and the start of the record.
+    """
+    qs = ImportRejection.objects.select_related("file", "server").defer("data").order_by("-created_at", "-pk")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status == "open":
+        qs = qs.filter(resolution="")
+    elif status == "resolved":
+        qs = qs.exclude(resolution="")
+    if server_id:
+        qs = qs.filter(server_id=server_id)
+    if source_id:
+        qs = qs.filter(file_id=source_id)
+    if q:
+        qs = qs.filter(Q(reason__icontains=q) | Q(raw__icontains=q))
+    return qs
 
 
 # --- the IP page's delivery card ------------------------------------------------------------------------

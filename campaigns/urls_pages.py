@@ -12,6 +12,9 @@ urlpatterns = [
     path("suppression/", views.suppression_list, name="suppression_list"),
     path("suppression/add/", views.suppression_add_view, name="suppression_add"),
     path("suppression/import/", views.suppression_import_view, name="suppression_import"),
+    path(
+        "suppression/imports/<int:job_id>/", views.suppression_import_detail, name="suppression_import_detail"
+    ),
     path("suppression/export.csv", views.suppression_export, name="suppression_export"),
     path(
         "suppression/<int:suppression_id>/remove/", views.suppression_remove_view, name="suppression_remove"
@@ -24,4 +27,6 @@ urlpatterns = [
         name="tenant_hold_release",
     ),
     path("imports/<int:file_id>/", views.import_detail, name="import_detail"),
+    path("imports/records/", views.rejection_list, name="rejection_list"),
+    path("imports/records/<int:rejection_id>/download/", views.rejection_download, name="rejection_download"),
 ]

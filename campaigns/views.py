@@ -15,17 +15,27 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns import selectors
-from campaigns.access import get_accounting_file_for_user, get_campaign_for_user, get_suppression_for_user
+from campaigns.access import (
+    get_accounting_file_for_user,
+    get_campaign_for_user,
+    get_rejection_for_user,
+    get_suppression_for_user,
+    get_suppression_import_for_user,
+)
+from campaigns.accounting.importer import csv_header_line
 from campaigns.forms import (
     BounceFilterForm,
     CampaignFilterForm,
     DateRangeForm,
     MessageSearchForm,
+    RejectionActionForm,
+    RejectionFilterForm,
     SuppressionAddForm,
     SuppressionFilterForm,
     SuppressionImportForm,
     SuppressionRemoveForm,
 )
+from campaigns.models import ImportRejection, SuppressionImport
 from campaigns.selectors import (
     SEARCH_COUNT_CAP,
     accounting_files,
@@ -37,6 +47,7 @@ from campaigns.selectors import (
     category_chart,
     events_for_campaign,
     events_for_recipient,
+    import_rejections,
     search_days,
     search_kind,
     suppression_reason_counts,
@@ -44,17 +55,19 @@ from campaigns.selectors import (
     suppressions_for_address,
     top_diagnostics,
 )
+from campaigns.services.rejections import rejection_dismiss, rejection_reingest
 from campaigns.services.suppression import (
     SuppressionError,
     suppression_add,
     suppression_export_rows,
-    suppression_import_csv,
     suppression_remove,
 )
+from campaigns.services.suppression_import import report_of, suppression_import_create
+from campaigns.tasks import suppression_import_enqueue
 from core.dates import utc_today
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
-from tenants.access import actor_for, require_operator, require_writer
+from tenants.access import actor_for, require_operator, require_writer, scope
 
 # Detail pages chart at most this many days when no range is given.
 DETAIL_MAX_DAYS = 92
@@ -231,28 +244,36 @@ def suppression_remove_view(request: HttpRequest, suppression_id: int) -> HttpRe
 
 @require_http_methods(["GET", "POST"])
 def suppression_import_view(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV: it is stored as a job and imported in the background (the job page shows progress)."""
     require_writer(request)
     bound = request.method == "POST"
     form = SuppressionImportForm(
         request.POST if bound else None, request.FILES if bound else None, request=request
     )
-    report = None
-    tenant = None
     if request.method == "POST" and form.is_valid():
         tenant = form.tenant()
         if tenant is None:
             raise PermissionDenied("You are not a member of any tenant.")
         upload = form.cleaned_data["file"]
-        report = suppression_import_csv(
+        job = suppression_import_create(
             tenant=tenant, data=upload.read(), by=request.user, filename=upload.name
         )
-        form = SuppressionImportForm(request=request)
+        suppression_import_enqueue(job.pk)
+        return redirect("suppression_import_detail", job_id=job.pk)
+    jobs = scope(request, SuppressionImport.objects.select_related("tenant").defer("data"), "tenant")[:20]
     status = 400 if form.errors else 200
+    return render(request, "campaigns/suppression_import.html", {"form": form, "jobs": jobs}, status=status)
+
+
+@require_GET
+def suppression_import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A suppression import: progress while it runs (htmx polls the progress partial), then the summary."""
+    job = get_suppression_import_for_user(request, job_id)
+    context = {"job": job, "report": report_of(job)}
     return render(
         request,
-        "campaigns/suppression_import.html",
-        {"form": form, "report": report, "tenant": tenant},
-        status=status,
+        _partial(request, "campaigns/suppression_import_detail.html", "import-progress", "progress"),
+        context,
     )
 
 
@@ -292,6 +313,66 @@ def import_list(request: HtmxRequest) -> HttpResponse:
 @require_GET
 def import_detail(request: HttpRequest, file_id: int) -> HttpResponse:
     source = get_accounting_file_for_user(request, file_id)
-    rejections = paginate(request, source.rejections.order_by("line", "pk"))
+    rejections = paginate(request, source.rejections.defer("data").order_by("line", "pk"))
     context = {"source": source, "page": rejections, "qs": query_without_page(request)}
     return render(request, "campaigns/import_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def rejection_list(request: HttpRequest) -> HttpResponse:
+    """Kept records across sources (rejected or held aside), with re-ingest and dismiss (operators)."""
+    require_operator(request)
+    filters = RejectionFilterForm(request.GET or None)
+    qs = import_rejections(**filters.filters())
+    action_form = None
+    if request.method == "POST":
+        posted = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+        chosen = list(
+            ImportRejection.objects.filter(pk__in=posted).order_by("pk").values_list("pk", flat=True)
+        )
+        action_form = RejectionActionForm(request.POST, choices_from=chosen)
+        if action_form.is_valid():
+            picked = ImportRejection.objects.filter(pk__in=action_form.cleaned_data["ids"]).select_related(
+                "server"
+            )
+            action = action_form.cleaned_data["action"]
+            if action == "dismiss":
+                count = rejection_dismiss(rejections=picked, by=request.user)
+                messages.success(request, f"Dismissed {count} record(s).")
+            else:
+                outcome = rejection_reingest(
+                    rejections=picked, by=request.user, by_ip=action == "reingest_by_ip"
+                )
+                messages.success(
+                    request,
+                    f"Re-ingested: {outcome.imported} imported, {outcome.duplicates} already stored, "
+                    f"{outcome.refused} refused again, {outcome.skipped} skipped.",
+                )
+                for reason in outcome.reasons:
+                    messages.warning(request, reason)
+            return redirect(request.get_full_path())
+    context = {
+        "filters": filters,
+        "page": paginate(request, qs),
+        "qs": query_without_page(request),
+        "action_form": action_form or RejectionActionForm(choices_from=[]),
+    }
+    status = 400 if action_form is not None and action_form.errors else 200
+    return render(
+        request,
+        _partial(request, "campaigns/rejection_list.html", "rejection-results", "results"),
+        context,
+        status=status,
+    )
+
+
+@require_GET
+def rejection_download(request: HttpRequest, rejection_id: int) -> HttpResponse:
+    """A kept record's bytes exactly as they came (with its header line first for CSV)."""
+    rejection = get_rejection_for_user(request, rejection_id)
+    data = bytes(rejection.data)
+    if rejection.data_format == ImportRejection.Format.CSV and rejection.header:
+        data = csv_header_line(rejection.header) + data
+    response = HttpResponse(data, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="record-{rejection.pk}.{rejection.data_format}"'
+    return response

@@ -89,6 +89,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "hygiene.tasks.validation_resume_stuck",
         "schedule": 120.0,
     },
+    # Re-queues suppression imports whose worker died, so none stays "running".
+    "suppression-import-resume-stuck": {
+        "task": "campaigns.tasks.suppression_import_resume_stuck",
+        "schedule": 120.0,
+    },
     # MailWizz: campaign names every 15 minutes; bounces and complaints posted back every minute.
     "mailwizz-sync": {"task": "mailwizz.tasks.sync_all", "schedule": 900.0},
     "mailwizz-feedback": {"task": "mailwizz.tasks.feedback_all", "schedule": 60.0},

@@ -87,6 +87,8 @@ __all__ = [
     "accounting_import_body",
     "accounting_import_dir",
     "accounting_import_path",
+    "accounting_reingest_record",
+    "csv_header_line",
 ]
 
 log = logging.getLogger(__name__)
@@ -396,9 +398,16 @@ class _Writer:
     """Writes batches for one source (AccountingFile row): the single-transaction unit of exactly-once."""
 
     def __init__(
-        self, source: AccountingFile, context: StageContext, *, check_offset: bool, data_format: str = "csv"
+        self,
+        source: AccountingFile,
+        context: StageContext,
+        *,
+        check_offset: bool,
+        data_format: str = "csv",
+        keep_rejections: bool = True,
     ) -> None:
         self.source = source
+        self.keep_rejections = keep_rejections
         self.context = context
         self.check_offset = check_offset
         self.data_format = data_format
@@ -556,7 +565,7 @@ class _Writer:
             imported = sum(by_type.values())
             rejections = [*batch.rejections, *refused]
             held = sum(1 for rejection in rejections if rejection.kind == ImportRejection.Kind.MISMATCH)
-            keep = max(0, REJECTIONS_KEPT_PER_FILE - self.rejections_stored)
+            keep = max(0, REJECTIONS_KEPT_PER_FILE - self.rejections_stored) if self.keep_rejections else 0
             if rejections and keep:
                 self._keep_rejections(cursor, rejections[:keep])
             cursor.execute(
@@ -1081,8 +1090,27 @@ def accounting_import_body(
 
     Raises BodyError (-> HTTP 400) when the body as a whole cannot be parsed or the type is unknown.
     """
+    return _import_body(
+        source=_webhook_source(server),
+        server_id=server.pk,
+        body=body,
+        content_type=content_type,
+        batch_size=batch_size,
+    )
+
+
+def _import_body(
+    *,
+    source: AccountingFile,
+    server_id: int | None,
+    body: bytes,
+    content_type: str,
+    batch_size: int = BATCH_SIZE,
+    keep_rejections: bool = True,
+) -> ImportResult:
+    """Records of a body into ``source``, credited to ``server_id`` (None: each IP's own server)."""
     media = content_type.split(";", 1)[0].strip().lower()
-    context = _stage_context(server.pk, whole_fleet=False)
+    context = _stage_context(server_id, whole_fleet=False)
     header_now: Callable[[], list[str]] = list
     raws: list[bytes] = []  # each item's bytes, cut out of the body when a record is refused
     split: Callable[[bytes], list[bytes]]
@@ -1111,11 +1139,13 @@ def accounting_import_body(
                 raws.extend(split(body))
             return raws[res.line - 1] if 0 < res.line <= len(raws) else b""
 
-    source = _webhook_source(server)
     result = ImportResult(files=1)
+    writer = _Writer(
+        source, context, check_offset=False, data_format=data_format, keep_rejections=keep_rejections
+    )
     _consume(
         rows,
-        writer=_Writer(source, context, check_offset=False, data_format=data_format),
+        writer=writer,
         result=result,
         position=lambda: (0, 0, []),
         status=AccountingFile.Status.WAITING,
@@ -1126,6 +1156,46 @@ def accounting_import_body(
     for error in result.errors:
         error["file"] = "webhook"
     return result
+
+
+# --- re-ingesting kept records ---------------------------------------------------------------------
+
+REINGEST_CONTENT_TYPES = {"csv": "text/csv", "json": "application/json", "ndjson": "application/x-ndjson"}
+
+
+def accounting_reingest_record(
+    *, rejection: ImportRejection, server: MtaServer | None, by_ip: bool = False
+) -> ImportResult:
+    """Import one kept record again (after a fix in the code, the inventory or the data), exactly as it
+    came, into the day's re-ingest source. ``server`` credits it like that server's webhook would;
+    ``by_ip`` credits it to its sending IP's own server and tenant instead (a held mismatch the operator
+    accepts). A record refused again is not kept a second time: the result says why.
+    """
+    data = bytes(rejection.data)
+    is_csv = rejection.data_format == ImportRejection.Format.CSV
+    body = csv_header_line(rejection.header) + data if is_csv else data
+    day = timezone.now().astimezone(UTC).date().isoformat()
+    source, _ = AccountingFile.objects.get_or_create(
+        kind=AccountingFile.Kind.REINGEST,
+        server=None if by_ip else server,
+        path=f"re-ingest {day}",
+        defaults={"status": AccountingFile.Status.WAITING, "started_at": timezone.now()},
+    )
+    return _import_body(
+        source=source,
+        server_id=None if by_ip or server is None else server.pk,
+        body=body,
+        content_type=REINGEST_CONTENT_TYPES[rejection.data_format],
+        keep_rejections=False,
+    )
+
+
+def csv_header_line(header: list[str]) -> bytes:
+    """The header line a kept CSV record is read by (RFC 4180 quoting; it is read back, not exported)."""
+    quoted = (
+        '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\r\n') else name for name in header
+    )
+    return (",".join(quoted) + "\n").encode()
 
 
 def _ndjson_lines(body: bytes) -> list[bytes]:

@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from campaigns.models import Suppression
 from core.csv_safe import csv_stream, restore_row
@@ -140,7 +139,7 @@ class _Parsed:
     report: ImportReport
 
 
-def _decode(data: bytes) -> str:
+def decode_upload(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -167,66 +166,91 @@ def _find_header(row: list[str]) -> tuple[int | None, int | None] | None:
     return email_col, detail_col
 
 
-def parse_suppression_csv(data: bytes) -> _Parsed:
-    """Read the addresses of a CSV upload; every bad line is reported with its number and reason.
+@dataclass
+class ParsedLine:
+    """One data line of a suppression CSV: ``email`` (normalised) or ``error``, with its line number."""
+
+    line: int
+    email: str
+    detail: str
+    error: str
+    raw: str
+
+
+def iter_suppression_lines(text: str, report: ImportReport) -> Iterator[ParsedLine]:
+    """Every data line of a suppression CSV, in order; none is skipped silently.
 
     The header line is optional: a first line naming a known column (email, address, recipient...) is a
-    header and picks the email column. Without one, the email column is the first column holding an ``@``
-    on the first line that has one. Blank lines are skipped silently.
+    header and picks the email column (``report.header``, ``report.email_column``). Without one, the email
+    column is the first column holding an ``@`` on the first line that has one. Blank lines are skipped.
+    A line the CSV reader cannot read (a stray quote, a NUL, an oversized field) is an error for that line
+    alone, and reading goes on with the next one.
     """
-    text = _decode(data)
-    report = ImportReport()
-    addresses: dict[str, tuple[int, str]] = {}
-
-    def error(line: int, reason: str, raw: str) -> None:
-        report.errors_total += 1
-        if len(report.errors) < IMPORT_MAX_ERRORS:
-            report.errors.append(LineError(line, reason, raw[:120]))
-
     reader = csv.reader(io.StringIO(text, newline=""), dialect=_sniff_dialect(text[:4096]))
     email_col: int | None = None
     detail_col: int | None = None
     seen_first = False
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            row = restore_row(cells)  # our own export quotes formula cells; read them back as they were
-            raw = ",".join(row)
-            if not seen_first:
-                seen_first = True
-                header = _find_header(row)
-                if header is not None:
-                    email_col, detail_col = header
-                    report.header = True
-                    if email_col is None:
-                        error(line, "the header has no email column (name one 'email')", raw)
-                        return _Parsed({}, report)
-                    report.email_column = row[email_col].strip()
-                    continue
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
             report.lines += 1
-            if email_col is None:
-                email_col = next((i for i, c in enumerate(row) if "@" in c), None)
+            yield ParsedLine(reader.line_num, "", "", f"unreadable CSV: {exc}", "")
+            continue
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        row = restore_row(cells)  # our own export quotes formula cells; read them back as they were
+        raw = ",".join(row)
+        if not seen_first:
+            seen_first = True
+            header = _find_header(row)
+            if header is not None:
+                email_col, detail_col = header
+                report.header = True
                 if email_col is None:
-                    error(line, "no email address on this line", raw)
-                    continue
-                report.email_column = f"column {email_col + 1}"
-            if email_col >= len(row) or not row[email_col].strip():
-                error(line, f"no address in column {email_col + 1}", raw)
+                    yield ParsedLine(line, "", "", "the header has no email column (name one 'email')", raw)
+                    return
+                report.email_column = row[email_col].strip()
                 continue
-            try:
-                email = check_email(row[email_col])
-            except SuppressionError as exc:
-                error(line, str(exc), raw)
+        report.lines += 1
+        if email_col is None:
+            email_col = next((i for i, c in enumerate(row) if "@" in c), None)
+            if email_col is None:
+                yield ParsedLine(line, "", "", "no email address on this line", raw)
                 continue
-            if email in addresses:
-                report.duplicates += 1
-                continue
-            detail = row[detail_col].strip() if detail_col is not None and detail_col < len(row) else ""
-            addresses[email] = (line, detail)
-    except csv.Error as exc:
-        error(reader.line_num, f"unreadable CSV: {exc}", "")
+            report.email_column = f"column {email_col + 1}"
+        if email_col >= len(row) or not row[email_col].strip():
+            yield ParsedLine(line, "", "", f"no address in column {email_col + 1}", raw)
+            continue
+        try:
+            email = check_email(row[email_col])
+        except SuppressionError as exc:
+            yield ParsedLine(line, "", "", str(exc), raw)
+            continue
+        detail = row[detail_col].strip() if detail_col is not None and detail_col < len(row) else ""
+        yield ParsedLine(line, email, detail, "", raw)
+
+
+def report_error(report: ImportReport, parsed: ParsedLine) -> None:
+    report.errors_total += 1
+    if len(report.errors) < IMPORT_MAX_ERRORS:
+        report.errors.append(LineError(parsed.line, parsed.error, parsed.raw[:120]))
+
+
+def parse_suppression_csv(data: bytes) -> _Parsed:
+    """Read the addresses of a CSV upload; every bad line is reported with its number and reason."""
+    report = ImportReport()
+    addresses: dict[str, tuple[int, str]] = {}
+    for parsed in iter_suppression_lines(decode_upload(data), report):
+        if parsed.error:
+            report_error(report, parsed)
+        elif parsed.email in addresses:
+            report.duplicates += 1
+        else:
+            addresses[parsed.email] = (parsed.line, parsed.detail)
     return _Parsed(addresses, report)
 
 
@@ -235,43 +259,17 @@ def _batches(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
-@transaction.atomic
 def suppression_import_csv(*, tenant: Tenant, data: bytes, by: Author, filename: str = "") -> ImportReport:
-    """Add every valid address of a CSV upload; addresses already suppressed are counted, not changed."""
-    parsed = parse_suppression_csv(data)
-    report = parsed.report
-    label = _by_label(by)
-    emails = list(parsed.addresses)
-    now = timezone.now()
-    for batch in _batches(emails, IMPORT_BATCH):
-        existing = set(
-            Suppression.objects.filter(tenant=tenant, email__in=batch).values_list("email", flat=True)
-        )
-        report.already += len(existing)
-        new = [
-            Suppression(
-                tenant=tenant,
-                email=email,
-                reason=Suppression.Reason.IMPORT,
-                detail=(parsed.addresses[email][1] or (f"imported from {filename}" if filename else ""))[
-                    :300
-                ],
-                created_at=now,
-                created_by=label,
-            )
-            for email in batch
-            if email not in existing
-        ]
-        # ignore_conflicts: an importer insert racing this one is "already there", not an error.
-        created = Suppression.objects.bulk_create(new, ignore_conflicts=True)
-        report.added += len(created)
-    audit_record(
-        action="suppression.import",
-        by=by,
-        tenant=tenant,
-        after={**report.as_dict(), "file": filename[:200]},
+    """Add every valid address of a CSV upload now (the page runs the same job in the background);
+    addresses already suppressed are counted, not changed."""
+    from campaigns.services.suppression_import import (
+        report_of,
+        suppression_import_create,
+        suppression_import_run,
     )
-    return report
+
+    job = suppression_import_create(tenant=tenant, data=data, by=by, filename=filename)
+    return report_of(suppression_import_run(job_id=job.pk) or job)
 
 
 def suppression_export_rows(qs: QuerySet[Suppression], *, with_tenant: bool = False) -> Iterable[str]:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from campaigns.importer import accounting_import_body, accounting_import_path
+from campaigns.accounting.importer import accounting_import_body, accounting_import_path
 from campaigns.models import Campaign, DailyStat, DeliveryEvent, Suppression
 from campaigns.tests.factories import csv_text, record, server_with_token, tenant_ip
 from domains.models import SendingDomain
@@ -146,7 +146,7 @@ def test_an_f_record_without_a_sending_ip_is_credited_by_its_recipient(sent, ten
 
 
 def test_a_hard_rb_goes_to_mailwizz_like_a_b(sent, tenant_a, settings):
-    from campaigns.mailwizz.services import (
+    from mailwizz.services import (
         mailwizz_config_save,
         mailwizz_feedback_enqueue,
         mailwizz_feedback_send,

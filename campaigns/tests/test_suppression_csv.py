@@ -82,10 +82,25 @@ def test_it_imports_counts_existing_and_audits_once(tenant_a, tenant_b, admin_a)
     assert event.after["added"] == 1 and event.after["errors"] == 1
 
 
+def _import_through_the_page(client, content: bytes, name: str = "list.csv", capture=None):
+    """POST the upload (stored as a job and queued), run the queued job, then show the job page."""
+    with capture(execute=True):
+        response = client.post("/suppression/import/", {"file": upload(content, name)})
+    assert response.status_code == 302
+    return client.get(response["Location"])
+
+
+@pytest.fixture
+def eager(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
 @pytest.mark.django_db
-def test_it_shows_the_import_report_on_the_page(login, admin_a, tenant_a):
+def test_it_shows_the_import_report_on_the_page(
+    login, admin_a, tenant_a, eager, django_capture_on_commit_callbacks
+):
     content = b"email\nx@example.com\nbroken\ny@example.com\nx@example.com\n"
-    response = login(admin_a).post("/suppression/import/", {"file": upload(content)})
+    response = _import_through_the_page(login(admin_a), content, capture=django_capture_on_commit_callbacks)
     assert response.status_code == 200
     report = response.context["report"]
     assert (report.added, report.duplicates, report.errors_total) == (2, 1, 1)
@@ -99,7 +114,9 @@ def test_it_shows_the_import_report_on_the_page(login, admin_a, tenant_a):
 
 
 @pytest.mark.django_db
-def test_it_exports_a_streamed_csv_that_imports_back(login, admin_a, tenant_a, tenant_b):
+def test_it_exports_a_streamed_csv_that_imports_back(
+    login, admin_a, tenant_a, tenant_b, eager, django_capture_on_commit_callbacks
+):
     make_suppression(tenant_a, "one@example.com", reason="hard_bounce", detail="smtp;550 5.1.1 user unknown")
     make_suppression(tenant_a, "two@example.com", reason="complaint", detail='abuse, "quoted"')
     make_suppression(tenant_b, "theirs@example.com")
@@ -118,7 +135,9 @@ def test_it_exports_a_streamed_csv_that_imports_back(login, admin_a, tenant_a, t
     assert rows[1]["detail"] == 'abuse, "quoted"'
 
     Suppression.objects.filter(tenant=tenant_a).delete()
-    response = client.post("/suppression/import/", {"file": upload(body, "export.csv")})
+    response = _import_through_the_page(
+        client, body, "export.csv", capture=django_capture_on_commit_callbacks
+    )
     report = response.context["report"]
     assert (report.added, report.errors_total) == (2, 0)
     back = {s.email: s.detail for s in Suppression.objects.filter(tenant=tenant_a)}

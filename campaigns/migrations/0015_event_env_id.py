@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("campaigns", "0012_rejections_kept_verbatim"),
+        ("campaigns", "0014_mailwizz_moves_to_mailwizz"),
     ]
 
     operations = [

@@ -1,0 +1,100 @@
+"""Kept accounting records (ImportRejection): re-ingest them after a fix, or dismiss them.
+
+Operators only (the views and the API check that). Each call writes one audit event with its counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils import timezone
+
+from campaigns.accounting.importer import accounting_reingest_record
+from campaigns.models import ImportRejection
+from tenants.audit import audit_record
+
+__all__ = ["REINGEST_MAX", "ReingestOutcome", "rejection_dismiss", "rejection_reingest"]
+
+# At most this many records per call: each is its own small import (a few queries).
+REINGEST_MAX = 1000
+
+
+@dataclass
+class ReingestOutcome:
+    imported: int = 0
+    duplicates: int = 0
+    refused: int = 0  # still rejected or held: stays open with the new reason
+    skipped: int = 0  # not open, or not kept whole (longer than ImportRejection.DATA_KEPT_MAX)
+    reasons: list[str] = field(default_factory=list)  # the first few new reasons
+
+
+def _label(by: AbstractBaseUser | str) -> str:
+    return by if isinstance(by, str) else by.get_username()
+
+
+def rejection_reingest(
+    *, rejections: Iterable[ImportRejection], by: AbstractBaseUser | str, by_ip: bool = False
+) -> ReingestOutcome:
+    """Import each open, whole record again, as the server that sent it (``by_ip``: as its sending IP's
+    own server and tenant, for a held mismatch the operator accepts). A record that goes in (or is found
+    already stored) is resolved; one refused again stays open with the new reason."""
+    outcome = ReingestOutcome()
+    now = timezone.now()
+    done: list[int] = []
+    for rejection in list(rejections)[:REINGEST_MAX]:
+        if not rejection.is_open or not rejection.complete:
+            outcome.skipped += 1
+            continue
+        result = accounting_reingest_record(rejection=rejection, server=rejection.server, by_ip=by_ip)
+        if result.imported or result.duplicates:
+            resolution = (
+                ImportRejection.Resolution.IMPORTED
+                if result.imported
+                else ImportRejection.Resolution.DUPLICATE
+            )
+            outcome.imported += bool(result.imported)
+            outcome.duplicates += not result.imported
+            rejection.resolution, rejection.resolved_at, rejection.resolved_by = resolution, now, _label(by)
+            rejection.save(update_fields=["resolution", "resolved_at", "resolved_by"])
+            done.append(rejection.pk)
+            continue
+        outcome.refused += 1
+        reason = result.errors[0]["reason"] if result.errors else "refused again"
+        if len(outcome.reasons) < 10:
+            outcome.reasons.append(f"#{rejection.pk}: {reason}")
+        kind = ImportRejection.Kind.MISMATCH if result.held else ImportRejection.Kind.REJECTED
+        if (rejection.reason, rejection.kind) != (reason[:300], kind):
+            rejection.reason, rejection.kind = reason[:300], kind
+            rejection.save(update_fields=["reason", "kind"])
+    audit_record(
+        action="accounting.rejections_reingest",
+        by=by,
+        after={
+            "imported": outcome.imported,
+            "duplicates": outcome.duplicates,
+            "refused": outcome.refused,
+            "skipped": outcome.skipped,
+            "by_ip": by_ip,
+            "resolved_ids": done[:100],
+        },
+    )
+    return outcome
+
+
+def rejection_dismiss(
+    *, rejections: Iterable[ImportRejection], by: AbstractBaseUser | str, reason: str = ""
+) -> int:
+    """Close open kept records without importing them (nothing is deleted: they stay listed as dismissed)."""
+    ids = [r.pk for r in rejections if r.is_open][:REINGEST_MAX]
+    count = ImportRejection.objects.filter(pk__in=ids, resolution="").update(
+        resolution=ImportRejection.Resolution.DISMISSED, resolved_at=timezone.now(), resolved_by=_label(by)
+    )
+    audit_record(
+        action="accounting.rejections_dismiss",
+        by=by,
+        after={"dismissed": count, "ids": ids[:100]},
+        reason=reason,
+    )
+    return count
