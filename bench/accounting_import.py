@@ -14,6 +14,10 @@
    ``--batches`` JSON bodies of 1,000 records each to /hooks/pmta/accounting from ``--clients`` threads;
    prints records/s (goal >= 20,000). Before that the database is vacuumed and checkpointed, so the
    import's aftermath is not timed as webhook work.
+4. Posts as many fresh bodies again with ``--bad-share`` (1%) of their records broken in the ways a
+   PMTA host's bytes can be (a dlvSourceIp that is no IP, a 9 KB recipient, a nested JSON value, a bad
+   time, an unknown type, bytes that are not UTF-8 in the recipient): still >= 20,000 records/s, and
+   every bad record accounted for (rejected in the replies and kept in ImportRejection, one each).
 
 Runs in a throw-away database (``test_<name of DATABASE_URL's database>``, created, migrated and
 dropped like Django's test runner does), so it never touches real data.
@@ -115,19 +119,41 @@ def settle_database() -> None:
         cursor.execute("CHECKPOINT")
 
 
-def json_batches(path: Path, n_batches: int, size: int = 1000) -> list[bytes]:
+# Ways a record can be broken, each rejected alone (README "Bad records, attribution and limits").
+_BREAKAGES = (
+    lambda r: r.update(dlvSourceIp="not-an-ip"),
+    lambda r: r.update(rcpt="x" * 9000 + "@example.org"),
+    lambda r: r.update(dsnDiag=[["nested"]]),
+    lambda r: r.update(timeLogged="yesterday"),
+    lambda r: r.update(type="zz"),
+    lambda r: r.update(rcpt="BAD-UTF8@example.org"),  # becomes bytes that are not UTF-8 below
+)
+
+
+def json_batches(
+    path: Path, n_batches: int, size: int = 1000, bad_share: float = 0.0
+) -> tuple[list[bytes], int]:
+    """JSON bodies of ``size`` records; with ``bad_share``, that share of records broken (evenly spread).
+    Returns the bodies and how many records were broken."""
     bodies, batch = [], []
+    every = round(1 / bad_share) if bad_share else 0
+    bad = n = 0
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         next(reader)
         for row in reader:
-            batch.append({name: value for name, value in zip(HEADER, row, strict=True) if value})
+            record = {name: value for name, value in zip(HEADER, row, strict=True) if value}
+            n += 1
+            if every and n % every == 0:
+                _BREAKAGES[bad % len(_BREAKAGES)](record)
+                bad += 1
+            batch.append(record)
             if len(batch) == size:
-                bodies.append(json.dumps(batch).encode())
+                bodies.append(json.dumps(batch).encode().replace(b"BAD-UTF8", b"b\xffd"))
                 batch = []
                 if len(bodies) == n_batches:
                     break
-    return bodies
+    return bodies, bad
 
 
 def free_port() -> int:
@@ -165,7 +191,8 @@ def wait_until_serving(port: int, timeout: float = 60.0) -> None:
 
 def webhook_bench(
     token: str, bodies: list[bytes], clients: int, workers: int
-) -> tuple[int, float, list[str]]:
+) -> tuple[int, int, float, list[str]]:
+    """(records stored or already stored, records rejected or held, seconds, problems)."""
     port = free_port()
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
@@ -196,11 +223,11 @@ def webhook_bench(
         wait_until_serving(port)
         pending = list(bodies)
         lock = threading.Lock()
-        accepted = 0
+        accepted = refused = 0
         problems: list[str] = []
 
         def client() -> None:
-            nonlocal accepted
+            nonlocal accepted, refused
             while True:
                 with lock:
                     if not pending:
@@ -224,6 +251,7 @@ def webhook_bench(
                     else:
                         data = json.loads(reply)
                         accepted += data["accepted"] + data["duplicates"]
+                        refused += data["rejected"] + data.get("held", 0)
                 conn.close()
 
         started = time.perf_counter()
@@ -232,7 +260,7 @@ def webhook_bench(
             thread.start()
         for thread in threads:
             thread.join()
-        return accepted, time.perf_counter() - started, problems
+        return accepted, refused, time.perf_counter() - started, problems
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(timeout=30)
@@ -247,6 +275,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent webhook clients")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--keep-file", help="write the generated file here and keep it")
+    parser.add_argument(
+        "--bad-share", type=float, default=0.01, help="broken records in the second webhook run"
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="acct-bench-"))
@@ -257,6 +288,8 @@ def main() -> None:
         print(f"generating {args.records:,} records ...", flush=True)
         generate(path, args.records, seed=1)
         generate(webhook_path, args.batches * 1000, seed=2)
+        bad_path = tmp / "acct-webhook-bad.csv"
+        generate(bad_path, args.batches * 1000, seed=3)
         size_mb = path.stat().st_size / 1e6
 
         n_csv, t_csv = csv_pass(path)
@@ -289,9 +322,9 @@ def main() -> None:
         )
         print(f"peak RSS: {rss_before:,.0f} MB before import, {rss_after:,.0f} MB after (goal < 300 MB)")
 
-        bodies = json_batches(webhook_path, args.batches)  # after the RSS reading: ~1 MB per body
+        bodies, _ = json_batches(webhook_path, args.batches)  # after the RSS reading: ~1 MB per body
         settle_database()
-        accepted, t_hook, problems = webhook_bench(token, bodies, args.clients, args.workers)
+        accepted, _refused, t_hook, problems = webhook_bench(token, bodies, args.clients, args.workers)
         print(
             f"webhook: {accepted:,} records in {len(bodies)} JSON batches of 1,000, "
             f"{args.clients} clients, {args.workers} gunicorn workers: "
@@ -299,6 +332,24 @@ def main() -> None:
         )
         for problem in problems[:5]:
             print("  webhook problem:", problem)
+
+        if args.bad_share:
+            from campaigns.models import ImportRejection
+
+            bodies, bad = json_batches(bad_path, args.batches, bad_share=args.bad_share)
+            kept_before = ImportRejection.objects.count()
+            settle_database()
+            accepted, refused, t_hook, problems = webhook_bench(token, bodies, args.clients, args.workers)
+            kept = ImportRejection.objects.count() - kept_before
+            total = accepted + refused
+            print(
+                f"webhook with {args.bad_share:.0%} bad records: {total:,} records in {len(bodies)} batches: "
+                f"{total / t_hook:,.0f} records/s ({t_hook:.2f} s) (goal >= 20,000); "
+                f"{bad:,} broken, {refused:,} rejected in the replies, {kept:,} kept verbatim: "
+                f"{'every bad record accounted for' if bad == refused == kept else 'MISMATCH'}"
+            )
+            for problem in problems[:5]:
+                print("  webhook problem:", problem)
     finally:
         if connection.settings_dict["NAME"] != old_name:
             connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -241,7 +241,7 @@ class DeliveryEvent(models.Model):
     fingerprint = models.UUIDField()
     # The envelope id (ENVID) the message was sent with: a remote bounce (rb/rs) names it, which credits
     # the bounce to the original message's tenant. Indexed only where present (few senders set one).
-    env_id = models.TextField(blank=True, default="")
+    env_id = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-time_logged", "-pk"]

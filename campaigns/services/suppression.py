@@ -8,6 +8,7 @@ rows it added are listed by count, not one event per address, so a 100k-line imp
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,17 +43,33 @@ def normalise_email(value: str) -> str:
 
 
 def check_email(value: str) -> str:
-    """The normalised address, or SuppressionError with the reason."""
+    """The normalised address, or SuppressionError with the reason.
+
+    Django's EmailValidator decides, applied the way it applies itself (user part against its user
+    regex, domain part through its domain checks), with each domain's verdict remembered: a million-line
+    import names a few thousand domains.
+    """
     email = normalise_email(value)
     if not email:
         raise SuppressionError("empty address")
     if len(email) > 320:
         raise SuppressionError("address longer than 320 characters")
-    try:
-        _validate_email(email)
-    except ValidationError:
-        raise SuppressionError(f"not a valid email address: {email[:80]!r}") from None
+    user, at, domain = email.rpartition("@")
+    if not at or not _user_ok(user) or not _domain_ok(domain):
+        raise SuppressionError(f"not a valid email address: {email[:80]!r}")
     return email
+
+
+_user_ok = _validate_email.user_regex.match  # the compiled pattern behind Django's lazy one
+
+
+@functools.lru_cache(maxsize=50_000)
+def _domain_ok(domain: str) -> bool:
+    try:
+        _validate_email(f"a@{domain}")
+    except ValidationError:
+        return False
+    return True
 
 
 def _by_label(by: Author) -> str:
@@ -166,7 +183,7 @@ def _find_header(row: list[str]) -> tuple[int | None, int | None] | None:
     return email_col, detail_col
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedLine:
     """One data line of a suppression CSV: ``email`` (normalised) or ``error``, with its line number."""
 
