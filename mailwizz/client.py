@@ -53,6 +53,17 @@ MAX_REPLY_BYTES = 5 * 1024 * 1024
 USER_AGENT = "EmailEngine-MailWizz/1.0"
 
 
+# The write routes the outbox uses (PMTA-NOTES section 4; MW2 apps/api/config/main.php) and the routes it
+# falls back to where they are missing. MailWizz 1.3.8.3's route table (MW1 apps/api/config/main.php) has
+# neither write route, but has the fallbacks: search-by-email-in-all-lists (since 1.3.6.2) and the
+# per-list unsubscribe (since 1.0).
+ROUTE_BOUNCE = "campaigns/{campaign_uid}/bounces"  # POST
+ROUTE_UNSUBSCRIBE_ALL = "lists/subscribers/unsubscribe-by-email-from-all-lists"  # PUT
+ROUTE_SEARCH_ALL_LISTS = "lists/subscribers/search-by-email-in-all-lists"  # GET
+ROUTE_UNSUBSCRIBE = "lists/{list_uid}/subscribers/{subscriber_uid}/unsubscribe"  # PUT
+PROBE_UID = "eeprobe0route0check"  # matches MailWizz's uid pattern [a-z0-9]+; no campaign has it
+
+
 class MailWizzError(Exception):
     """MailWizz answered with an error, or something that is not a MailWizz reply."""
 
@@ -152,6 +163,18 @@ class MailWizzClient:
         data: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """One API call; returns the reply's ``data`` object ({} when there is none)."""
+        status, raw = self._call(method, path, query=query, data=data)
+        return self._reply(status, raw)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> tuple[int, bytes]:
+        """One API call: (HTTP status, body) as they came."""
         method = method.upper()
         url = self.url_for(path, query)
         form = {k: "" if v is None else str(v) for k, v in (data or {}).items()}
@@ -172,7 +195,7 @@ class MailWizzClient:
             raise MailWizzRefused(str(exc), status=exc.status) from None
         except OutboundError as exc:
             raise MailWizzUnavailable(str(exc)) from None
-        return self._reply(reply.status, reply.body)
+        return reply.status, reply.body
 
     def _reply(self, status: int, raw: bytes) -> dict[str, Any]:
         """The reply's ``data``, or a typed error whose text is ours: what MailWizz (or whatever answers at
@@ -243,14 +266,58 @@ class MailWizzClient:
     ) -> dict[str, Any]:
         return self.request(
             "POST",
-            f"campaigns/{campaign_uid}/bounces",
+            ROUTE_BOUNCE.format(campaign_uid=campaign_uid),
             data={"message": message[:250], "bounce_type": bounce_type, "subscriber_uid": subscriber_uid},
         )
 
     def unsubscribe_from_all_lists(self, *, email: str) -> dict[str, Any]:
-        return self.request(
-            "PUT", "lists/subscribers/unsubscribe-by-email-from-all-lists", data={"EMAIL": email}
+        return self.request("PUT", ROUTE_UNSUBSCRIBE_ALL, data={"EMAIL": email})
+
+    # --- the 1.x fallbacks (routes 1.3.8.3 has) --------------------------------------------------------
+
+    def subscriptions_of(self, *, email: str) -> list[tuple[str, str]]:
+        """(list uid, subscriber uid) of every list the address is on (at most 100, MailWizz's cap)."""
+        try:
+            data = self.request("GET", ROUTE_SEARCH_ALL_LISTS, query={"EMAIL": email})
+        except MailWizzNotFound:
+            return []
+        found = []
+        for record in data.get("records") or []:
+            if isinstance(record, dict) and isinstance(record.get("list"), dict):
+                list_uid, subscriber_uid = record["list"].get("list_uid"), record.get("subscriber_uid")
+                if list_uid and subscriber_uid:
+                    found.append((str(list_uid), str(subscriber_uid)))
+        return found
+
+    def unsubscribe(self, *, list_uid: str, subscriber_uid: str) -> dict[str, Any]:
+        return self.request("PUT", ROUTE_UNSUBSCRIBE.format(list_uid=list_uid, subscriber_uid=subscriber_uid))
+
+    def routes_available(self) -> dict[str, bool]:
+        """Which of the outbox's write routes this MailWizz serves, found without changing anything.
+
+        A path no MailWizz has first shows how this instance answers for a route it lacks; each write
+        route is then called with nothing it could act on (a campaign uid that cannot exist, an empty
+        EMAIL): a route that is there refuses that differently (its own 404 text, 422), one that is not
+        answers like the path that does not exist.
+        """
+        absent = self._fingerprint("POST", "ee-route-probe/none", {})
+        bounce = self._fingerprint("POST", ROUTE_BOUNCE.format(campaign_uid=PROBE_UID), {})
+        unsubscribe_all = self._fingerprint("PUT", ROUTE_UNSUBSCRIBE_ALL, {"EMAIL": ""})
+        return {"bounce": bounce != absent, "unsubscribe_all": unsubscribe_all != absent}
+
+    def _fingerprint(self, method: str, path: str, data: Mapping[str, Any]) -> tuple[int, str]:
+        status, raw = self._call(method, path, data=data)
+        if status in (401, 403):
+            self._reply(status, raw)  # raises the auth error
+        if status == 429 or status >= 500:
+            raise MailWizzUnavailable(f"HTTP {status}: MailWizz is busy or failing", status=status)
+        # Frameworks name the path they could not resolve; without it, "no such route" answers match.
+        text = (
+            raw.decode("utf-8", errors="replace")
+            .replace(path, "{path}")
+            .replace(path.replace("/", "\\/"), "{path}")
         )
+        return status, text
 
 
 def _int(value: Any, *, default: int) -> int:

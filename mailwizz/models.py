@@ -50,6 +50,10 @@ class MailWizzConfig(models.Model):
     campaigns_synced = models.PositiveIntegerField(default=0)
     # Highest DeliveryEvent id already scanned for feedback.
     feedback_watermark = models.BigIntegerField(default=0)
+    # Which of the outbox's write routes this MailWizz serves (MailWizzClient.routes_available), e.g.
+    # {"bounce": false, "unsubscribe_all": false} on 1.3.8.3; {} until the first check.
+    routes = models.JSONField(default=dict, blank=True)
+    routes_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -73,6 +77,10 @@ class MailWizzConfig(models.Model):
     def campaign_header(self) -> str:
         """The header MailWizz 1.x writes the campaign uid into (needs record-fields header_<this>)."""
         return f"{self.header_prefix}Campaign-Uid"
+
+    def has_route(self, name: str) -> bool:
+        """Whether the write route ``name`` is there (assumed so until the connection test has looked)."""
+        return self.routes.get(name, True) is not False
 
     def campaign_uid_for_key(self, key: str, known_uids: set[str] | frozenset[str] = frozenset()) -> str:
         """The MailWizz campaign uid behind an accounting campaign key, or '' when it is not one.

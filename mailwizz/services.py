@@ -18,6 +18,7 @@ makes (settings, sync now, retry) writes one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,8 @@ from mailwizz.client import (
 from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
 from tenants.audit import Author, audit_record
 from tenants.models import Tenant
+
+log = logging.getLogger(__name__)
 
 HARD_BOUNCE = "hard_bounce"
 COMPLAINT = "complaint"
@@ -165,13 +168,49 @@ class ConnectionResult:
     message: str
 
 
+# What the outbox does where a write route is missing, and what would give it the route (PMTA-NOTES 4).
+ROUTE_FALLBACKS = {
+    "bounce": (
+        "POST campaigns/{uid}/bounces",
+        "hard bounces unsubscribe the address from the campaign's list instead (MailWizz 1.3.8.3 and older "
+        "1.x have no bounce route; 2.x does)",
+    ),
+    "unsubscribe_all": (
+        "PUT lists/subscribers/unsubscribe-by-email-from-all-lists",
+        "complaints unsubscribe the address from each of its lists one by one (search-by-email-in-all-lists "
+        "needs MailWizz 1.3.6.2 or later)",
+    ),
+}
+
+
+def mailwizz_routes_check(*, config: MailWizzConfig, client: MailWizzClient | None = None) -> dict[str, bool]:
+    """Find out which write routes this MailWizz serves and remember it on the config (changes nothing
+    in MailWizz)."""
+    routes = (client or mailwizz_client_for(config)).routes_available()
+    config.routes, config.routes_checked_at = routes, timezone.now()
+    MailWizzConfig.objects.filter(pk=config.pk).update(
+        routes=routes, routes_checked_at=config.routes_checked_at
+    )
+    return routes
+
+
 def mailwizz_connection_test(*, config: MailWizzConfig) -> ConnectionResult:
-    """One cheap authenticated call (a one-campaign page); changes nothing."""
+    """One cheap authenticated call (a one-campaign page), then which write routes the outbox can use
+    there; changes nothing in MailWizz."""
+    client = mailwizz_client_for(config)
     try:
-        count = mailwizz_client_for(config).ping()
+        count = client.ping()
+        routes = mailwizz_routes_check(config=config, client=client)
     except MailWizzError as exc:
         return ConnectionResult(False, describe_error(exc))
-    return ConnectionResult(True, f"Connected; this key sees {count} campaign{'s' if count != 1 else ''}.")
+    message = f"Connected; this key sees {count} campaign{'s' if count != 1 else ''}."
+    missing = [name for name, there in routes.items() if not there]
+    for name in missing:
+        route, fallback = ROUTE_FALLBACKS[name]
+        message += f" This MailWizz has no {route} route: {fallback}."
+    if not missing:
+        message += " Bounces and complaints use MailWizz's own routes."
+    return ConnectionResult(True, message)
 
 
 # --- campaign sync -----------------------------------------------------------------------------------------
@@ -453,15 +492,30 @@ class _ListCache:
         return list_uid
 
 
-def _deliver(client: MailWizzClient, lists: _ListCache, row: MailWizzOutbox) -> None:
+def _deliver(client: MailWizzClient, lists: _ListCache, row: MailWizzOutbox, config: MailWizzConfig) -> None:
+    """Post one outbox row through MailWizz's own route, or, where this MailWizz lacks it (1.x, see
+    ROUTE_FALLBACKS), through routes it has."""
     if row.kind == MailWizzOutbox.Kind.COMPLAINT:
-        client.unsubscribe_from_all_lists(email=row.email)
+        if config.has_route("unsubscribe_all"):
+            client.unsubscribe_from_all_lists(email=row.email)
+            return
+        subscriptions = client.subscriptions_of(email=row.email)
+        if not subscriptions:
+            raise MailWizzNotFound(f"{row.email} is on none of this MailWizz's lists")
+        for list_uid, subscriber_uid in subscriptions:
+            client.unsubscribe(list_uid=list_uid, subscriber_uid=subscriber_uid)
         return
     list_uid = lists.list_uid(row.campaign_uid)
     subscriber_uid = client.subscriber_uid_by_email(list_uid=list_uid, email=row.email)
-    client.campaign_bounce_create(
-        campaign_uid=row.campaign_uid, subscriber_uid=subscriber_uid, message=row.message, bounce_type="hard"
-    )
+    if config.has_route("bounce"):
+        client.campaign_bounce_create(
+            campaign_uid=row.campaign_uid,
+            subscriber_uid=subscriber_uid,
+            message=row.message,
+            bounce_type="hard",
+        )
+    else:
+        client.unsubscribe(list_uid=list_uid, subscriber_uid=subscriber_uid)
 
 
 def mailwizz_feedback_send(
@@ -476,10 +530,16 @@ def mailwizz_feedback_send(
     rows = _claim(config, limit=limit or int(settings.MAILWIZZ_SEND_BATCH), now=now)
     client = mailwizz_client_for(config)
     lists = _ListCache(config, client)
+    if rows and not config.routes:
+        # Never checked (the connection test was not run): look once before the first push.
+        try:
+            mailwizz_routes_check(config=config, client=client)
+        except MailWizzError as exc:
+            log.info("MailWizz route check for tenant %s failed: %s", config.tenant_id, exc)
     for index, row in enumerate(rows):
         row.attempts += 1
         try:
-            _deliver(client, lists, row)
+            _deliver(client, lists, row, config)
         except MailWizzError as exc:
             row.last_error = describe_error(exc)
             result.errors.append(f"{row.email}: {row.last_error}")

@@ -23,6 +23,13 @@ Auth, checked on every call:
   Computed here independently of mailwizz/client.py.
 A wrong key or signature gets 401 with MailWizz's error JSON.
 
+``version="1.3.8.3"`` serves that release's route table (MW1 ``apps/api/config/main.php``): no ``POST
+campaigns/{uid}/bounces`` and no ``PUT lists/subscribers/unsubscribe-by-email-from-all-lists`` (a route it
+lacks answers like any unknown path, naming the path as Yii does). Every version also serves
+``GET lists/subscribers/search-by-email-in-all-lists?EMAIL=`` (data.records[] with subscriber_uid and
+list.list_uid, since 1.3.6.2) and ``PUT lists/{list_uid}/subscribers/{subscriber_uid}/unsubscribe``
+(MW1 List_subscribersController), which record into ``list_unsubscribes``.
+
 Everything received is kept in ``requests`` (and the effects in ``bounces`` and ``unsubscribes``).
 """
 
@@ -53,9 +60,12 @@ class MailWizzStandin:
         private_key: str = "",
         auth: str = "mw2",
         slow_seconds: float = 2.0,
+        version: str = "2.1.13",
     ) -> None:
         if auth not in ("mw1", "mw2"):
             raise ValueError(auth)
+        self.version = version
+        self.list_unsubscribes: list[tuple[str, str]] = []  # (list uid, email)
         self.api_key = api_key
         self.private_key = private_key
         self.auth = auth
@@ -217,7 +227,45 @@ class MailWizzStandin:
     def _route(self, method: str, path: str, query: dict[str, str], form: dict[str, str]) -> tuple[int, dict]:
         if not path.startswith(API_PREFIX + "/"):
             return 404, _error("Page not found.")
-        parts = path[len(API_PREFIX) + 1 :].strip("/").split("/")
+        route = path[len(API_PREFIX) + 1 :].strip("/")
+        parts = route.split("/")
+        unknown = 404, _error(f'Unable to resolve the request "{route}".')
+        old = self.version.startswith("1.")
+        if old and method == "POST" and len(parts) == 3 and parts[0] == "campaigns" and parts[2] == "bounces":
+            return unknown
+        if old and parts == ["lists", "subscribers", "unsubscribe-by-email-from-all-lists"]:
+            return unknown
+        if method == "GET" and parts == ["lists", "subscribers", "search-by-email-in-all-lists"]:
+            email = query.get("EMAIL", "").lower()
+            if not email:
+                return 422, _error("Please provide the subscriber email address.")
+            records = [
+                {
+                    "subscriber_uid": subs[email],
+                    "email": email,
+                    "status": "confirmed",
+                    "list": {"list_uid": uid},
+                }
+                for uid, subs in self.lists.items()
+                if email in subs
+            ]
+            return 200, _ok({"records": records, "count": len(records), "current_page": 1, "total_pages": 1})
+        if (
+            method == "PUT"
+            and len(parts) == 5
+            and parts[0] == "lists"
+            and parts[2] == "subscribers"
+            and parts[4] == "unsubscribe"
+        ):
+            subs = self.lists.get(parts[1])
+            if subs is None:
+                return 404, _error("The subscribers list does not exist.")
+            email = next((e for e, uid in subs.items() if uid == parts[3]), None)
+            if email is None:
+                return 404, _error("The subscriber does not exist in this list.")
+            with self._lock:
+                self.list_unsubscribes.append((parts[1], email))
+            return 200, {"status": "success"}
         if method == "GET" and parts == ["campaigns"]:
             return self._campaigns(query)
         if method == "GET" and len(parts) == 2 and parts[0] == "campaigns":
@@ -253,7 +301,7 @@ class MailWizzStandin:
             with self._lock:
                 self.unsubscribes.append(email)
             return 200, {"status": "success"}
-        return 404, _error("Page not found.")
+        return unknown
 
     def _campaigns(self, query: dict[str, str]) -> tuple[int, dict]:
         try:
