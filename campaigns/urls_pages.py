@@ -13,7 +13,9 @@ urlpatterns = [
     path("suppression/add/", views.suppression_add_view, name="suppression_add"),
     path("suppression/import/", views.suppression_import_view, name="suppression_import"),
     path(
-        "suppression/imports/<int:job_id>/", views.suppression_import_detail, name="suppression_import_detail"
+        "suppression/imports/<int:import_id>/",
+        views.suppression_import_detail,
+        name="suppression_import_detail",
     ),
     path("suppression/export.csv", views.suppression_export, name="suppression_export"),
     path(

@@ -259,16 +259,16 @@ def suppression_import_view(request: HttpRequest) -> HttpResponse:
             tenant=tenant, data=upload.read(), by=request.user, filename=upload.name
         )
         suppression_import_enqueue(job.pk)
-        return redirect("suppression_import_detail", job_id=job.pk)
+        return redirect("suppression_import_detail", import_id=job.pk)
     jobs = scope(request, SuppressionImport.objects.select_related("tenant").defer("data"), "tenant")[:20]
     status = 400 if form.errors else 200
     return render(request, "campaigns/suppression_import.html", {"form": form, "jobs": jobs}, status=status)
 
 
 @require_GET
-def suppression_import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def suppression_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     """A suppression import: progress while it runs (htmx polls the progress partial), then the summary."""
-    job = get_suppression_import_for_user(request, job_id)
+    job = get_suppression_import_for_user(request, import_id)
     context = {"job": job, "report": report_of(job)}
     return render(
         request,

@@ -18,7 +18,6 @@ makes (settings, sync now, retry) writes one.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,8 +41,6 @@ from mailwizz.client import (
 from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
 from tenants.audit import Author, audit_record
 from tenants.models import Tenant
-
-log = logging.getLogger(__name__)
 
 HARD_BOUNCE = "hard_bounce"
 COMPLAINT = "complaint"
@@ -496,8 +493,9 @@ def _deliver(client: MailWizzClient, lists: _ListCache, row: MailWizzOutbox, con
     """Post one outbox row through MailWizz's own route, or, where this MailWizz lacks it (1.x, see
     ROUTE_FALLBACKS), through routes it has."""
     if row.kind == MailWizzOutbox.Kind.COMPLAINT:
-        if config.has_route("unsubscribe_all"):
-            client.unsubscribe_from_all_lists(email=row.email)
+        if _route_call(
+            config, client, "unsubscribe_all", lambda: client.unsubscribe_from_all_lists(email=row.email)
+        ):
             return
         subscriptions = client.subscriptions_of(email=row.email)
         if not subscriptions:
@@ -507,15 +505,33 @@ def _deliver(client: MailWizzClient, lists: _ListCache, row: MailWizzOutbox, con
         return
     list_uid = lists.list_uid(row.campaign_uid)
     subscriber_uid = client.subscriber_uid_by_email(list_uid=list_uid, email=row.email)
-    if config.has_route("bounce"):
-        client.campaign_bounce_create(
+
+    def bounce() -> object:
+        return client.campaign_bounce_create(
             campaign_uid=row.campaign_uid,
             subscriber_uid=subscriber_uid,
             message=row.message,
             bounce_type="hard",
         )
-    else:
+
+    if not _route_call(config, client, "bounce", bounce):
         client.unsubscribe(list_uid=list_uid, subscriber_uid=subscriber_uid)
+
+
+def _route_call(config: MailWizzConfig, client: MailWizzClient, route: str, call: Any) -> bool:
+    """Make ``call`` through write route ``route``; False when this MailWizz lacks the route (known from
+    the connection test, or found now: a 404 from a route never checked makes us look, once)."""
+    if not config.has_route(route):
+        return False
+    try:
+        call()
+    except MailWizzNotFound:
+        if config.routes:  # checked, and the route is there: the subscriber or campaign is not
+            raise
+        if mailwizz_routes_check(config=config, client=client).get(route, True):
+            raise
+        return False
+    return True
 
 
 def mailwizz_feedback_send(
@@ -530,12 +546,6 @@ def mailwizz_feedback_send(
     rows = _claim(config, limit=limit or int(settings.MAILWIZZ_SEND_BATCH), now=now)
     client = mailwizz_client_for(config)
     lists = _ListCache(config, client)
-    if rows and not config.routes:
-        # Never checked (the connection test was not run): look once before the first push.
-        try:
-            mailwizz_routes_check(config=config, client=client)
-        except MailWizzError as exc:
-            log.info("MailWizz route check for tenant %s failed: %s", config.tenant_id, exc)
     for index, row in enumerate(rows):
         row.attempts += 1
         try:

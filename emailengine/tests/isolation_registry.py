@@ -135,6 +135,22 @@ def _validation_job(tenant: Tenant) -> int:
     ).pk
 
 
+def _suppression_import(tenant: Tenant) -> int:
+    from campaigns.models import SuppressionImport
+
+    return SuppressionImport.objects.create(
+        tenant=tenant, created_by_label="iso", data=b"a@example.com\n", status="done"
+    ).pk
+
+
+def _import_rejection(tenant: Tenant) -> int:
+    # Kept accounting records are operator-only, like the import history: any is "another tenant's".
+    from campaigns.models import ImportRejection
+
+    source = _accounting_file(tenant)
+    return ImportRejection.objects.create(file_id=source, line=1, reason="iso", data=b"x", data_size=1).pk
+
+
 def _tenant_hold(tenant: Tenant) -> int:
 
     from campaigns.models import TenantHold
@@ -178,4 +194,6 @@ OBJECT_FACTORIES: dict[str, Callable[[Tenant], int | str]] = {
     "job_id": _validation_job,
     "outbox_id": _mailwizz_outbox,
     "hold_id": _tenant_hold,
+    "import_id": _suppression_import,
+    "rejection_id": _import_rejection,
 }

@@ -86,7 +86,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"read {total.read}, imported {total.imported} ({by_type}), "
             f"duplicates {total.duplicates}, rejected {total.rejected}"
+            + (f", held {total.held} (sent from another server's IP)" if total.held else "")
         )
+        if total.by_feedback:
+            feedback = ", ".join(f"{kind or '(none)'}={n}" for kind, n in sorted(total.by_feedback.items()))
+            self.stdout.write(f"  feedback reports by type: {feedback}")
+        if total.left_waiting:
+            self.stdout.write(
+                f"  {total.left_waiting} file(s) end in a line without newline (PMTA still writing it): "
+                "left for the next import"
+            )
         for error in total.errors:
             self.stdout.write(f"  rejected {error['file']} line {error['line']}: {error['reason']}")
         if total.errors_truncated:
