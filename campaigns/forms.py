@@ -237,4 +237,6 @@ class RejectionActionForm(forms.Form):
 
     def __init__(self, *args, choices_from: list[int], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["ids"].choices = [(pk, pk) for pk in choices_from]
+        ids = self.fields["ids"]
+        assert isinstance(ids, forms.TypedMultipleChoiceField)
+        ids.choices = [(pk, pk) for pk in choices_from]

@@ -266,7 +266,7 @@ def suppression_import_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def suppression_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+def suppression_import_detail(request: HtmxRequest, import_id: int) -> HttpResponse:
     """A suppression import: progress while it runs (htmx polls the progress partial), then the summary."""
     job = get_suppression_import_for_user(request, import_id)
     context = {"job": job, "report": report_of(job)}
@@ -319,7 +319,7 @@ def import_detail(request: HttpRequest, file_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def rejection_list(request: HttpRequest) -> HttpResponse:
+def rejection_list(request: HtmxRequest) -> HttpResponse:
     """Kept records across sources (rejected or held aside), with re-ingest and dismiss (operators)."""
     require_operator(request)
     filters = RejectionFilterForm(request.GET or None)

@@ -353,11 +353,12 @@ def _credit_to_origin(
             by_pair: dict[tuple[str, str], tuple[str, str, str]] = {}
             by_rcpt: dict[str, set[tuple[str, str, str]]] = {}
             for rcpt, orig, tenant, key, campaign in cursor:
-                found = (_text(tenant), key, _text(campaign))
-                by_pair[(rcpt, orig.lower())] = found
-                by_rcpt.setdefault(rcpt, set()).add(found)
+                original = (_text(tenant), key, _text(campaign))
+                by_pair[(rcpt, orig.lower())] = original
+                by_rcpt.setdefault(rcpt, set()).add(original)
             for i in left:
                 row = rows[i]
+                found: tuple[str, str, str] | None
                 if row[ORIG]:
                     found = by_pair.get((row[RCPT], row[ORIG].lower()))
                 else:
@@ -380,18 +381,18 @@ def _credit_to_origin(
                 origin[i] = (str(next(iter(tenants_of))), "", "")
     if not origin:
         return rows
-    rows = list(rows)
+    credited = list(rows)
     for i, (tenant, origin_key, origin_campaign) in origin.items():
-        row = list(rows[i])
-        row[TENANT_ID] = tenant
-        if row[CAMPAIGN_KEY]:
-            row[CAMPAIGN_ID] = campaign_ids.get((tenant, row[CAMPAIGN_KEY]), NULL)
-            if not row[CAMPAIGN_ID]:
-                missing.add((tenant, row[CAMPAIGN_KEY]))
+        cells = list(credited[i])
+        cells[TENANT_ID] = tenant
+        if cells[CAMPAIGN_KEY]:
+            cells[CAMPAIGN_ID] = campaign_ids.get((tenant, cells[CAMPAIGN_KEY]), NULL)
+            if not cells[CAMPAIGN_ID]:
+                missing.add((tenant, cells[CAMPAIGN_KEY]))
         elif origin_key:
-            row[CAMPAIGN_KEY], row[CAMPAIGN_ID] = origin_key, origin_campaign
-        rows[i] = tuple(row)
-    return rows
+            cells[CAMPAIGN_KEY], cells[CAMPAIGN_ID] = origin_key, origin_campaign
+        credited[i] = tuple(cells)
+    return credited
 
 
 class _Writer:

@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from campaigns.accounting.importer import accounting_reingest_record
 from campaigns.models import ImportRejection
-from tenants.audit import audit_record
+from tenants.audit import Author, audit_record, author_parts
 
 __all__ = ["REINGEST_MAX", "ReingestOutcome", "rejection_dismiss", "rejection_reingest"]
 
@@ -30,12 +29,12 @@ class ReingestOutcome:
     reasons: list[str] = field(default_factory=list)  # the first few new reasons
 
 
-def _label(by: AbstractBaseUser | str) -> str:
-    return by if isinstance(by, str) else by.get_username()
+def _label(by: Author) -> str:
+    return author_parts(by)[1]
 
 
 def rejection_reingest(
-    *, rejections: Iterable[ImportRejection], by: AbstractBaseUser | str, by_ip: bool = False
+    *, rejections: Iterable[ImportRejection], by: Author, by_ip: bool = False
 ) -> ReingestOutcome:
     """Import each open, whole record again, as the server that sent it (``by_ip``: as its sending IP's
     own server and tenant, for a held mismatch the operator accepts). A record that goes in (or is found
@@ -83,9 +82,7 @@ def rejection_reingest(
     return outcome
 
 
-def rejection_dismiss(
-    *, rejections: Iterable[ImportRejection], by: AbstractBaseUser | str, reason: str = ""
-) -> int:
+def rejection_dismiss(*, rejections: Iterable[ImportRejection], by: Author, reason: str = "") -> int:
     """Close open kept records without importing them (nothing is deleted: they stay listed as dismissed)."""
     ids = [r.pk for r in rejections if r.is_open][:REINGEST_MAX]
     count = ImportRejection.objects.filter(pk__in=ids, resolution="").update(

@@ -15,7 +15,6 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -27,7 +26,7 @@ from campaigns.services.suppression import (
     decode_upload,
     iter_suppression_lines,
 )
-from tenants.audit import audit_record
+from tenants.audit import Author, audit_record, author_parts
 from tenants.models import Tenant
 
 __all__ = [
@@ -51,18 +50,15 @@ ON CONFLICT ON CONSTRAINT suppression_unique_email DO NOTHING
 """  # noqa: S608
 
 
-def _label(by: AbstractBaseUser | str) -> str:
-    return by if isinstance(by, str) else by.get_username()
-
-
 def suppression_import_create(
-    *, tenant: Tenant, data: bytes, by: AbstractBaseUser | str, filename: str = ""
+    *, tenant: Tenant, data: bytes, by: Author, filename: str = ""
 ) -> SuppressionImport:
     """Store an upload as a new job; the caller queues the run once this commits."""
+    user, label = author_parts(by)
     return SuppressionImport.objects.create(
         tenant=tenant,
-        created_by=None if isinstance(by, str) else by,
-        created_by_label=_label(by)[:150],
+        created_by=user,
+        created_by_label=label[:150],
         filename=filename[:255],
         data=data,
         size=len(data),
