@@ -641,6 +641,7 @@ def _delivery(
                 f"<{n}.{PREFIX}@example>",
                 "",
                 hashlib.md5(f"{PREFIX}{n}".encode()).hexdigest(),  # noqa: S324
+                "",  # env_id
             )
 
     counts["delivery events"] = _copy(DeliveryEvent, EVENT_FIELDS, rows())
