@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0015_partition_delivery_events_by_day"),
+        ("campaigns", "0017_bounce_explorer_indexes"),
     ]
 
     operations = [

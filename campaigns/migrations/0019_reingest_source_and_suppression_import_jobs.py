@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0016_event_env_id"),
+        ("campaigns", "0018_event_env_id"),
         ("tenants", "0003_scheduled_job_state_moves_to_core"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
