@@ -57,9 +57,8 @@ def main() -> None:
     try:
         data, bad = make_csv(args.rows, args.bad_share)
         connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-        from campaigns.suppression_import import suppression_import_create, suppression_import_run
-
         from campaigns.models import Suppression
+        from campaigns.services.suppression_import import suppression_import_create, suppression_import_run
         from tenants.models import Tenant
 
         tenant = Tenant.objects.create(name="bench", slug="bench")
