@@ -40,6 +40,15 @@ class MtaServer(models.Model):
     health_queued_domains = models.IntegerField(null=True, blank=True)
     health_backoff_queues = models.JSONField(default=list, blank=True)
 
+    # PMTA config delivery (ee-agent). The desired version is the latest PmtaConfigRender's; these are what
+    # the host's agent last reported.
+    config_applied_version = models.PositiveIntegerField(null=True, blank=True)
+    config_applied_at = models.DateTimeField(null=True, blank=True)
+    agent_last_seen = models.DateTimeField(null=True, blank=True)
+    agent_last_error = models.TextField(blank=True)
+    agent_last_error_at = models.DateTimeField(null=True, blank=True)
+    agent_info = models.CharField(max_length=200, blank=True, help_text="Agent version and host it reported")
+
     class Meta:
         ordering = ["name"]
 
@@ -208,10 +217,71 @@ class PmtaConfigRender(models.Model):
     created_by = models.CharField(max_length=150, help_text="Username or a 'system: ...' label")
     files = models.JSONField(default=dict, help_text="{filename: text}")
     digest = models.CharField(max_length=80)
+    # 1, 2, 3 ... per server: the config version an agent fetches and reports back.
+    version = models.PositiveIntegerField()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["server", "-created_at"], name="pmta_render_server_recent")]
+        constraints = [
+            models.UniqueConstraint(fields=["server", "version"], name="pmta_render_version_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.server} {self.digest[:19]}"
+
+
+class PmtaCommand(models.Model):
+    """A `pmta` CLI command for one server's agent to run (UG5 6.3), e.g. pause queue */vmta-1."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        OK = "ok", "Done"
+        FAILED = "failed", "Failed"
+
+    server = models.ForeignKey(MtaServer, on_delete=models.CASCADE, related_name="commands")
+    args = models.JSONField(help_text='Arguments after "pmta", e.g. ["pause", "queue", "*/vmta-1"]')
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=150)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    output = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["server", "status"], name="pmta_command_server_status")]
+
+    def __str__(self) -> str:
+        return "pmta " + " ".join(self.args)
+
+    @property
+    def command_line(self) -> str:
+        return "pmta " + " ".join(self.args)
+
+
+class ProviderGroup(models.Model):
+    """A mailbox provider's recipient domains, limited as one destination in PMTA (queue-to, UG5 10.9)."""
+
+    name = models.SlugField(max_length=40, unique=True, help_text="Key in IP provider limits, e.g. gmail")
+    label = models.CharField(max_length=80)
+    domains = models.JSONField(default=list, help_text="Recipient domains, lowercase ASCII")
+    mx_domain = models.CharField(
+        "MX domain",
+        max_length=253,
+        help_text="The grouped queue goes to this domain's MX (smtp-hosts lookup-mx:, UG5 3.3.10.89); "
+        "every domain of the group must be accepted there",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+    @property
+    def queue_name(self) -> str:
+        """The grouped queue's name: not a real domain, so it never collides with a recipient domain."""
+        return f"{self.name}.queue"

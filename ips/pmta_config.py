@@ -1,25 +1,36 @@
-"""PowerMTA config fragments for one server, rendered from the inventory (UG5 3.3.12, 3.3.13, 3.3.10.33).
+"""PowerMTA config fragments for one server, rendered from the inventory. Every line is a row of the
+directive table in ``ips.pmta_directives`` (name, contexts, grammar, UG5 section); ``config_check`` reads
+the result back.
 
 The operator's own /etc/pmta/config keeps everything host-specific and adds one line:
 
     include /etc/pmta/emailengine/emailengine.conf
 
 ``emailengine.conf`` then includes one fragment per concern: ``emailengine-vmtas.conf`` (rendered here) and
-whatever other apps register with ``register_fragment`` (domains registers its DKIM fragment from its
-AppConfig.ready, so ``ips`` never imports ``domains``).
+whatever other apps register with ``register_fragment``. Other apps add lines inside each tenant's
+``<virtual-mta>`` with ``register_vmta_lines`` (domains: the tenant's DKIM keys) and secret files to the
+agent's bundle with ``register_bundle_files`` (domains: the key files), so ``ips`` never imports them.
 
 What the vmtas fragment says, and why:
-- one ``<virtual-mta NAME>`` per IP with ``smtp-source-host IP HOSTNAME`` (the IP stands in for a blank
-  hostname, since PMTA wants a name there);
-- ``max-smtp-msg-rate N/d`` inside the virtual-mta is the IP's daily cap: that directive counts attempts
-  across all the VMTA's queues, which is what a per-IP daily limit means;
-- ``<domain X> max-msg-rate N/h`` blocks inside the virtual-mta are per queue (domain/vmta): ``<domain *>``
-  carries the IP's hourly limit, named domains its per-provider limits. PMTA takes one max-msg-rate per
-  block, so a provider with both an hourly and a daily limit gets the hourly one and a comment;
-- IPs that may not send (new, paused, retired: ``IPAddress.can_send()``) are rendered commented out and
-  left out of every pool, so neither a pool nor an ``x-virtual-mta`` header can route mail through them;
-- one ``<virtual-mta-pool NAME>`` per pool with its sending members; a pool without any is commented out
-  too, because an empty pool is not something PMTA should be asked to load.
+- one ``<virtual-mta NAME>`` per IP with ``smtp-source-host IP HOSTNAME`` (UG5 3.3.1.16, 3.3.12);
+- the IP's daily and hourly caps as one ``max-smtp-msg-rate`` (UG5 3.3.12.2), which counts attempts over
+  the whole VirtualMTA, every queue of it. PMTA takes one rate per VirtualMTA, so a daily *and* an hourly
+  cap become one "N per M hours" that stays within both (``combined_rate``); where that sends less than the
+  daily cap the render says so. ``max-msg-rate`` inside ``<domain *>`` would count each destination domain
+  separately (UG5 3.3.10.33, 10.7), so it is never used for an IP cap;
+- provider caps: the provider's domains go into one queue per VirtualMTA with ``queue-to`` (UG5 3.3.10.31,
+  10.9: "group together different email domains into a single large queue ... any <domain> based controls
+  such as max-msg-rate"), delivered through one MX (``smtp-hosts lookup-mx:``, UG5 3.3.10.89, required for
+  a grouped queue), and that queue carries the provider's ``max-msg-rate``. Groups: ``ProviderGroup``;
+- DKIM: ``dkim-sign yes`` in ``<domain *>`` of every VirtualMTA (UG5 3.3.10.19: the default is false; the
+  example of 3.3.12) and the tenant's ``domain-key`` lines inside the VirtualMTA (UG5 3.3.12.6), so a domain
+  is only ever signed on its own tenant's IPs;
+- holds: an IP that may not send (paused by hand, by a listing or by a reply rule; new; retired) stays a
+  defined VirtualMTA, because PMTA rejects mail for an unknown one at injection
+  (``reject-invalid-virtual-mta``, default true, UG5 3.3.7.31); it gets ``max-smtp-msg-rate 0`` (no
+  attempts) and its queues are paused by the agent (``pmta pause queue */VMTA``, UG5 6.3.23). It leaves its
+  pool while the pool has an IP that may send, so new pool mail goes there; a pool whose IPs are all held
+  keeps them, so its mail is queued, not rejected.
 
 Output is deterministic (sorted, no timestamps), so an unchanged inventory gives byte-identical files and
 the same digest; each file starts with a comment naming the server and the digest of its body.
@@ -37,6 +48,8 @@ from django.conf import settings
 from django.db import transaction
 
 from ips.models import IPAddress, IPPool, MtaServer, PmtaConfigRender
+from ips.pmta_directives import DOMAIN, GLOBAL, POOL, VMTA, block_close, block_open, directive_line
+from ips.providers import ProviderIndex, provider_index
 from tenants.audit import audit_record, author_parts
 
 if TYPE_CHECKING:
@@ -45,10 +58,13 @@ if TYPE_CHECKING:
 __all__ = [
     "MAIN_FILE",
     "VMTAS_FILE",
+    "combined_rate",
     "config_diff",
     "config_digest",
     "config_render_and_store",
+    "register_bundle_files",
     "register_fragment",
+    "register_vmta_lines",
     "registered_fragments",
     "render_server_config",
     "unregister_fragment",
@@ -58,18 +74,24 @@ MAIN_FILE = "emailengine.conf"
 VMTAS_FILE = "emailengine-vmtas.conf"
 
 FragmentRenderer = Callable[[MtaServer], str]
+# server -> {tenant id: lines to put inside each of that tenant's <virtual-mta> blocks}
+VmtaLinesRenderer = Callable[[MtaServer], dict[int, list[str]]]
+# server -> {path relative to the include dir: file content}; secrets the agent writes 0600
+BundleFilesRenderer = Callable[[MtaServer], dict[str, str]]
 
-# name -> renderer. A plain dict: registration happens once per process, from AppConfig.ready().
+# name -> renderer. Plain dicts: registration happens once per process, from AppConfig.ready().
 _FRAGMENTS: dict[str, FragmentRenderer] = {}
+_VMTA_LINES: dict[str, VmtaLinesRenderer] = {}
+_BUNDLE_FILES: dict[str, BundleFilesRenderer] = {}
 
 _FRAGMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*\.conf$")
 # What PMTA accepts unquoted as a host name or a <domain> pattern ("*", "*.example.com", "[*.]example.com").
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
-_DOMAIN_PATTERN = re.compile(rf"^(?:\[\*\.\]|\*\.)?{_LABEL}(?:\.{_LABEL})*$")
+_DOMAIN_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
 
 
-# --- fragment registry ---------------------------------------------------------------------------------
+# --- registries ----------------------------------------------------------------------------------------
 
 
 def register_fragment(name: str, render_fn: FragmentRenderer) -> None:
@@ -89,6 +111,23 @@ def unregister_fragment(name: str) -> None:
 
 def registered_fragments() -> list[str]:
     return sorted(_FRAGMENTS)
+
+
+def register_vmta_lines(name: str, render_fn: VmtaLinesRenderer) -> None:
+    """Lines (made with ``directive_line(..., context=VMTA)``) inside every VirtualMTA of a tenant."""
+    _VMTA_LINES[name] = render_fn
+
+
+def register_bundle_files(name: str, render_fn: BundleFilesRenderer) -> None:
+    """Secret files for the agent's bundle (never stored in a render: fetched from the database each time)."""
+    _BUNDLE_FILES[name] = render_fn
+
+
+def bundle_secret_files(server: MtaServer) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for name in sorted(_BUNDLE_FILES):
+        files.update(_BUNDLE_FILES[name](server))
+    return dict(sorted(files.items()))
 
 
 # --- rendering -----------------------------------------------------------------------------------------
@@ -113,11 +152,6 @@ def _with_header(server: MtaServer, filename: str, body: str) -> str:
     return header + "\n" + body
 
 
-def _rate(n: int, unit: str) -> str:
-    # "N/unit" needs N > 0 (UG5 3.3.10.33); a limit of 0 is PMTA's literal 0.
-    return "0" if n == 0 else f"{n}/{unit}"
-
-
 def _int_or_none(value: object) -> int | None:
     if isinstance(value, bool):
         return None
@@ -128,49 +162,143 @@ def _int_or_none(value: object) -> int | None:
     return None
 
 
-def _provider_lines(provider_limits: object) -> list[str]:
-    if not isinstance(provider_limits, dict):
-        return []
-    lines: list[str] = []
-    for domain in sorted(provider_limits, key=str):
-        limits = provider_limits[domain]
-        if not isinstance(limits, dict):
+# Windows that divide a day, so "N per M hours" repeats a whole number of times a day.
+_WINDOWS_H = (1, 2, 3, 4, 6, 8, 12, 24)
+
+
+def combined_rate(daily: int | None, hourly: int | None) -> tuple[str | None, str]:
+    """One PMTA rate (UG5 3.3.10.33 grammar) within both caps, and a note when it sends less than the cap.
+
+    PMTA takes one rate per scope, so a daily cap D and an hourly cap H become "N per M hours" with N <= H
+    (never more than the hourly cap in any hour) and N * 24/M <= D (never more than the daily cap in a day),
+    choosing the window that lets the most through in a day (the smoothest among equals). Where no such rate
+    reaches D exactly, it rounds toward sending less and says so. Only one cap: that cap. None: no cap.
+    """
+    if daily is None and hourly is None:
+        return None, ""
+    if daily == 0 or hourly == 0:
+        return "0", "a cap of 0: no attempts"
+    if daily is None:
+        return f"{hourly}/h", ""
+    if hourly is None:
+        return f"{daily}/d", ""
+    if hourly * 24 <= daily:
+        note = "" if hourly * 24 == daily else f"the hourly cap binds: at most {hourly * 24} of {daily}/day"
+        return f"{hourly}/h", note
+    best: tuple[int, int, int] | None = None  # (per day, -window, n)
+    for window in _WINDOWS_H:
+        n = min(hourly, daily * window // 24)
+        if n == 0:
             continue
-        domain_text = str(domain).strip().lower()
-        if domain_text == "*":
-            lines.append("# provider limit for '*' skipped: that is the IP's hourly limit")
+        candidate = (n * 24 // window, -window, n)
+        if best is None or candidate > best:
+            best = candidate
+    assert best is not None  # window 24 always gives n = min(hourly, daily) >= 1
+    per_day, neg_window, n = best
+    window = -neg_window
+    value = f"{n}/h" if window == 1 else f"{n}/{window}h"
+    note = f"daily {daily} and hourly {hourly} as one rate: {n} per {window}h, at most {n} in any hour"
+    if per_day < daily:
+        note += f"; {per_day}/day, rounded down from {daily} (PMTA takes one rate, UG5 3.3.12.2)"
+    else:
+        note += f", {per_day}/day"
+    return value, note
+
+
+def _provider_blocks(ip: IPAddress, index: ProviderIndex, indent: int) -> list[str]:
+    """<domain> blocks inside one VirtualMTA for its provider caps; grouped domains share one queue."""
+    limits = ip.provider_limits if isinstance(ip.provider_limits, dict) else {}
+    pad = " " * indent
+    # Several keys may name one group (a group and one of its domains): the smallest of each cap wins.
+    grouped: dict[str, tuple[object, dict[str, int | None]]] = {}
+    for key in sorted(limits, key=str):
+        raw = limits[key]
+        if not isinstance(raw, dict):
             continue
-        if not _DOMAIN_PATTERN.match(domain_text):
-            lines.append(f"# provider limit for {domain_text!r} skipped: not a domain pattern")
+        caps = {"daily": _int_or_none(raw.get("daily")), "hourly": _int_or_none(raw.get("hourly"))}
+        if caps["daily"] is None and caps["hourly"] is None:
             continue
-        hourly = _int_or_none(limits.get("hourly"))
-        daily = _int_or_none(limits.get("daily"))
-        if hourly is None and daily is None:
-            continue
-        lines.append(f"<domain {domain_text}>")
-        if hourly is not None:
-            lines.append(f"    max-msg-rate {_rate(hourly, 'h')}")
-            if daily is not None:
-                lines.append(f"    # daily limit {daily}/d not rendered: one max-msg-rate per <domain>")
+        text = str(key).strip().lower()
+        group = index.resolve(text)
+        if group is not None:
+            slot = group.name
+            target: object = group
+        elif _DOMAIN_NAME.match(text):
+            slot, target = text, text
         else:
-            lines.append(f"    max-msg-rate {_rate(daily, 'd')}")  # type: ignore[arg-type]
-        lines.append("</domain>")
+            grouped.setdefault(f"!{text}", (None, caps))
+            continue
+        _, seen = grouped.setdefault(slot, (target, {"daily": None, "hourly": None}))
+        for cap in ("daily", "hourly"):
+            values = [v for v in (seen[cap], caps[cap]) if v is not None]
+            seen[cap] = min(values) if values else None
+
+    lines: list[str] = []
+    for slot in sorted(grouped):
+        target, caps = grouped[slot]
+        if target is None:
+            lines.append(f"{pad}# provider limit {slot[1:]!r} skipped: neither a provider group nor a domain")
+            continue
+        rate, note = combined_rate(caps["daily"], caps["hourly"])
+        assert rate is not None
+        if isinstance(target, str):
+            # One domain is one queue already (domain/vmta), so its own max-msg-rate is exact.
+            lines.append(f"{pad}# provider cap for {target} (not in a provider group)")
+            lines.append(block_open(DOMAIN, target, context=VMTA, indent=indent))
+        else:
+            group = target
+            queue = group.queue_name  # type: ignore[attr-defined]
+            domains = list(group.domains)  # type: ignore[attr-defined]
+            lines.append(f"{pad}# provider {group.name}: {len(domains)} domains in one queue {queue}")  # type: ignore[attr-defined]
+            for domain in domains:
+                lines.append(block_open(DOMAIN, domain, context=VMTA, indent=indent))
+                lines.append(directive_line("queue-to", queue, context=DOMAIN, indent=indent + 4))
+                lines.append(block_close(DOMAIN, indent=indent))
+            lines.append(block_open(DOMAIN, queue, context=VMTA, indent=indent))
+            mx = group.mx_domain  # type: ignore[attr-defined]
+            lines.append(directive_line("smtp-hosts", f"lookup-mx:{mx}", context=DOMAIN, indent=indent + 4))
+            lines.append(directive_line("dkim-sign", "yes", context=DOMAIN, indent=indent + 4))
+        if note:
+            lines.append(f"{pad}    # {note}")
+        lines.append(directive_line("max-msg-rate", rate, context=DOMAIN, indent=indent + 4))
+        lines.append(block_close(DOMAIN, indent=indent))
     return lines
 
 
-def _vmta_block(ip: IPAddress) -> list[str]:
+def _source_host(ip: IPAddress, server: MtaServer) -> tuple[str, list[str]]:
     hostname = ip.hostname.strip().rstrip(".")
-    lines = [f"<virtual-mta {ip.vmta_name}>"]
+    notes: list[str] = []
     if hostname and not _HOSTNAME.match(hostname):
-        lines.append(f"    # hostname {hostname!r} is not a valid host name; using the IP instead")
+        notes.append(f"    # hostname {_one_line(hostname)!r} is not a valid host name; using a fallback")
         hostname = ""
-    lines.append(f"    smtp-source-host {ip.address} {hostname or ip.address}")
-    if ip.daily_limit is not None:
-        lines.append(f"    max-smtp-msg-rate {_rate(ip.daily_limit, 'd')}")
-    if ip.hourly_limit is not None:
-        lines += ["    <domain *>", f"        max-msg-rate {_rate(ip.hourly_limit, 'h')}", "    </domain>"]
-    lines += ["    " + line for line in _provider_lines(ip.provider_limits)]
-    lines.append("</virtual-mta>")
+    if not hostname:
+        fallback = server.hostname.strip().rstrip(".")
+        hostname = fallback if fallback and _HOSTNAME.match(fallback) else ip.address
+    return hostname, notes
+
+
+def _vmta_block(ip: IPAddress, server: MtaServer, index: ProviderIndex, extra: list[str]) -> list[str]:
+    hostname, notes = _source_host(ip, server)
+    lines = [block_open(VMTA, ip.vmta_name, context=GLOBAL), *notes]
+    lines.append(directive_line("smtp-source-host", f"{ip.address} {hostname}", context=VMTA, indent=4))
+    if ip.can_send():
+        rate, note = combined_rate(ip.daily_limit, ip.hourly_limit)
+        if rate is not None:
+            if note:
+                lines.append(f"    # {note}")
+            lines.append(directive_line("max-smtp-msg-rate", rate, context=VMTA, indent=4))
+    else:
+        reason = f" ({_one_line(ip.status_reason)})" if ip.status_reason else ""
+        lines.append(f"    # held: {ip.status}{reason}. Mail waits in the queue; nothing is attempted.")
+        lines.append(directive_line("max-smtp-msg-rate", "0", context=VMTA, indent=4))
+    lines += extra
+    lines += [
+        block_open(DOMAIN, "*", context=VMTA, indent=4),
+        directive_line("dkim-sign", "yes", context=DOMAIN, indent=8),
+        block_close(DOMAIN, indent=4),
+    ]
+    lines += _provider_blocks(ip, index, indent=4)
+    lines.append(block_close(VMTA))
     return lines
 
 
@@ -183,26 +311,32 @@ def _commented(lines: list[str]) -> list[str]:
     return ["# " + line for line in lines]
 
 
+def _vmta_extra_lines(server: MtaServer) -> dict[int, list[str]]:
+    merged: dict[int, list[str]] = {}
+    for name in sorted(_VMTA_LINES):
+        for tenant_id, lines in _VMTA_LINES[name](server).items():
+            merged.setdefault(tenant_id, []).extend(lines)
+    return merged
+
+
 def _render_vmtas(server: MtaServer) -> str:
     ips = list(
         IPAddress.objects.filter(server=server).select_related("pool").order_by("vmta_name", "address")
     )
     pools = list(IPPool.objects.filter(server=server).select_related("tenant").order_by("name"))
-    out: list[str] = ["# --- virtual MTAs: one per IP ---", ""]
+    index = provider_index()
+    extra = _vmta_extra_lines(server)
+    out: list[str] = ["# --- virtual MTAs: one per IP (UG5 3.3.12) ---", ""]
     if not ips:
         out += ["# (this server has no IPs yet)", ""]
     for ip in ips:
-        block = _vmta_block(ip)
-        if ip.can_send():
-            out += block
-        else:
-            reason = f": {_one_line(ip.status_reason)}" if ip.status_reason else ""
-            out.append(f"# {ip.vmta_name} ({ip.address}) is {ip.status}{reason}; not routable, so disabled.")
-            out += _commented(block)
+        tenant_id = ip.pool.tenant_id if ip.pool_id else None  # type: ignore[union-attr]
+        tenant_lines = extra.get(tenant_id, []) if tenant_id else []
+        out += _vmta_block(ip, server, index, tenant_lines)
         out.append("")
 
     vmta_names = {ip.vmta_name for ip in ips}
-    out += ["# --- virtual MTA pools: one per IP pool, sending members only ---", ""]
+    out += ["# --- virtual MTA pools: one per IP pool (UG5 3.3.13) ---", ""]
     if not pools:
         out += ["# (this server has no pools yet)", ""]
     for pool in pools:
@@ -211,19 +345,24 @@ def _render_vmtas(server: MtaServer) -> str:
         held = [ip for ip in members if not ip.can_send()]
         owner = f"tenant {pool.tenant.slug}" if pool.tenant else "no tenant"
         out.append(f"# pool {pool.name} ({owner}): {len(sending)} sending of {len(members)} IPs")
-        for ip in held:
-            out.append(f"#   left out: {ip.vmta_name} ({ip.address}, {ip.status})")
-        block = [f"<virtual-mta-pool {pool.name}>"]
-        block += [f"    virtual-mta {ip.vmta_name}" for ip in sending]
-        block.append("</virtual-mta-pool>")
+        listed = sending
+        if sending:
+            for ip in held:
+                out.append(f"#   left out while held: {ip.vmta_name} ({ip.address}, {ip.status})")
+        elif held:
+            out.append("#   every IP is held: they stay members so the pool's mail is queued, not rejected")
+            listed = held
+        block = [block_open(POOL, pool.name, context=GLOBAL)]
+        block += [directive_line("virtual-mta", ip.vmta_name, context=POOL, indent=4) for ip in listed]
+        block.append(block_close(POOL))
         if pool.name in vmta_names:
             # Pools and virtual MTAs share one name space in PMTA (UG5 3.3.13).
             out.append(f"# a virtual-mta is also named {pool.name}, so the pool is disabled:")
             out += _commented(block)
-        elif sending:
+        elif listed:
             out += block
         else:
-            out.append("# no sending members, so the pool is disabled:")
+            out.append("# no IPs at all: nothing could send or hold its mail, so the pool is disabled:")
             out += _commented(block)
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
@@ -232,7 +371,7 @@ def _render_vmtas(server: MtaServer) -> str:
 def _render_main(fragment_names: list[str]) -> str:
     base = include_dir()
     lines = ["# Add `include " + base + "/" + MAIN_FILE + "` to /etc/pmta/config once.", ""]
-    lines += [f"include {base}/{name}" for name in fragment_names]
+    lines += [directive_line("include", f"{base}/{name}", context=GLOBAL) for name in fragment_names]
     return "\n".join(lines) + "\n"
 
 
@@ -283,7 +422,7 @@ def diff_stats(diff: str) -> tuple[int, int]:
 
 
 def latest_render(server: MtaServer) -> PmtaConfigRender | None:
-    return PmtaConfigRender.objects.filter(server=server).order_by("-created_at", "-pk").first()
+    return PmtaConfigRender.objects.filter(server=server).order_by("-version").first()
 
 
 @transaction.atomic
@@ -302,15 +441,25 @@ def config_render_and_store(*, server: MtaServer, by: Author) -> tuple[PmtaConfi
         return previous, ""
     diff = config_diff(previous.files if previous else {}, files)
     label = author_parts(by)[1]
+    version = (previous.version if previous else 0) + 1
     render = PmtaConfigRender.objects.create(
-        server=server, created_by=label[:150], files=files, digest=digest
+        server=server, created_by=label[:150], files=files, digest=digest, version=version
     )
     added, removed = diff_stats(diff)
     audit_record(
         action="server.config_render",
         by=by,
         obj=server,
-        before={"digest": previous.digest if previous else None},
-        after={"digest": digest, "files": sorted(files), "lines_added": added, "lines_removed": removed},
+        before={
+            "digest": previous.digest if previous else None,
+            "version": previous.version if previous else None,
+        },
+        after={
+            "digest": digest,
+            "version": version,
+            "files": sorted(files),
+            "lines_added": added,
+            "lines_removed": removed,
+        },
     )
     return render, diff

@@ -3,8 +3,9 @@ from django.db import models
 from campaigns.stats import Thresholds, threshold_default, thresholds
 from ips.models import IPAddress
 
+# Names of ips.models.ProviderGroup rows (seeded by ips migration 0003).
 PROVIDERS = ("gmail", "microsoft", "yahoo")
-# The recipient domains PMTA's <domain> blocks need for each provider limit.
+# The recipient domains reply rules match for each provider.
 PROVIDER_DOMAINS = {
     "gmail": ("gmail.com", "googlemail.com"),
     "microsoft": ("outlook.com", "hotmail.com", "live.com", "msn.com"),
@@ -106,14 +107,16 @@ class WarmupStep(models.Model):
         return f"{self.plan} step {self.position}: {self.daily_limit}/day"
 
     def provider_limits(self) -> dict[str, dict[str, int]]:
-        """Per recipient domain, in the shape ips.services.ip_set_limits stores and PMTA config renders."""
+        """Per provider group (ips.models.ProviderGroup name), the shape ips.services.ip_set_limits stores.
+
+        PMTA bounds each group as one queue over all its domains (queue-to, UG5 10.9), so the provider's daily
+        share is given once, not copied onto each of its domains.
+        """
         limits: dict[str, dict[str, int]] = {}
         for provider in PROVIDERS:
             daily = getattr(self, f"{provider}_daily")
             if daily:
-                hourly = max(1, -(-daily // 12))
-                for domain in PROVIDER_DOMAINS[provider]:
-                    limits[domain] = {"daily": daily, "hourly": hourly}
+                limits[provider] = {"daily": daily, "hourly": max(1, -(-daily // 12))}
         return limits
 
 

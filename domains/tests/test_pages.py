@@ -215,11 +215,13 @@ def test_it_lets_only_operators_see_the_fragment_and_download_keys(
 
     client = login(operator)
     page = client.get("/domains/dkim/fragment/").content.decode()
-    assert "domain-key ee202601,example.com,/etc/pmta/emailengine/dkim/example.com.ee202601.pem" in page
+    assert (
+        "example.com selector ee202601 (signs): /etc/pmta/emailengine/dkim/example.com.ee202601.pem" in page
+    )
     assert "PRIVATE KEY" not in page
     download = client.get("/domains/dkim/fragment/?download=1")
     assert download["Content-Disposition"] == 'attachment; filename="emailengine-dkim.conf"'
-    assert b"domain-key ee202601,example.com," in download.content
+    assert b"# example.com selector ee202601 (signs)" in download.content
 
     response = client.post("/domains/dkim/keys/")
     assert response["Content-Type"] == "application/gzip"

@@ -10,15 +10,27 @@ from django.utils import timezone
 from domains import services
 from domains.dkim_keys import dkim_txt_value
 from domains.models import DkimKey, DomainCheck, KeyState
-from domains.pmta_fragment import export_key_files, render_dkim_fragment
+from domains.pmta_fragment import (
+    dkim_vmta_lines,
+    export_key_files,
+    key_path,
+    render_dkim_fragment,
+    signing_keys,
+)
 from tenants.models import AuditEvent
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
+def _loaded(domain) -> list[str]:
+    """The domain-key lines PMTA loads for this domain, in order (UG5 3.3.1.33.1)."""
+    keys = [k for k in signing_keys() if k.domain_id == domain.pk]
+    return [f"domain-key {k.selector},{domain.name},{key_path(k)}" for k in keys]
+
+
 def _signing(domain) -> list[str]:
-    """What PMTA would sign with: the fragment's lines for this domain."""
-    return [line for line in render_dkim_fragment().splitlines() if f",{domain.name}," in line]
+    """What PMTA signs with: the first matching key."""
+    return _loaded(domain)[:1]
 
 
 def _publish(server, domain, key) -> None:
@@ -60,6 +72,10 @@ def test_it_rotates_through_every_state_without_a_gap_in_signing(make_domain, dn
     assert _signing(domain) == [
         "domain-key ee202607,alpha.example,/etc/pmta/emailengine/dkim/alpha.example.ee202607.pem"
     ]
+    # The outgoing key stays loadable (after the active one) for its grace period.
+    assert _loaded(domain)[1:] == [
+        "domain-key ee202601,alpha.example,/etc/pmta/emailengine/dkim/alpha.example.ee202601.pem"
+    ]
     # The pending slot is empty again and the domain's DKIM check is the new key's.
     assert not DomainCheck.objects.filter(domain=domain, name="dkim_pending").exists()
     assert DomainCheck.objects.get(domain=domain, name="dkim").details["selector"] == "ee202607"
@@ -71,6 +87,7 @@ def test_it_rotates_through_every_state_without_a_gap_in_signing(make_domain, dn
     assert services.dkim_retire_expired(now=timezone.now() + timedelta(days=8)) == 1
     old.refresh_from_db()
     assert old.state == KeyState.RETIRED and old.retired_at is not None
+    assert len(_loaded(domain)) == 1
     assert DkimKey.objects.filter(domain=domain, state=KeyState.ACTIVE).count() == 1
 
     actions = list(
@@ -135,6 +152,7 @@ def test_it_renders_the_pmta_fragment_as_the_golden_files(make_domain, tenant_b,
     assert render_dkim_fragment() == (GOLDEN / "dkim_fragment_after.conf").read_text()
     files = export_key_files()
     assert sorted(files) == [
+        "/etc/pmta/emailengine/dkim/alpha.example.ee202601.pem",  # outgoing, loadable during its grace
         "/etc/pmta/emailengine/dkim/alpha.example.ee202607.pem",
         "/etc/pmta/emailengine/dkim/beta.example.ee202601.pem",
     ]
@@ -145,15 +163,26 @@ def test_it_renders_the_pmta_fragment_as_the_golden_files(make_domain, tenant_b,
 
 
 @pytest.mark.django_db
-def test_it_limits_the_fragment_to_a_servers_tenants_and_registers_it_with_ips(make_domain, tenant_b, pool_a):
-    make_domain("alpha.example", selector="ee202601")
+def test_it_loads_a_tenants_keys_only_in_its_own_vmtas_and_registers_with_ips(make_domain, tenant_b, pool_a):
+    alpha = make_domain("alpha.example", selector="ee202601")
     make_domain("beta.example", tenant=tenant_b, selector="ee202601")
 
-    fragment = render_dkim_fragment(pool_a.server)
-    assert "alpha.example" in fragment and "beta.example" not in fragment
+    lines = dkim_vmta_lines(pool_a.server)
+    assert list(lines) == [alpha.tenant_id]  # tenant B has no pool on this server
+    assert lines[alpha.tenant_id] == [
+        "    domain-key ee202601,alpha.example,/etc/pmta/emailengine/dkim/alpha.example.ee202601.pem"
+    ]
 
     from ips import pmta_config
 
     assert "emailengine-dkim.conf" in pmta_config.registered_fragments()
     files = pmta_config.render_server_config(pool_a.server)
-    assert "domain-key ee202601,alpha.example," in files["emailengine-dkim.conf"]
+    vmtas = files["emailengine-vmtas.conf"]
+    # Inside each of tenant A's VirtualMTAs, with signing turned on; never at global level.
+    for block in vmtas.split("<virtual-mta ")[1:]:
+        assert "domain-key ee202601,alpha.example," in block.split("</virtual-mta>")[0]
+        assert "        dkim-sign yes" in block
+    assert "beta.example" not in vmtas
+    assert not any(line.startswith("domain-key") for line in files["emailengine-dkim.conf"].splitlines())
+    secrets = pmta_config.bundle_secret_files(pool_a.server)
+    assert list(secrets) == ["dkim/alpha.example.ee202601.pem"]

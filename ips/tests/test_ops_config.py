@@ -24,6 +24,7 @@ from ips.pmta_config import (
     register_fragment,
     render_server_config,
 )
+from ips.pmta_directives import config_check
 from tenants.models import AuditEvent
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -37,9 +38,7 @@ def fragments(monkeypatch):
     """A fixed fragment registry: the DKIM fragment as domains would register it, with stable content."""
     registry: dict = {}
     monkeypatch.setattr(pmta_config, "_FRAGMENTS", registry)
-    register_fragment(
-        DKIM_FILE, lambda server: "domain-key s1,example.com,/etc/pmta/emailengine/dkim/s1.pem\n"
-    )
+    register_fragment(DKIM_FILE, lambda server: "# keys are loaded inside each tenant's virtual-mta\n")
     return registry
 
 
@@ -94,23 +93,10 @@ def _live_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _assert_pmta_syntax(text: str) -> None:
-    """Blocks balance and every directive is one this renderer means to use (UG5 3.3)."""
-    known = {"smtp-source-host", "max-smtp-msg-rate", "max-msg-rate", "virtual-mta", "include", "domain-key"}
-    stack: list[str] = []
-    for line in _live_lines(text):
-        if m := re.fullmatch(r"<(/?)([a-z-]+)(?: ([^>]+))?>", line):
-            closing, tag, arg = m.groups()
-            if closing:
-                assert stack and stack.pop() == tag, line
-            else:
-                assert arg, line
-                stack.append(tag)
-            continue
-        assert line.split()[0] in known, line
-        if line.startswith(("max-msg-rate", "max-smtp-msg-rate")):
-            assert re.fullmatch(r"[a-z-]+ (0|[1-9]\d*/[dh])", line), line
-    assert not stack
+def _assert_pmta_syntax(files: dict[str, str]) -> None:
+    """Every line is in the directive table, in an allowed context, with a value of its grammar (UG5 3.3)."""
+    problems = config_check(files)
+    assert not problems, "\n".join(map(str, problems))
 
 
 def test_it_matches_the_golden_files(server):
@@ -122,8 +108,7 @@ def test_it_matches_the_golden_files(server):
             (GOLDEN_DIR / name).write_text(text)
     for name, text in files.items():
         assert text == (GOLDEN_DIR / name).read_text(), f"{name} differs from its golden file"
-    for text in files.values():
-        _assert_pmta_syntax(text)
+    _assert_pmta_syntax(files)
 
 
 def test_it_is_deterministic_and_names_the_server_and_digest(server):
@@ -138,39 +123,53 @@ def test_it_is_deterministic_and_names_the_server_and_digest(server):
     assert f"sha256:{hashlib.sha256(body.encode()).hexdigest()}" in vmtas
 
 
-def test_it_keeps_ips_that_may_not_send_out_of_every_pool_and_comments_them_out(server):
-    live = _live_lines(render_server_config(server)[VMTAS_FILE])
+def test_it_holds_ips_that_may_not_send_instead_of_removing_them(server):
+    text = render_server_config(server)[VMTAS_FILE]
+    live = _live_lines(text)
     for vmta in ("vmta-192-0-2-12", "vmta-192-0-2-13", "vmta-192-0-2-14"):  # paused, retired, new
-        assert not any(vmta in line for line in live), vmta
-    assert "<virtual-mta vmta-192-0-2-10>" in live
-    assert "virtual-mta vmta-192-0-2-10" in live  # pool member
-    assert "<virtual-mta-pool shared>" not in live  # only a retired member
-    assert "<virtual-mta-pool spare>" not in live  # no members at all
+        # Still defined, so PMTA queues mail naming them instead of rejecting it (UG5 3.3.7.31) ...
+        block = _block(text, vmta)
+        # ... but nothing is attempted (UG5 3.3.12.2).
+        assert "    max-smtp-msg-rate 0\n" in block, vmta
+    assert "# held: paused (listed on zen)." in _block(text, "vmta-192-0-2-12")
+    # A pool with a sending IP leaves its held IPs out, so new mail goes to the sending ones.
+    assert "virtual-mta vmta-192-0-2-10" in live
+    assert "virtual-mta vmta-192-0-2-12" not in live
+    # A pool whose IPs are all held keeps them: its mail waits in the queue.
+    assert "<virtual-mta-pool shared>" in live and "virtual-mta vmta-192-0-2-13" in live
+    assert "<virtual-mta-pool spare>" not in live  # no IPs at all: nothing can hold its mail
     assert "smtp-source-host 198.51.100.1 elsewhere.example.net" not in live  # another server's IP
+
+
+def _block(text: str, vmta: str) -> str:
+    start = text.index(f"<virtual-mta {vmta}>")
+    return text[start : text.index("</virtual-mta>", start)]
 
 
 def test_it_renders_limits_in_pmta_syntax(server):
     text = render_server_config(server)[VMTAS_FILE]
-    block = text[
-        text.index("<virtual-mta vmta-192-0-2-11>") : text.index(
-            "</virtual-mta>", text.index("vmta-192-0-2-11>")
-        )
-    ]
+    block = _block(text, "vmta-192-0-2-11")
     assert "smtp-source-host 192.0.2.11 mail11.example.net" in block
-    assert "max-smtp-msg-rate 1000/d" in block
-    assert "<domain *>\n        max-msg-rate 100/h\n    </domain>" in block
-    assert "<domain gmail.com>\n        max-msg-rate 20/h\n    </domain>" in block
-    assert "<domain outlook.com>\n        max-msg-rate 150/d\n    </domain>" in block
-    assert "smtp-source-host 2001:db8::25 2001:db8::25" in text
+    # 1000/day and 100/h as one VMTA-wide rate (UG5 3.3.12.2), said to send a little less.
+    assert "    max-smtp-msg-rate 83/2h\n" in block
+    assert "996/day, rounded down from 1000" in block
+    # The provider caps bound each provider's queue; outlook.com and yahoo.com are groups.
+    assert "<domain gmail.queue>" in block and "        max-msg-rate 20/h\n" in block
+    assert "<domain hotmail.com>\n        queue-to microsoft.queue\n    </domain>" in block
+    assert "<domain outlook.com>\n        queue-to microsoft.queue\n    </domain>" in block
+    assert "        smtp-hosts lookup-mx:hotmail.com\n" in block
+    assert "        max-msg-rate 150/d\n" in block
+    assert "        max-msg-rate 8/h\n" in block  # yahoo: 200/day and 15/h -> 8/h, 192/day
+    assert "smtp-source-host 2001:db8::25 mta-fra1.example.net" in text  # no hostname: the server's
 
 
-def test_it_falls_back_to_the_ip_for_an_unusable_hostname(server):
+def test_it_falls_back_to_the_server_name_for_an_unusable_hostname(server):
     ip = IPAddress.objects.get(address="192.0.2.10")
     ip.hostname = "bad host # name"
     ip.save()
-    text = render_server_config(server)[VMTAS_FILE]
-    assert "smtp-source-host 192.0.2.10 192.0.2.10" in text
-    _assert_pmta_syntax(text)
+    files = render_server_config(server)
+    assert "smtp-source-host 192.0.2.10 mta-fra1.example.net" in files[VMTAS_FILE]
+    _assert_pmta_syntax(files)
 
 
 def test_it_includes_every_registered_fragment(server, fragments):
@@ -200,11 +199,12 @@ def test_it_stores_a_render_only_when_the_digest_changes(server, operator):
     ip.save()
     newer, diff = config_render_and_store(server=server, by="system: test")
     assert newer.pk != render.pk and newer.created_by == "system: test"
+    assert (render.version, newer.version) == (1, 2)
     assert "-    virtual-mta vmta-192-0-2-10\n" in diff
-    assert "+# <virtual-mta vmta-192-0-2-10>\n" in diff
+    assert "+    max-smtp-msg-rate 0\n" in diff
     event = AuditEvent.objects.filter(action="server.config_render").latest("pk")
-    assert event.before == {"digest": render.digest}
-    assert event.after["digest"] == newer.digest
+    assert event.before == {"digest": render.digest, "version": 1}
+    assert event.after["digest"] == newer.digest and event.after["version"] == 2
 
 
 # --- command ---------------------------------------------------------------------------------------------
@@ -252,10 +252,10 @@ def test_the_page_previews_diffs_and_saves(server, operator, login):
     assert PmtaConfigRender.objects.count() == 1
     assert AuditEvent.objects.filter(action="server.config_render", actor=operator).count() == 1
 
-    IPAddress.objects.filter(address="192.0.2.11").update(hourly_limit=120)
+    IPAddress.objects.filter(address="192.0.2.11").update(hourly_limit=None)
     response = client.get(url)
     assert "Changes since the last saved render" in response.text
-    assert "max-msg-rate 120/h" in response.text
+    assert "max-smtp-msg-rate 1000/d" in response.text
 
 
 def test_the_page_downloads_one_file_or_all(server, operator, login):
@@ -286,9 +286,9 @@ def test_the_page_is_for_operators_only(server, admin_a, viewer_a, login):
 
 def test_operator_text_cannot_escape_a_comment(server):
     IPAddress.objects.filter(address="192.0.2.12").update(status_reason="listed\n</virtual-mta>\ninclude /x")
-    text = render_server_config(server)[VMTAS_FILE]
-    assert "include /x" not in _live_lines(text)
-    _assert_pmta_syntax(text)
+    files = render_server_config(server)
+    assert "include /x" not in _live_lines(files[VMTAS_FILE])
+    _assert_pmta_syntax(files)
 
 
 def test_a_pool_named_like_a_vmta_is_disabled(server):

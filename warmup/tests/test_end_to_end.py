@@ -36,7 +36,8 @@ def test_it_turns_a_days_accounting_into_new_pmta_limits(tmp_path, pool_a, plan,
     warmup_assign(ip=ip, plan=plan, by=operator, start_on=TODAY - timedelta(days=1))
     ip.refresh_from_db()
     before = render_server_config(ip.server)["emailengine-vmtas.conf"]
-    assert "max-smtp-msg-rate 1000/d" in before
+    # 1000/day and 100/h as one VirtualMTA-wide rate (UG5 3.3.12.2).
+    assert "max-smtp-msg-rate 83/2h" in before
 
     result = accounting_import_path(path=write_day(tmp_path / "acct.csv", ip.address, ip.vmta_name, 940, 10))
     assert (result.imported, result.rejected) == (950, 0)
@@ -49,8 +50,8 @@ def test_it_turns_a_days_accounting_into_new_pmta_limits(tmp_path, pool_a, plan,
     )
     ip.refresh_from_db()
     after = render_server_config(ip.server)["emailengine-vmtas.conf"]
-    assert "max-smtp-msg-rate 2000/d" in after
-    assert "max-msg-rate 200/h" in after
+    assert "daily 2000 and hourly 200 as one rate" in after
+    assert "max-smtp-msg-rate 83/h" in after
 
 
 def test_a_bad_day_in_accounting_pauses_the_ip_and_pmta_stops_routing_to_it(tmp_path, pool_a, plan, operator):
@@ -61,4 +62,7 @@ def test_a_bad_day_in_accounting_pauses_the_ip_and_pmta_stops_routing_to_it(tmp_
     assert outcome.action == "pause"
     ip.refresh_from_db()
     config = render_server_config(ip.server)["emailengine-vmtas.conf"]
-    assert f"# <virtual-mta {ip.vmta_name}>" in config
+    # Held, not removed: PMTA keeps its mail queued (UG5 3.3.7.31) and attempts nothing (UG5 3.3.12.2).
+    block = config[config.index(f"<virtual-mta {ip.vmta_name}>") :]
+    block = block[: block.index("</virtual-mta>")]
+    assert "    max-smtp-msg-rate 0\n" in block

@@ -26,7 +26,7 @@ def warming(pool_a, plan, operator):
 def test_it_assigns_step_one_limits_and_makes_the_ip_warming(warming):
     assert warming.status == IPStatus.WARMING
     assert (warming.daily_limit, warming.hourly_limit) == (1000, 100)
-    assert warming.provider_limits["gmail.com"] == {"daily": 250, "hourly": 21}
+    assert warming.provider_limits["gmail"] == {"daily": 250, "hourly": 21}
     assert AuditEvent.objects.filter(action="warmup.assign", object_id=str(warming.pk)).count() == 1
 
 

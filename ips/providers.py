@@ -1,0 +1,110 @@
+"""Mailbox provider groups: which recipient domains PMTA limits together as one provider (UG5 10.9).
+
+An IP's ``provider_limits`` are keyed by group name (``{"gmail": {"daily": 500, "hourly": 42}}``); the
+renderer puts a group's domains into one queue per VirtualMTA with ``queue-to`` so one ``max-msg-rate`` bounds
+the whole provider, however its recipients spread over gmail.com and googlemail.com.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from ips.models import ProviderGroup
+from tenants.audit import audit_record
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
+MAX_DOMAINS = 200
+
+
+class ProviderGroupError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ProviderIndex:
+    """The groups and a domain -> group lookup, loaded once per render."""
+
+    groups: dict[str, ProviderGroup]
+    by_domain: dict[str, ProviderGroup]
+
+    def resolve(self, key: str) -> ProviderGroup | None:
+        key = key.strip().lower()
+        return self.groups.get(key) or self.by_domain.get(key)
+
+
+def provider_index() -> ProviderIndex:
+    groups = {g.name: g for g in ProviderGroup.objects.order_by("name")}
+    by_domain: dict[str, ProviderGroup] = {}
+    for group in groups.values():
+        for domain in group.domains:
+            by_domain.setdefault(domain, group)
+    return ProviderIndex(groups=groups, by_domain=by_domain)
+
+
+def parse_domains(text: str) -> list[str]:
+    """Domains from a textarea (one per line, or separated by commas/spaces): lowercase, unique, sorted."""
+    found: list[str] = []
+    for item in re.split(r"[\s,;]+", text.strip().lower()):
+        item = item.rstrip(".")
+        if not item:
+            continue
+        if not _DOMAIN.match(item):
+            raise ProviderGroupError(f"{item!r} is not a domain name (ASCII, e.g. orange.fr)")
+        if item not in found:
+            found.append(item)
+    if not found:
+        raise ProviderGroupError("Enter at least one domain.")
+    if len(found) > MAX_DOMAINS:
+        raise ProviderGroupError(f"At most {MAX_DOMAINS} domains per group.")
+    return sorted(found)
+
+
+def _check_overlap(domains: list[str], group_pk: int | None) -> None:
+    for other in ProviderGroup.objects.exclude(pk=group_pk):
+        shared = sorted(set(domains) & set(other.domains))
+        if shared:
+            raise ProviderGroupError(f"{', '.join(shared)} already in the {other.name} group")
+
+
+@transaction.atomic
+def provider_group_save(
+    *, by, name: str, label: str, domains_text: str, mx_domain: str, group: ProviderGroup | None = None
+) -> ProviderGroup:
+    """Create or change a group; every domain in one group at most; audited."""
+    domains = parse_domains(domains_text)
+    mx = mx_domain.strip().lower().rstrip(".")
+    if not _DOMAIN.match(mx):
+        raise ProviderGroupError(f"MX domain {mx_domain!r} is not a domain name")
+    _check_overlap(domains, group.pk if group else None)
+    before = None
+    if group is None:
+        if ProviderGroup.objects.filter(name=name).exists():
+            raise ProviderGroupError(f"a group named {name} already exists")
+        group = ProviderGroup(name=name)
+    else:
+        before = {"label": group.label, "domains": group.domains, "mx_domain": group.mx_domain}
+    group.label, group.domains, group.mx_domain = label.strip() or name, domains, mx
+    group.save()
+    audit_record(
+        action="provider_group.save",
+        by=by,
+        obj=group,
+        before=before,
+        after={"label": group.label, "domains": domains, "mx_domain": mx},
+    )
+    return group
+
+
+@transaction.atomic
+def provider_group_delete(*, by, group: ProviderGroup) -> None:
+    audit_record(
+        action="provider_group.delete",
+        by=by,
+        obj=group,
+        before={"name": group.name, "domains": group.domains, "mx_domain": group.mx_domain},
+    )
+    group.delete()
