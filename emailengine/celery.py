@@ -63,6 +63,8 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "dkim-retire-expired": {"task": "domains.tasks.retire_expired_dkim_keys", "schedule": 86400.0},
     "ips-health-poll": {"task": "ips.tasks.poll_all_servers", "schedule": 300.0},
     "ips-rdns-recheck": {"task": "ips.tasks.recheck_rdns_all", "schedule": 86400.0},
+    # Each PMTA server's desired config version (the host agent applies it within its 30 s interval).
+    "ips-config-render": {"task": "ips.tasks.render_all_server_configs", "schedule": 60.0},
     "reputation-sweep": {"task": "reputation.tasks.sweep_dnsbl", "schedule": _dnsbl_sweep_seconds()},
     # Provider data, daily: Postmaster Tools publishes a day's figures the next day, SNDS likewise.
     "provider-postmaster-import": {

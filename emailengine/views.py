@@ -15,6 +15,7 @@ from core.dates import utc_today
 from domains.models import SendingDomain
 from emailengine.jobs_overview import scheduled_jobs_overview
 from ips.models import IPAddress, IPStatus, MtaServer
+from ips.selectors import servers_config_state
 from reputation.models import Listing
 from reputation.selectors import recent_changes
 from tenants.access import actor_for, scope
@@ -64,7 +65,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "open listings": listings,
             "domains with problems": domains["problems"],
         }
-        context["servers"] = MtaServer.objects.annotate(n_ips=Count("ips")).order_by("name")
+        servers = list(MtaServer.objects.annotate(n_ips=Count("ips")).order_by("name"))
+        states = servers_config_state()
+        context["servers"] = [(server, states.get(server.pk)) for server in servers]
         context["jobs"] = scheduled_jobs_overview()
         template = "emailengine/home_operator.html"
     else:

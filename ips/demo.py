@@ -2,6 +2,7 @@
 
 from ips import services
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer
+from ips.providers import provider_groups_seed
 from tenants.models import Tenant
 
 DEMO_ACTOR = "system: demo"
@@ -30,6 +31,7 @@ STATUS_PATH = {
 
 def seed(tenants: list[Tenant]) -> dict[str, int]:
     by_slug = {t.slug: t for t in tenants}
+    provider_groups_seed()
     server = MtaServer.objects.filter(name="pmta-1").first()
     if server is None:
         # The token is not printed: rotate it from the server page to connect a real PMTA.

@@ -4,4 +4,5 @@ ITEMS = [
     ("IPs", "ip_list", "all"),
     ("Pools", "pool_list", "all"),
     ("Servers", "server_list", "operator"),
+    ("Providers", "provider_list", "operator"),
 ]

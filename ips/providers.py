@@ -15,6 +15,39 @@ from django.db import transaction
 from ips.models import ProviderGroup
 from tenants.audit import audit_record
 
+# The provider groups a fresh install starts with (ips migration 0003 and seed_demo create them; operators
+# edit them on /providers/). Each group's domains share one provider's inbound MX farm, so its grouped queue
+# can go to one MX (UG5 10.9, 3.3.10.89): (name, label, MX domain, domains).
+DEFAULT_GROUPS: list[tuple[str, str, str, list[str]]] = [
+    ("gmail", "Gmail", "gmail.com", ["gmail.com", "googlemail.com"]),
+    (
+        "microsoft",
+        "Microsoft (Outlook.com)",
+        "hotmail.com",
+        [
+            "hotmail.com",
+            "outlook.com",
+            "live.com",
+            "msn.com",
+            "hotmail.fr",
+            "live.fr",
+            "outlook.fr",
+            "hotmail.co.uk",
+            "live.co.uk",
+        ],
+    ),
+    (
+        "yahoo",
+        "Yahoo / AOL",
+        "yahoo.com",
+        ["yahoo.com", "yahoo.fr", "ymail.com", "rocketmail.com", "aol.com", "aol.fr", "yahoo.co.uk"],
+    ),
+    ("orange", "Orange", "orange.fr", ["orange.fr", "wanadoo.fr"]),
+    ("free", "Free", "free.fr", ["free.fr"]),
+    ("sfr", "SFR", "sfr.fr", ["sfr.fr", "neuf.fr"]),
+    ("laposte", "La Poste", "laposte.net", ["laposte.net"]),
+]
+
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
 MAX_DOMAINS = 200
@@ -43,6 +76,17 @@ def provider_index() -> ProviderIndex:
         for domain in group.domains:
             by_domain.setdefault(domain, group)
     return ProviderIndex(groups=groups, by_domain=by_domain)
+
+
+def provider_groups_seed(model: type[ProviderGroup] = ProviderGroup) -> int:
+    """Create the default groups missing (by name); never changes an edited one. Returns how many."""
+    created = 0
+    for name, label, mx_domain, domains in DEFAULT_GROUPS:
+        _group, made = model.objects.get_or_create(
+            name=name, defaults={"label": label, "mx_domain": mx_domain, "domains": domains}
+        )
+        created += made
+    return created
 
 
 def parse_domains(text: str) -> list[str]:

@@ -131,3 +131,91 @@ def ip_detail_blocks(request: HttpRequest, ip: IPAddress) -> list[IPBlock]:
         if provider is not None:
             found.extend(provider(request, ip))
     return sorted(found, key=lambda b: b.order)
+
+
+# --- PMTA config delivery state (server page, home page, /metrics, API) -----------------------------------
+
+# An agent runs every PMTA_AGENT_INTERVAL seconds (30 by default); one that has not been seen for this long
+# is silent. The Prometheus alert (deploy/prometheus/rules) uses the same figure.
+AGENT_SILENT_AFTER_S = 300
+
+
+@dataclass(frozen=True)
+class ConfigState:
+    """One server's config delivery: what Email Engine wants on it and what its agent last applied."""
+
+    server_id: int
+    desired_version: int | None
+    desired_at: Any
+    applied_version: int | None
+    applied_at: Any
+    agent_last_seen: Any
+    last_error: str
+    last_error_at: Any
+    pending_commands: int
+
+    @property
+    def in_sync(self) -> bool:
+        return self.desired_version is not None and self.applied_version == self.desired_version
+
+    @property
+    def drift(self) -> bool:
+        """A desired version the agent has not applied (yet, or because it failed)."""
+        return self.desired_version is not None and self.applied_version != self.desired_version
+
+    def agent_silent(self, now: Any = None) -> bool:
+        from django.utils import timezone
+
+        now = now or timezone.now()
+        return (
+            self.agent_last_seen is None
+            or (now - self.agent_last_seen).total_seconds() > AGENT_SILENT_AFTER_S
+        )
+
+    @property
+    def label(self) -> str:
+        if self.agent_last_seen is None:
+            return "no agent"
+        if self.last_error:
+            return "failed"
+        if self.agent_silent():
+            return "agent silent"
+        return "in sync" if self.in_sync else "pending"
+
+
+def servers_config_state(servers: QuerySet[MtaServer] | None = None) -> dict[int, ConfigState]:
+    """{server id: ConfigState} for the given servers (all by default), in one query whatever their number."""
+    from ips.models import PmtaCommand, PmtaConfigRender
+
+    qs = servers if servers is not None else MtaServer.objects.all()
+    latest = PmtaConfigRender.objects.filter(server=OuterRef("pk")).order_by("-version")
+    pending = (
+        PmtaCommand.objects.filter(server=OuterRef("pk"), status=PmtaCommand.Status.PENDING)
+        .order_by()
+        .values("server")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = qs.order_by().annotate(
+        desired_version=Subquery(latest.values("version")[:1]),
+        desired_at=Subquery(latest.values("created_at")[:1]),
+        n_pending=Coalesce(Subquery(pending), Value(0)),
+    )
+    return {
+        s.pk: ConfigState(
+            server_id=s.pk,
+            desired_version=s.desired_version,
+            desired_at=s.desired_at,
+            applied_version=s.config_applied_version,
+            applied_at=s.config_applied_at,
+            agent_last_seen=s.agent_last_seen,
+            last_error=s.agent_last_error,
+            last_error_at=s.agent_last_error_at,
+            pending_commands=s.n_pending,
+        )
+        for s in rows
+    }
+
+
+def server_config_state(server: MtaServer) -> ConfigState:
+    return servers_config_state(MtaServer.objects.filter(pk=server.pk))[server.pk]

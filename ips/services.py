@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.bulk import bulk_update_values
-from ips.models import IPAddress, IPPool, IPStatus, MtaServer, TransitionError
-from tenants.audit import Author, audit_bulk, audit_record
+from ips.models import IPAddress, IPPool, IPStatus, MtaServer, PmtaCommand, TransitionError
+from tenants.audit import Author, audit_bulk, audit_record, author_parts
 from tenants.models import Tenant
 
 # A /24 (or a /120 for IPv6) is the most one paste may add: a larger block is almost always a typo.
@@ -112,10 +112,12 @@ def pool_update(*, pool: IPPool, by: Author, tenant: Tenant | None, description:
 @transaction.atomic
 def ip_set_status(*, ip: IPAddress, to: str, by: Author, reason: str = "") -> IPAddress:
     """Move an IP through its lifecycle; refuses moves the model does not allow (TransitionError)."""
+    was_sending = ip.can_send()
     before = ip.move_to(to, reason=reason)
     if before is None:
         return ip
     ip.save(update_fields=IPAddress.STATUS_FIELDS)
+    _queue_hold_commands([(ip, was_sending)], by=by, reason=reason)
     audit_record(
         action="ip.status",
         by=by,
@@ -360,7 +362,9 @@ def ips_set_status_bulk(*, changes: list[tuple[IPAddress, str, str]], by: Author
     """ip_set_status for many IPs at once; returns the refused moves instead of raising."""
     now = timezone.now()
     changed, events, refused = [], [], []
+    was_sending: dict[int, bool] = {}
     for ip, to, reason in changes:
+        was_sending[ip.pk] = ip.can_send()
         try:
             before = ip.move_to(to, reason=reason, now=now)
         except TransitionError as exc:
@@ -382,7 +386,52 @@ def ips_set_status_bulk(*, changes: list[tuple[IPAddress, str, str]], by: Author
         )
     bulk_update_values(changed, list(IPAddress.STATUS_FIELDS))
     audit_bulk(events)
+    _queue_hold_commands([(ip, was_sending[ip.pk]) for ip in changed], by=by, reason="")
     return refused
+
+
+# --- PMTA commands for the host agent -------------------------------------------------------------------
+
+
+def _queue_hold_commands(changes: list[tuple[IPAddress, bool]], *, by: Author, reason: str) -> None:
+    """An IP that stops or starts sending: its queues are paused or resumed on PMTA by the host agent.
+
+    ``pmta pause queue */VMTA`` holds every queue of the VirtualMTA and ``resume queue`` releases them (UG5
+    6.3.23, 6.3.25; wildcards as in the guide's own example ``*/customer1``). The rendered config holds the
+    IP as well (max-smtp-msg-rate 0), so a later reload or restart never undoes a pause.
+    """
+    label = author_parts(by)[1]
+    moves = [(ip, "resume" if ip.can_send() else "pause") for ip, was in changes if ip.can_send() != was]
+    # A resume only where our last command to that VirtualMTA paused it: an IP that starts sending for the
+    # first time has no paused queues to release.
+    resuming = [ip for ip, verb in moves if verb == "resume"]
+    paused = set()
+    if resuming:
+        last: dict[tuple[int, str], str] = {}
+        for server_id, args in (
+            PmtaCommand.objects.filter(
+                server_id__in={ip.server_id for ip in resuming},
+                args__2__in=[f"*/{ip.vmta_name}" for ip in resuming],
+            )
+            .order_by("created_at", "pk")
+            .values_list("server_id", "args")
+        ):
+            last[(server_id, args[2])] = args[0]
+        paused = {key for key, verb in last.items() if verb == "pause"}
+    commands = []
+    for ip, verb in moves:
+        target = f"*/{ip.vmta_name}"
+        if verb == "resume" and (ip.server_id, target) not in paused:
+            continue
+        commands.append(
+            PmtaCommand(
+                server_id=ip.server_id,
+                args=[verb, "queue", target],
+                reason=(reason or ip.status_reason or f"{ip.address} is {ip.status}")[:300],
+                created_by=label[:150],
+            )
+        )
+    PmtaCommand.objects.bulk_create(commands)
 
 
 # --- one action on many selected IPs (the IP list's bulk form) ------------------------------------------

@@ -8,8 +8,10 @@ from celery import shared_task
 from django.db import transaction
 
 from core.jobs import scheduled_job
+from ips.agent import BY_DELIVERY
 from ips.health import server_health_poll
 from ips.models import IPAddress, IPStatus, MtaServer
+from ips.pmta_config import config_render_and_store
 from ips.rdns_service import ip_rdns_check
 
 
@@ -47,3 +49,18 @@ def ip_rdns_check_task(ip_id: int) -> str:
     if ip is None:
         return "gone"
     return ip_rdns_check(ip=ip).status
+
+
+@shared_task(soft_time_limit=50)
+@scheduled_job("ips-config-render")
+def render_all_server_configs() -> int:
+    """Every minute: each server's desired config version follows every change (limits, holds, keys, groups).
+
+    The agent's own fetch renders on the spot too; this keeps the server page, /metrics and the drift alert
+    right when an agent is silent. Returns how many servers got a new version.
+    """
+    changed = 0
+    for server in MtaServer.objects.order_by("pk"):
+        _render, diff = config_render_and_store(server=server, by=BY_DELIVERY)
+        changed += bool(diff)
+    return changed

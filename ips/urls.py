@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ips import views
+from ips import hooks, views
 from ips.urls_ops import urlpatterns as ops_urlpatterns
 
 urlpatterns = [
@@ -20,6 +20,9 @@ urlpatterns = [
     path("servers/<int:server_id>/", views.server_detail, name="server_detail"),
     path("servers/<int:server_id>/edit/", views.server_edit, name="server_edit"),
     path("servers/<int:server_id>/rotate-token/", views.server_rotate_token, name="server_rotate_token"),
+    # The PMTA host agent (deploy/pmta/ee-agent), authenticated by the server's token.
+    path("hooks/pmta/config", hooks.pmta_config_hook, name="pmta_config_hook"),
+    path("hooks/pmta/applied", hooks.pmta_applied_hook, name="pmta_applied_hook"),
 ]
 
 # Config rendering, health polling and rDNS pages.

@@ -19,6 +19,8 @@ REQUIRED_ALERTS = (
     "EmailEngineWarmupPaused",
     "EmailEngineAccountingImportLag",
     "EmailEngineScheduledJobLate",
+    "EmailEnginePmtaConfigDrift",
+    "EmailEnginePmtaAgentSilent",
 )
 
 
@@ -68,3 +70,10 @@ def test_it_scrapes_the_compose_web_service_every_30_seconds():
     assert 'targets: ["web:8000"]' in text
     assert "metrics_path: /metrics" in text
     assert "scrape_interval: 30s" in text
+
+
+def test_the_silent_agent_alert_uses_the_dashboards_threshold():
+    from ips.selectors import AGENT_SILENT_AFTER_S
+
+    block = RULES.read_text().split("- alert: EmailEnginePmtaAgentSilent", 1)[1].split("- alert:", 1)[0]
+    assert f"emailengine_pmta_agent_last_seen_timestamp_seconds > {AGENT_SILENT_AFTER_S})" in block

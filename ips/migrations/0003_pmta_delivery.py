@@ -4,45 +4,11 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-# The provider groups a fresh install starts with (operators edit them on /providers/). Each group's
-# domains share one provider's inbound MX farm, so its grouped queue can go to one MX (UG5 10.9, 3.3.10.89).
-DEFAULT_GROUPS = [
-    ("gmail", "Gmail", "gmail.com", ["gmail.com", "googlemail.com"]),
-    (
-        "microsoft",
-        "Microsoft (Outlook.com)",
-        "hotmail.com",
-        [
-            "hotmail.com",
-            "outlook.com",
-            "live.com",
-            "msn.com",
-            "hotmail.fr",
-            "live.fr",
-            "outlook.fr",
-            "hotmail.co.uk",
-            "live.co.uk",
-        ],
-    ),
-    (
-        "yahoo",
-        "Yahoo / AOL",
-        "yahoo.com",
-        ["yahoo.com", "yahoo.fr", "ymail.com", "rocketmail.com", "aol.com", "aol.fr", "yahoo.co.uk"],
-    ),
-    ("orange", "Orange", "orange.fr", ["orange.fr", "wanadoo.fr"]),
-    ("free", "Free", "free.fr", ["free.fr"]),
-    ("sfr", "SFR", "sfr.fr", ["sfr.fr", "neuf.fr"]),
-    ("laposte", "La Poste", "laposte.net", ["laposte.net"]),
-]
-
 
 def seed_groups(apps, schema_editor):
-    ProviderGroup = apps.get_model("ips", "ProviderGroup")
-    for name, label, mx_domain, domains in DEFAULT_GROUPS:
-        ProviderGroup.objects.get_or_create(
-            name=name, defaults={"label": label, "mx_domain": mx_domain, "domains": domains}
-        )
+    from ips.providers import provider_groups_seed
+
+    provider_groups_seed(apps.get_model("ips", "ProviderGroup"))
 
 
 def number_renders(apps, schema_editor):

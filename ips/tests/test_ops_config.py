@@ -30,7 +30,7 @@ from tenants.models import AuditEvent
 GOLDEN_DIR = Path(__file__).parent / "golden"
 DKIM_FILE = "emailengine-dkim.conf"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("provider_groups")]
 
 
 @pytest.fixture(autouse=True)

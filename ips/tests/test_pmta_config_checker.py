@@ -16,7 +16,7 @@ from ips.pmta_directives import (
     directive_line,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("provider_groups")]
 
 SMALL_SCALE = ScaleSize(
     tenants=3,
