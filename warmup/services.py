@@ -159,19 +159,17 @@ def limits_for(
 ) -> tuple[int, int, dict[str, dict[str, int]]]:
     """The IP's limits at its step, with each provider in ``provider_state`` at its own step (0 if paused)."""
     daily, hourly, providers = _step_limits(steps[(warmup.plan_id, warmup.step)], factor)
+    # Keyed by provider group (ips ProviderGroup name): PMTA caps the provider's domains as one queue.
     for provider, st in warmup.provider_state.items():
-        domains = PROVIDER_DOMAINS.get(provider, ())
         if st.get("action") == d.PAUSE:
-            for domain in domains:
-                providers[domain] = {"daily": 0, "hourly": 0}
+            providers[provider] = {"daily": 0, "hourly": 0}
             continue
         own = steps.get((warmup.plan_id, int(st.get("step", warmup.step))))
         if own is None:
             continue
         _, own_hourly, own_providers = _step_limits(own, factor)
-        for domain in domains:
-            # A step without a provider cap: the provider gets that step's hourly cap of its own.
-            providers[domain] = own_providers.get(domain) or {"daily": own.daily_limit, "hourly": own_hourly}
+        # A step without a provider cap: the provider gets that step's hourly cap of its own.
+        providers[provider] = own_providers.get(provider) or {"daily": own.daily_limit, "hourly": own_hourly}
     return daily, hourly, providers
 
 

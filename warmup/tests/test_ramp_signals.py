@@ -82,7 +82,7 @@ def test_gmail_blocks_hold_gmail_only_and_it_resumes_gradually(warming, plan):
     assert w.step == 2 and w.provider_state == {"gmail": {"step": 1, "action": "hold"}}
     # Step 2 for the IP, Gmail kept at step 1's Gmail cap.
     assert warming.daily_limit == 2000
-    assert warming.provider_limits["gmail.com"] == {"daily": 250, "hourly": 21}
+    assert warming.provider_limits["gmail"] == {"daily": 250, "hourly": 21}
     # A clean day: Gmail climbs one step, never straight to the IP's.
     DailyStat.objects.all().delete()
     day2 = TODAY + timedelta(days=1)
@@ -93,7 +93,7 @@ def test_gmail_blocks_hold_gmail_only_and_it_resumes_gradually(warming, plan):
     warming.refresh_from_db()
     assert warming.warmup.step == 3
     assert warming.warmup.provider_state == {"gmail": {"step": 2, "action": "resume"}}
-    assert warming.provider_limits["gmail.com"] == {"daily": 500, "hourly": 42}
+    assert warming.provider_limits["gmail"] == {"daily": 500, "hourly": 42}
 
 
 def test_a_paused_provider_gets_a_zero_limit(warming):
@@ -104,7 +104,7 @@ def test_a_paused_provider_gets_a_zero_limit(warming):
     [outcome] = warmup_run_ramp(day=TODAY)
     assert outcome.numbers["providers"]["gmail"]["action"] == "pause"
     warming.refresh_from_db()
-    assert warming.provider_limits["gmail.com"] == {"daily": 0, "hourly": 0}
+    assert warming.provider_limits["gmail"] == {"daily": 0, "hourly": 0}
 
 
 def test_over_limit_is_a_fault_on_the_decision_board_and_metric(warming, login, operator, client):
