@@ -174,6 +174,16 @@ def _mailwizz_outbox(tenant: Tenant) -> int:
     return MailWizzOutbox.objects.create(tenant=tenant, kind="complaint", email=email, status="failed").pk
 
 
+def _provider_group(tenant: Tenant) -> int:
+    # Provider groups are shared configuration (operator-only pages): any group is "another tenant's".
+    from ips.models import ProviderGroup
+
+    n = ProviderGroup.objects.count() + 1
+    return ProviderGroup.objects.create(
+        name=f"iso-provider-{n}", label="iso", domains=[f"iso{n}.example"], mx_domain=f"iso{n}.example"
+    ).pk
+
+
 OBJECT_FACTORIES: dict[str, Callable[[Tenant], int | str]] = {
     "tenant_id": lambda tenant: tenant.pk,
     "member_id": _member,
@@ -196,4 +206,5 @@ OBJECT_FACTORIES: dict[str, Callable[[Tenant], int | str]] = {
     "hold_id": _tenant_hold,
     "import_id": _suppression_import,
     "rejection_id": _import_rejection,
+    "group_id": _provider_group,
 }

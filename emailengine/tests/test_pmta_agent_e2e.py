@@ -220,6 +220,16 @@ def test_another_servers_token_gets_only_that_servers_files(fleet, tmp_path, ten
     assert MtaServer.objects.get(pk=server.pk).config_applied_version is None
 
 
+def test_it_runs_only_holds_and_releases_never_a_command_that_could_lose_mail(fleet):
+    server, host, _ips = fleet
+    bad = PmtaCommand.objects.create(server=server, args=["delete", "--queue=*/*"], created_by="t")
+    result = host.run()
+    assert result.returncode == 1
+    assert host.calls() == [["reload"]]  # the delete never reached pmta
+    bad.refresh_from_db()
+    assert bad.status == "failed" and bad.output.startswith("refused")
+
+
 def _pythons() -> list[str]:
     """Every Python 3.8+ on this machine that runs: PMTA hosts have the distribution's python3."""
     candidates = {
@@ -265,3 +275,33 @@ def test_it_runs_on_each_python3_on_the_host(fleet, python):
     result = host.run()
     assert result.returncode == 0, result.stderr
     assert host.calls() == [["reload"]]
+
+
+@pytest.mark.browser
+def test_a_pause_clicked_in_the_browser_is_live_on_pmta_after_the_next_run(fleet, page, django_user_model):
+    server, host, ips = fleet
+    django_user_model.objects.create_user(username="ops", password="ops-password-1", is_staff=True)
+    assert host.run().returncode == 0
+    ip = ips[0]
+
+    page.goto(f"{host.url}/accounts/login/")
+    page.fill("input[name=username]", "ops")
+    page.fill("input[name=password]", "ops-password-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Fleet overview")
+    page.goto(f"{host.url}/ips/")
+    page.check(f"#ip-row-{ip.pk} input[name=ids]")
+    page.select_option("select[name=action]", "pause")
+    page.fill("#bulk-form input[name=reason]", "Outlook blocks")
+    page.on("dialog", lambda d: d.accept())
+    page.click("#bulk-form button[type=submit]")
+    page.locator(f"#ip-row-{ip.pk} .ip-status").get_by_text("paused").wait_for()
+
+    result = host.run()
+    assert result.returncode == 0, result.stderr
+    assert host.calls()[-2:] == [["reload"], ["pause", "queue", f"*/{ip.vmta_name}"]]
+    assert "    max-smtp-msg-rate 0\n" in _vmta_block(host.files()[VMTAS], ip.vmta_name)
+
+    page.goto(f"{host.url}/servers/{server.pk}/")
+    card = page.inner_text("#server-config")
+    assert "in sync" in card and f"pmta pause queue */{ip.vmta_name}" in card and "done" in card
