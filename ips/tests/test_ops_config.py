@@ -214,7 +214,7 @@ def test_the_command_writes_files_and_reports_json(server, tmp_path, capsys):
     out = tmp_path / "pmta"
     call_command("render_pmta_config", "--server", "mta-fra1", "--output", str(out), "--json")
     report = json.loads(capsys.readouterr().out)
-    assert report["server"] == "mta-fra1" and report["changed"] is True
+    assert report["server"] == "mta-fra1" and report["changed"] is True and report["version"] == 1
     assert report["files"][VMTAS_FILE] == str(out / VMTAS_FILE)
     assert (out / VMTAS_FILE).read_text() == render_server_config(server)[VMTAS_FILE]
     assert report["digest"] == PmtaConfigRender.objects.get().digest

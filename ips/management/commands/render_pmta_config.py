@@ -41,13 +41,14 @@ class Command(BaseCommand):
                         "server": server.name,
                         "files": written or files,
                         "changed": changed,
+                        "version": render.version,
                         "digest": render.digest,
                     }
                 )
             )
             return
 
-        summary = _summary(server.name, render.digest, diff)
+        summary = _summary(server.name, f"version {render.version}, {render.digest}", diff)
         if output:
             for path in written.values():
                 self.stdout.write(f"wrote {path}")
