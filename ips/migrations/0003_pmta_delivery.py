@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
                 (
                     "mx_domain",
                     models.CharField(
-                        help_text="The grouped queue is delivered to this domain's MX (smtp-hosts lookup-mx:, UG5 3.3.10.89); every domain of the group must be accepted there",
+                        help_text="The grouped queue goes to this domain's MX (smtp-hosts lookup-mx:, UG5 3.3.10.89); every domain of the group must be accepted there",
                         max_length=253,
                         verbose_name="MX domain",
                     ),
