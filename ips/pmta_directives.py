@@ -48,6 +48,13 @@ BOOLEAN = r"(?:yes|no|true|false)"  # UG5 3.2
 ABS_PATH = r"/[A-Za-z0-9._/-]+"
 # A queue-to target: a "domain" name for the grouped queue (UG5 10.9 uses "hotmail.queue").
 QUEUE_NAME = rf"{_LABEL}(?:\.{_LABEL})*"
+TIME_INTERVAL = r"(?:\d+[wdhms])+"  # UG5 3.2, e.g. 1w2d12h or 300s
+SMTP_PATTERN_LIST = "smtp-pattern-list"
+# UG5 3.3.15: reply /PATTERN/ ACTION-LIST. Only actions that keep the mail: never bounce-queue/bounce-rcpt.
+REPLY = (
+    r"/(?:[^/\\]|\\.)+/"
+    rf"(?: (?:mode=(?:backoff|normal)|skip-mx|defer-queue|disable-source-ip|reenable-after={TIME_INTERVAL}))+"
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,13 @@ BLOCKS: dict[str, Block] = {
     for b in [
         _b(VMTA, {GLOBAL}, NAME, "UG5 3.3.12", "one VirtualMTA: one of our IPs"),
         _b(POOL, {GLOBAL}, NAME, "UG5 3.3.13", "a VirtualMTA pool, used round-robin"),
+        _b(
+            SMTP_PATTERN_LIST,
+            {GLOBAL},
+            NAME,
+            "UG5 3.3.15",
+            "patterns on SMTP replies that change a queue's mode",
+        ),
         _b(
             DOMAIN,
             {GLOBAL, VMTA, POOL},
@@ -150,6 +164,31 @@ DIRECTIVES: dict[str, Directive] = {
             RATE,
             "UG5 3.3.10.33",
             "attempted recipients per interval for one queue (domain/vmta)",
+        ),
+        # Reply rules as PMTA's backoff mode (warmup/pmta_backoff.py).
+        _d(
+            "reply", {SMTP_PATTERN_LIST}, REPLY, "UG5 3.3.15", "a reply pattern and what it does to the queue"
+        ),
+        _d(
+            "smtp-pattern-list",
+            {DOMAIN},
+            NAME,
+            "UG5 3.3.10.90",
+            "the pattern list used for this domain's queues",
+        ),
+        _d(
+            "backoff-max-msg-rate",
+            {DOMAIN},
+            RATE,
+            "UG5 3.3.10.34",
+            "max-msg-rate while the queue is in backoff mode",
+        ),
+        _d(
+            "backoff-to-normal-after",
+            {DOMAIN},
+            rf"(?:never|{TIME_INTERVAL})",
+            "UG5 3.3.10.44",
+            "a backoff queue goes back to normal after this long",
         ),
     ]
 }

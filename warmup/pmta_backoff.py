@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ips.models import ProviderGroup
 from warmup.models import PROVIDER_DOMAINS, ReplyRule
 
 LIST_PREFIX = "ee-backoff-"
@@ -50,7 +51,9 @@ def backoff_lines(rules: Iterable[ReplyRule]) -> list[str]:
         lines.append("</smtp-pattern-list>")
         rates = [r.backoff_max_per_hour for r in chosen if r.backoff_max_per_hour]
         minutes = [r.backoff_to_normal_minutes for r in chosen if r.backoff_to_normal_minutes]
-        for domain in PROVIDER_DOMAINS[provider]:
+        # On an IP with a cap for the provider, its domains share one queue (queue-to, UG5 10.9), whose
+        # settings come from <domain PROVIDER.queue>, not from the domains': it backs off the same way.
+        for domain in (*PROVIDER_DOMAINS[provider], ProviderGroup(name=provider).queue_name):
             lines.append(f"<domain {domain}>")
             lines.append(f"    smtp-pattern-list {name}")
             if rates:

@@ -123,6 +123,7 @@ def test_it_writes_the_bundle_reloads_and_reports_then_leaves_an_unchanged_confi
     files = host.files()
     assert sorted(files) == [
         "dkim/alpha.example.s1.pem",
+        "emailengine-backoff.conf",
         "emailengine-dkim.conf",
         "emailengine-vmtas.conf",
         "emailengine.conf",

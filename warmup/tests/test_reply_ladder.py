@@ -146,6 +146,11 @@ def test_the_rules_render_as_pmta_backoff_mode():
     # Every opened block is closed, every directive is one the UG5 documents.
     assert text.count("<smtp-pattern-list") == text.count("</smtp-pattern-list>") == 3
     assert text.count("<domain ") == text.count("</domain>")
+    # The grouped provider queue of capped IPs backs off too, and every line is in ips' directive table.
+    assert "<domain gmail.queue>\n    smtp-pattern-list ee-backoff-gmail\n" in text
+    from ips.pmta_directives import config_check
+
+    assert config_check({"emailengine-backoff.conf": text}) == []
     directives = {line.split()[0] for line in lines if line.startswith("    ")}
     assert directives == {"reply", "smtp-pattern-list", "backoff-max-msg-rate", "backoff-to-normal-after"}
 
