@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 
-from ips.models import IPAddress, IPPool, MtaServer, PmtaConfigRender
+from ips.models import IPAddress, IPPool, MtaServer, PmtaConfigRender, ProviderGroup
 from ips.pmta_directives import DOMAIN, GLOBAL, POOL, VMTA, block_close, block_open, directive_line
 from ips.providers import ProviderIndex, provider_index
 from tenants.audit import audit_record, author_parts
@@ -210,7 +210,7 @@ def _provider_blocks(ip: IPAddress, index: ProviderIndex, indent: int) -> list[s
     limits = ip.provider_limits if isinstance(ip.provider_limits, dict) else {}
     pad = " " * indent
     # Several keys may name one group (a group and one of its domains): the smallest of each cap wins.
-    grouped: dict[str, tuple[object, dict[str, int | None]]] = {}
+    grouped: dict[str, tuple[ProviderGroup | str | None, dict[str, int | None]]] = {}
     for key in sorted(limits, key=str):
         raw = limits[key]
         if not isinstance(raw, dict):
@@ -219,10 +219,10 @@ def _provider_blocks(ip: IPAddress, index: ProviderIndex, indent: int) -> list[s
         if caps["daily"] is None and caps["hourly"] is None:
             continue
         text = str(key).strip().lower()
-        group = index.resolve(text)
-        if group is not None:
-            slot = group.name
-            target: object = group
+        found = index.resolve(text)
+        target: ProviderGroup | str
+        if found is not None:
+            slot, target = found.name, found
         elif _DOMAIN_NAME.match(text):
             slot, target = text, text
         else:
@@ -235,27 +235,27 @@ def _provider_blocks(ip: IPAddress, index: ProviderIndex, indent: int) -> list[s
 
     lines: list[str] = []
     for slot in sorted(grouped):
-        target, caps = grouped[slot]
-        if target is None:
+        slot_target, caps = grouped[slot]
+        if slot_target is None:
             lines.append(f"{pad}# provider limit {slot[1:]!r} skipped: neither a provider group nor a domain")
             continue
         rate, note = combined_rate(caps["daily"], caps["hourly"])
         assert rate is not None
-        if isinstance(target, str):
+        if isinstance(slot_target, str):
             # One domain is one queue already (domain/vmta), so its own max-msg-rate is exact.
-            lines.append(f"{pad}# provider cap for {target} (not in a provider group)")
-            lines.append(block_open(DOMAIN, target, context=VMTA, indent=indent))
+            lines.append(f"{pad}# provider cap for {slot_target} (not in a provider group)")
+            lines.append(block_open(DOMAIN, slot_target, context=VMTA, indent=indent))
         else:
-            group = target
-            queue = group.queue_name  # type: ignore[attr-defined]
-            domains = list(group.domains)  # type: ignore[attr-defined]
-            lines.append(f"{pad}# provider {group.name}: {len(domains)} domains in one queue {queue}")  # type: ignore[attr-defined]
+            group = slot_target
+            queue = group.queue_name
+            domains = list(group.domains)
+            lines.append(f"{pad}# provider {group.name}: {len(domains)} domains in one queue {queue}")
             for domain in domains:
                 lines.append(block_open(DOMAIN, domain, context=VMTA, indent=indent))
                 lines.append(directive_line("queue-to", queue, context=DOMAIN, indent=indent + 4))
                 lines.append(block_close(DOMAIN, indent=indent))
             lines.append(block_open(DOMAIN, queue, context=VMTA, indent=indent))
-            mx = group.mx_domain  # type: ignore[attr-defined]
+            mx = group.mx_domain
             lines.append(directive_line("smtp-hosts", f"lookup-mx:{mx}", context=DOMAIN, indent=indent + 4))
             lines.append(directive_line("dkim-sign", "yes", context=DOMAIN, indent=indent + 4))
         if note:

@@ -108,7 +108,8 @@ def parse_domains(text: str) -> list[str]:
 
 
 def _check_overlap(domains: list[str], group_pk: int | None) -> None:
-    for other in ProviderGroup.objects.exclude(pk=group_pk):
+    others = ProviderGroup.objects.all() if group_pk is None else ProviderGroup.objects.exclude(pk=group_pk)
+    for other in others:
         shared = sorted(set(domains) & set(other.domains))
         if shared:
             raise ProviderGroupError(f"{', '.join(shared)} already in the {other.name} group")
