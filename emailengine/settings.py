@@ -337,3 +337,5 @@ MAILWIZZ_FEEDBACK_MAX_ATTEMPTS = env.int("MAILWIZZ_FEEDBACK_MAX_ATTEMPTS", defau
 # --- PMTA config fragments (ips, domains) ---
 # Where the PMTA host keeps the files Email Engine renders (the main config includes them from here).
 PMTA_INCLUDE_DIR = env.str("PMTA_INCLUDE_DIR", default="/etc/pmta/emailengine")
+# Seconds between runs of the PMTA host agent (deploy/pmta/ee-agent); the bundle tells the agent.
+PMTA_AGENT_INTERVAL = env.int("PMTA_AGENT_INTERVAL", default=30)

@@ -20,14 +20,13 @@ from ips.pmta_config import bundle_secret_files, config_render_and_store, includ
 from tenants.audit import audit_record
 
 BY_DELIVERY = "system: config delivery"
-DEFAULT_INTERVAL_S = 30
 MAX_OUTPUT_CHARS = 8000
 MAX_COMMANDS = 500
 
 
 def agent_interval() -> int:
     """Seconds between agent runs (setting PMTA_AGENT_INTERVAL); the bundle tells the agent."""
-    return int(getattr(settings, "PMTA_AGENT_INTERVAL", DEFAULT_INTERVAL_S))
+    return int(settings.PMTA_AGENT_INTERVAL)
 
 
 class ReportError(ValueError):

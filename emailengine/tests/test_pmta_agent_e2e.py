@@ -102,7 +102,14 @@ def fleet(db, settings, tmp_path, live_server, tenant_a):
     )
     for ip in ips:
         services.ip_set_status(ip=ip, to=IPStatus.ACTIVE, by="system: test")
-    domain_create(tenant=tenant_a, name="alpha.example", by="system: test", key_bits=1024, selector="s1")
+    domain_create(
+        tenant=tenant_a,
+        name="alpha.example",
+        by="system: test",
+        key_bits=1024,
+        selector="s1",
+        skip_verification=True,
+    )
     host = Host(tmp_path / "host", live_server.url, token)
     return server, host, ips
 
@@ -179,7 +186,14 @@ def test_a_failed_reload_puts_the_previous_files_back_and_reports_pmtas_output(f
     before = host.files()
 
     services.ip_set_limits(ip=ips[0], by="system: test", daily=700, hourly=None)
-    domain_create(tenant=tenant_a, name="beta.example", by="system: test", key_bits=1024, selector="s1")
+    domain_create(
+        tenant=tenant_a,
+        name="beta.example",
+        by="system: test",
+        key_bits=1024,
+        selector="s1",
+        skip_verification=True,
+    )
     host.fail_reloads()
     result = host.run()
     assert result.returncode == 1

@@ -68,4 +68,4 @@ def test_snds_red_pauses_microsoft_only_on_that_ip(tenant_a, operator):
     assert outcome.numbers["providers"]["microsoft"]["action"] == "pause"
     assert "SNDS RED for 2026-11-19 (complaint rate 2.5%, trap hits 12, 300 recipients)" in outcome.reason
     ip.refresh_from_db()
-    assert ip.provider_limits["hotmail.com"] == {"daily": 0, "hourly": 0}
+    assert ip.provider_limits["microsoft"] == {"daily": 0, "hourly": 0}
