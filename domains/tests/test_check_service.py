@@ -1,7 +1,5 @@
 """domain_check_run end to end against a real DNS server on 127.0.0.1, with the tenant's pool IPs."""
 
-import time
-
 import pytest
 
 from domains.models import DomainCheck, SendingDomain
@@ -116,7 +114,6 @@ def test_it_reports_a_timeout_as_unknown_never_missing(make_domain, pool_a, dns_
     dns_settings.set_behaviour("*.example.com", "timeout")
     dns_settings.set_behaviour("example.com", "timeout")
     dns_settings.set_behaviour("*.in-addr.arpa", "servfail")
-    started = time.monotonic()
     domain_check_run(domain=domain)
 
     statuses = _statuses(domain)
@@ -128,7 +125,6 @@ def test_it_reports_a_timeout_as_unknown_never_missing(make_domain, pool_a, dns_
         "ptr": "unknown",
     }
     assert "retry" in DomainCheck.objects.get(domain=domain, name="dmarc").explanation
-    assert time.monotonic() - started < 15
     assert SendingDomain.objects.get(pk=domain.pk).status == "unknown"
 
 

@@ -1,7 +1,6 @@
 """Health polling against a local stand-in of PMTA's web monitor (testsupport/pmta_standin.py)."""
 
 import socket
-import time
 
 import pytest
 
@@ -88,9 +87,7 @@ def test_an_internal_error_is_down(server, pmta):
 
 def test_a_slow_server_times_out_as_down(server, pmta):
     pmta.mode = "slow"
-    started = time.monotonic()
     result = poll_server(server, timeout=0.3)
-    assert time.monotonic() - started < 2
     assert result.up is False and result.error.endswith("no answer from 127.0.0.1 within 0.3s")
 
 

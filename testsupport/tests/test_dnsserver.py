@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 
 import dns.asyncresolver
+import dns.exception
 import dns.flags
 import dns.message
 import dns.query
@@ -110,10 +110,17 @@ def test_it_answers_servfail_and_refused_on_request(dns_server, resolver, behavi
 def test_it_never_answers_a_name_set_to_time_out(dns_server, resolver):  # noqa: F811
     dns_server.add("slow.example.com", "A", "192.0.2.1")
     dns_server.set_behaviour("SLOW.example.com", "timeout")
-    started = time.monotonic()
+    # The server stays silent (a raw query gets no reply at all), so the resolver gives up at its own
+    # lifetime: what is asserted is the kind of failure, never a stopwatch.
+    with pytest.raises(dns.exception.Timeout):
+        dns.query.udp(
+            dns.message.make_query("slow.example.com", "A"),
+            dns_server.host,
+            port=dns_server.port,
+            timeout=0.2,
+        )
     with pytest.raises(dns.resolver.LifetimeTimeout):
         resolver.resolve("slow.example.com", "A")
-    assert time.monotonic() - started < 2
     # Other names keep answering while one is silent.
     dns_server.add("fast.example.com", "A", "192.0.2.2")
     assert resolver.resolve("fast.example.com", "A")[0].to_text() == "192.0.2.2"
