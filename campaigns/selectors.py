@@ -20,7 +20,6 @@ from django.db.models.functions import Lower, Trim
 from django.http import HttpRequest
 
 from campaigns.accounting.classify import HARD_BOUNCE, SOFT_BOUNCE
-from campaigns.charts import Chart, Series, grouped_bars, horizontal_bars
 from campaigns.models import (
     AccountingFile,
     Campaign,
@@ -31,6 +30,7 @@ from campaigns.models import (
     Suppression,
 )
 from campaigns.stats import Counts, sums
+from core.charts import Chart, Series, grouped_bars, horizontal_bars
 from core.dates import utc_today
 from ips.models import IPAddress
 from tenants.access import actor_for, scope

@@ -1,0 +1,359 @@
+"""Server-rendered SVG charts: grouped bars, horizontal bars and daily trend lines.
+
+The CSP forbids inline scripts and inline style attributes, so a chart is plain SVG geometry (x, y, width,
+height, path data) computed here and rendered by ``templates/core/_chart.html``; colours come from CSS
+classes in app.css (``.chart .bar``, ``.bar.bad``, ``.line.s1``...).
+
+Readable without colour (WCAG 1.4.1): series number i gets its own hatch pattern (bars) or its own marker
+shape and dash (lines), the legend repeats that pattern or shape next to the name, and every chart carries
+its data as a table (``Chart.table``) that the template puts in a ``<details>`` under the figure, for screen
+readers and for anyone who wants the exact numbers.
+
+Every series value gets a bar, zeros included, so a chart of N days by S series always has N*S bars.
+``None`` in a line series means "no data that day" (e.g. a rate with nothing to divide by): the line breaks
+there and the table shows "—" instead of a misleading zero.
+
+This module knows no business area (it lives in core): callers pass the value formatter, e.g.
+``campaigns.stats.format_rate`` for rates.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Chart",
+    "Series",
+    "grouped_bars",
+    "horizontal_bars",
+    "line_chart",
+]
+
+# Series i uses PATTERNS[i % 4] (bars) and MARKERS[i % 4] (lines); the CSS dash for lines is class s<i>.
+PATTERNS = ("solid", "hatch", "dots", "cross")
+MARKERS = ("circle", "square", "triangle", "diamond")
+NO_DATA = "—"
+
+Formatter = Callable[[float], str]
+
+# A per-process counter for pattern ids: several charts on one page must not share an SVG id.
+_ids = itertools.count(1)
+
+
+def format_count(value: float) -> str:
+    return f"{int(value):,}"
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    css: str
+    values: Sequence[float | None]
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    title: str
+    pattern: str = "solid"
+
+
+@dataclass(frozen=True)
+class Label:
+    x: float
+    y: float
+    text: str
+    anchor: str = "middle"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One unbroken run of a series (a None value splits a series into several runs)."""
+
+    points: str  # "x,y x,y ..." for <polyline points>
+    css: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Marker:
+    d: str  # SVG path data of the marker shape, centred on the value
+    css: str
+    index: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A labelled horizontal line, e.g. a threshold: readable by its label, not by its colour."""
+
+    y: float
+    x1: float
+    x2: float
+    label: str
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    name: str
+    css: str
+    index: int
+    pattern: str
+    marker_d: str  # the series' marker shape at legend size ("" for bars)
+
+
+@dataclass
+class Table:
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    title: str
+    kind: str = "bars"  # bars | lines
+    uid: str = field(default_factory=lambda: f"chart{next(_ids)}")
+    bars: list[Bar] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)
+    # (x1, y1, x2, y2) axis and grid lines
+    lines: list[tuple[float, float, float, float]] = field(default_factory=list)
+    series_lines: list[Line] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    legend: list[LegendItem] = field(default_factory=list)
+    table: Table = field(default_factory=Table)
+    max_value: float = 0
+    has_data: bool = False
+
+    @property
+    def view_box(self) -> str:
+        return f"0 0 {self.width} {self.height}"
+
+    @property
+    def empty(self) -> bool:
+        return not self.has_data
+
+    @property
+    def patterns(self) -> list[str]:
+        """The hatch patterns this chart's bars and legend use (defined once in its <defs>)."""
+        used = {b.pattern for b in self.bars} | {i.pattern for i in self.legend}
+        return [p for p in PATTERNS if p in used and p != "solid"]
+
+
+def nice_max(value: float) -> float:
+    """Round the axis maximum up to 1, 2 or 5 times a power of ten, so the grid labels read well."""
+    if value <= 0:
+        return 1
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * magnitude >= value * (1 - 1e-9):
+            return step * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+def _r(value: float) -> float:
+    return round(value, 1)
+
+
+def _marker_d(shape: str, x: float, y: float, size: float = 3.5) -> str:
+    """Path data for a marker shape centred on (x, y): shape, not colour, tells series apart."""
+    s = size
+    if shape == "square":
+        s = size * 0.9
+        return f"M{_r(x - s)},{_r(y - s)}h{_r(2 * s)}v{_r(2 * s)}h{_r(-2 * s)}z"
+    if shape == "triangle":
+        return f"M{_r(x)},{_r(y - s * 1.2)}L{_r(x + s * 1.1)},{_r(y + s)}L{_r(x - s * 1.1)},{_r(y + s)}z"
+    if shape == "diamond":
+        s = size * 1.25
+        return f"M{_r(x)},{_r(y - s)}L{_r(x + s)},{_r(y)}L{_r(x)},{_r(y + s)}L{_r(x - s)},{_r(y)}z"
+    # circle: two arcs
+    return f"M{_r(x - s)},{_r(y)}a{s},{s} 0 1,0 {_r(2 * s)},0a{s},{s} 0 1,0 {_r(-2 * s)},0z"
+
+
+def _legend(series: Sequence[Series], *, lines: bool) -> list[LegendItem]:
+    return [
+        LegendItem(
+            name=s.name,
+            css=s.css,
+            index=i,
+            pattern=PATTERNS[i % len(PATTERNS)],
+            marker_d=_marker_d(MARKERS[i % len(MARKERS)], 12, 5) if lines else "",
+        )
+        for i, s in enumerate(series)
+    ]
+
+
+def _table(categories: Sequence[str], series: Sequence[Series], fmt: Formatter, first: str) -> Table:
+    def cell(values: Sequence[float | None], i: int) -> str:
+        value = values[i] if i < len(values) else None
+        return NO_DATA if value is None else fmt(value)
+
+    return Table(
+        columns=[first, *(s.name for s in series)],
+        rows=[(c, [cell(s.values, i) for s in series]) for i, c in enumerate(categories)],
+    )
+
+
+def _label_every(count: int, label_every: int | None) -> int:
+    return label_every or max(1, -(-count // 10))  # at most ~10 labels on the axis
+
+
+def _value_axis(
+    chart: Chart, *, left: float, top: float, plot_w: float, plot_h: float, axis_max: float, fmt: Formatter
+) -> None:
+    chart.lines.append((left, top + plot_h, left + plot_w, top + plot_h))
+    for fraction in (0.5, 1.0):
+        y = _r(top + plot_h - plot_h * fraction)
+        chart.lines.append((left, y, left + plot_w, y))
+        chart.labels.append(Label(left - 4, y + 3, fmt(axis_max * fraction), "end"))
+    chart.labels.append(Label(left - 4, top + plot_h + 3, fmt(0), "end"))
+
+
+def grouped_bars(
+    categories: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    width: int = 720,
+    height: int = 220,
+    label_every: int | None = None,
+    category_name: str = "Day",
+    fmt: Formatter = format_count,
+) -> Chart:
+    """Vertical bars: one group per category (e.g. a day), one bar per series inside each group."""
+    left, right, top, bottom = 44, 8, 10, 26
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max((v or 0 for s in series for v in s.values), default=0)
+    axis_max = nice_max(peak)
+    chart = Chart(width=width, height=height, title=title, max_value=peak, has_data=peak > 0)
+    chart.legend = _legend(series, lines=False)
+    chart.table = _table(categories, series, fmt, category_name)
+    _value_axis(chart, left=left, top=top, plot_w=plot_w, plot_h=plot_h, axis_max=axis_max, fmt=fmt)
+    if not categories or not series:
+        return chart
+    group_w = plot_w / len(categories)
+    gap = max(group_w * 0.15, 1.0)
+    bar_w = max((group_w - gap) / len(series), 0.5)
+    every = _label_every(len(categories), label_every)
+    for i, category in enumerate(categories):
+        x0 = left + i * group_w + gap / 2
+        for j, s in enumerate(series):
+            value = (s.values[i] if i < len(s.values) else 0) or 0
+            h = plot_h * value / axis_max
+            chart.bars.append(
+                Bar(
+                    x=_r(x0 + j * bar_w),
+                    y=_r(top + plot_h - h),
+                    width=_r(bar_w),
+                    height=_r(h),
+                    css=s.css,
+                    title=f"{category} · {s.name}: {fmt(value)}",
+                    pattern=PATTERNS[j % len(PATTERNS)],
+                )
+            )
+        if i % every == 0:
+            chart.labels.append(Label(_r(left + i * group_w + group_w / 2), height - 8, category))
+    return chart
+
+
+def horizontal_bars(
+    items: Sequence[tuple[str, int]],
+    *,
+    title: str,
+    css: str = "",
+    width: int = 720,
+    row_height: int = 22,
+    category_name: str = "Category",
+    value_name: str = "Count",
+) -> Chart:
+    """One horizontal bar per (label, value), e.g. bounces by category, longest first as given. Each bar is
+    labelled with its name and value, so one colour is enough."""
+    left, right, top = 170, 60, 4
+    plot_w = width - left - right
+    height = top * 2 + row_height * max(len(items), 1)
+    peak = max((v for _, v in items), default=0)
+    chart = Chart(width=width, height=height, title=title, max_value=peak, has_data=peak > 0)
+    chart.table = Table(columns=[category_name, value_name], rows=[(k, [f"{v:,}"]) for k, v in items])
+    for i, (label, value) in enumerate(items):
+        y = top + i * row_height
+        w = plot_w * value / peak if peak else 0
+        chart.bars.append(
+            Bar(
+                x=left,
+                y=y + 3,
+                width=_r(w),
+                height=row_height - 6,
+                css=css,
+                title=f"{label}: {value:,}",
+            )
+        )
+        chart.labels.append(Label(left - 6, y + row_height / 2 + 4, label[:28], "end"))
+        chart.labels.append(Label(_r(left + w + 4), y + row_height / 2 + 4, f"{value:,}", "start"))
+    return chart
+
+
+def line_chart(
+    categories: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    fmt: Formatter = format_count,
+    references: Sequence[tuple[float, str]] = (),
+    width: int = 720,
+    height: int = 220,
+    label_every: int | None = None,
+    category_name: str = "Day",
+) -> Chart:
+    """A trend: one line per series over the categories (e.g. the last 7 or 30 days), a marker on every
+    value, optional labelled reference lines (thresholds). The axis reaches the highest reference too, so a
+    threshold is always on the chart and a rate under it visibly under it."""
+    left, right, top, bottom = 52, 8, 10, 26
+    plot_w, plot_h = width - left - right, height - top - bottom
+    known = [v for s in series for v in s.values if v is not None]
+    peak = max(known, default=0)
+    axis_max = nice_max(max([peak, *(value for value, _ in references)]))
+    chart = Chart(width=width, height=height, title=title, kind="lines", max_value=peak, has_data=bool(known))
+    chart.legend = _legend(series, lines=True)
+    chart.table = _table(categories, series, fmt, category_name)
+    _value_axis(chart, left=left, top=top, plot_w=plot_w, plot_h=plot_h, axis_max=axis_max, fmt=fmt)
+    for value, label in references:
+        y = _r(top + plot_h - plot_h * value / axis_max)
+        chart.references.append(Reference(y=y, x1=left, x2=left + plot_w, label=f"{label} {fmt(value)}"))
+    if not categories:
+        return chart
+    # One point per category, centred in its slot, so 7 days read like 7 bars would.
+    slot = plot_w / len(categories)
+
+    def x_of(i: int) -> float:
+        return _r(left + slot * i + slot / 2)
+
+    for j, s in enumerate(series):
+        run: list[str] = []
+        shape = MARKERS[j % len(MARKERS)]
+        for i, category in enumerate(categories):
+            point = s.values[i] if i < len(s.values) else None
+            if point is None:
+                if run:
+                    chart.series_lines.append(Line(points=" ".join(run), css=s.css, index=j))
+                run = []
+                continue
+            x, y = x_of(i), _r(top + plot_h - plot_h * point / axis_max)
+            run.append(f"{x},{y}")
+            title = f"{category} · {s.name}: {fmt(point)}"
+            chart.markers.append(Marker(d=_marker_d(shape, x, y), css=s.css, index=j, title=title))
+        if run:
+            chart.series_lines.append(Line(points=" ".join(run), css=s.css, index=j))
+    every = _label_every(len(categories), label_every)
+    for i, category in enumerate(categories):
+        if i % every == 0:
+            chart.labels.append(Label(x_of(i), height - 8, category))
+    return chart
