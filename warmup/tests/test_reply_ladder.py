@@ -157,8 +157,44 @@ def test_the_rules_render_as_pmta_backoff_mode():
 
 def test_a_pattern_is_escaped_for_pmta():
     assert pmta_pattern("a/b#c") == r"a\/b\x23c"
+    # An escape the author wrote stays one escape: "\/" doubled would end the pattern early.
+    assert pmta_pattern(r"a\/b\#c\.d") == r"a\/b\x23c\.d"
+    # UG5 3.3.15: quotes are escaped with a backslash.
+    assert pmta_pattern('say "no"') == r"say \"no\""
     with pytest.raises(ValueError):
         pmta_pattern("a\nb")
+
+
+def test_every_backoff_line_comes_from_the_directive_table():
+    """Each line is what ips' directive functions render (one renderer for the whole config); the header
+    cites each directive's UG5 section from the same table."""
+    from ips.pmta_directives import BLOCKS, DIRECTIVES, block_close, block_open, directive_line
+    from warmup.pmta_backoff import render_backoff_fragment
+
+    lines = backoff_lines(ReplyRule.objects.filter(enabled=True, provider="gmail").order_by("name"))
+    assert block_open("smtp-pattern-list", "ee-backoff-gmail", context="global") in lines
+    assert directive_line("reply", r"/4\.7\.28/ mode=backoff", context="smtp-pattern-list", indent=4) in lines
+    assert directive_line("smtp-pattern-list", "ee-backoff-gmail", context="domain", indent=4) in lines
+    assert block_close("domain") in lines
+    header = render_backoff_fragment(None).splitlines()[0]
+    for name in ("reply", "smtp-pattern-list", "backoff-max-msg-rate", "backoff-to-normal-after"):
+        assert f"{name}: {DIRECTIVES[name].section}" in header
+    assert f"<smtp-pattern-list>: {BLOCKS['smtp-pattern-list'].section}" in header
+    assert "UG5 3.3.15" in header and "UG5 3.3.10.34" in header
+
+
+def test_a_provider_whose_pattern_pmta_could_not_read_is_left_out_whole():
+    """A pattern the table's grammar refuses (a trailing backslash escapes the closing slash) drops that
+    provider's list with a comment, never half a list; the other providers still render."""
+    ReplyRule.objects.create(name="broken", pattern="abc\\", provider="gmail", threshold=5)
+    lines = backoff_lines(ReplyRule.objects.filter(enabled=True).order_by("provider", "name"))
+    text = "\n".join(lines)
+    assert "<smtp-pattern-list ee-backoff-gmail>" not in text
+    assert "# reply rules for gmail left out: reply" in text
+    assert "<smtp-pattern-list ee-backoff-yahoo>" in text
+    from ips.pmta_directives import config_check
+
+    assert config_check({"emailengine-backoff.conf": text}) == []
 
 
 def test_the_rules_page_shows_the_ladder_sources_and_the_pmta_fragment(login, operator):
