@@ -121,6 +121,83 @@ def _apply_rule(
     return actions
 
 
+# --- one place that starts an action: the row and its audit event -----------------------------------------
+
+
+def _locked_ip(address: str) -> IPAddress | None:
+    """The sending IP, locked for the rest of the transaction so two batches cannot both act on it."""
+    return (
+        IPAddress.objects.select_related("pool__tenant")
+        .select_for_update(of=("self",))
+        .filter(address=address)
+        .first()
+    )
+
+
+def _limits_now(ip: IPAddress) -> dict:
+    """What an action restores when it ends: the IP's status and limits as they are now."""
+    return {
+        "status": ip.status,
+        "daily": ip.daily_limit,
+        "hourly": ip.hourly_limit,
+        "per_provider": ip.provider_limits,
+    }
+
+
+def _limits_restore(ip: IPAddress, before: dict, *, reason: str) -> None:
+    """The IP's own and provider limits back to what ``_limits_now`` recorded."""
+    ip_set_limits(
+        ip=ip,
+        by=BY,
+        daily=before.get("daily"),
+        hourly=before.get("hourly"),
+        per_provider=before.get("per_provider") or {},
+        reason=reason,
+    )
+
+
+def _action_start(
+    *,
+    rule: ReplyRule,
+    ip: IPAddress,
+    stage: str,
+    matches: int,
+    window: tuple[datetime, datetime] | None,
+    before: dict,
+    reason: str,
+    now: datetime,
+) -> ReplyRuleAction:
+    """Record one step a rule took on an IP (a ladder stage, or a legacy hold/halve when ``stage`` is "")
+    and its audit event, which names the count and the window that tripped it."""
+    action = ReplyRuleAction.objects.create(
+        rule=rule,
+        ip=ip,
+        action=rule.action,
+        provider=rule.provider if stage else "",
+        stage=stage,
+        matches=matches,
+        window_start=window[0] if window else None,
+        window_end=window[1] if window else None,
+        started_at=now,
+        expires_at=now + timedelta(hours=rule.duration_hours),
+        before=before,
+    )
+    audit_record(
+        action=f"reply_rule.{stage or rule.action}",
+        by=BY,
+        obj=ip,
+        after={
+            "rule": rule.name,
+            "provider": rule.provider or "all",
+            "matches": matches,
+            "window": [window[0].isoformat(), window[1].isoformat()] if window else None,
+            "until": action.expires_at.isoformat(),
+        },
+        reason=reason,
+    )
+    return action
+
+
 # --- the ladder -------------------------------------------------------------------------------------------
 
 
@@ -193,12 +270,7 @@ def _ladder(
     window_end: datetime,
     matching: QuerySet[DeliveryEvent],
 ) -> ReplyRuleAction | None:
-    ip = (
-        IPAddress.objects.select_related("pool__tenant")
-        .select_for_update(of=("self",))
-        .filter(address=address)
-        .first()
-    )
+    ip = _locked_ip(address)
     if ip is None or ip.status in (IPStatus.RETIRED, IPStatus.NEW):
         return None
     current = (
@@ -211,12 +283,7 @@ def _ladder(
         if not ip.can_send():
             return None  # paused for another reason: nothing to slow
         stage = ReplyRuleAction.Stage.SLOW
-        before = {
-            "status": ip.status,
-            "daily": ip.daily_limit,
-            "hourly": ip.hourly_limit,
-            "per_provider": ip.provider_limits,
-        }
+        before = _limits_now(ip)
     elif current.stage == ReplyRuleAction.Stage.HOLD:
         return None  # standing: a hold does not stack
     else:
@@ -235,33 +302,16 @@ def _ladder(
         f"{rule.provider or 'the IP'} for {rule.duration_hours} h"
     )
     _ladder_apply(ip, rule, stage, before, reason)
-    action = ReplyRuleAction.objects.create(
+    return _action_start(
         rule=rule,
         ip=ip,
-        action=rule.action,
-        provider=rule.provider,
         stage=stage,
         matches=matches,
-        window_start=window_start,
-        window_end=window_end,
-        started_at=now,
-        expires_at=now + timedelta(hours=rule.duration_hours),
+        window=(window_start, window_end),
         before=before,
-    )
-    audit_record(
-        action=f"reply_rule.{stage}",
-        by=BY,
-        obj=ip,
-        after={
-            "rule": rule.name,
-            "provider": rule.provider or "all",
-            "matches": matches,
-            "window": [window_start.isoformat(), window_end.isoformat()],
-            "until": action.expires_at.isoformat(),
-        },
         reason=reason,
+        now=now,
     )
-    return action
 
 
 def _ladder_expire(action: ReplyRuleAction, now: datetime) -> None:
@@ -273,18 +323,16 @@ def _ladder_expire(action: ReplyRuleAction, now: datetime) -> None:
         what = rule.provider or "the IP"
         reason = f"reply rule {rule.name}: hold over, resuming {what} at {rule.slow_factor:.0%}"
         _ladder_apply(ip, rule, ReplyRuleAction.Stage.RESUME, action.before, reason)
-        ReplyRuleAction.objects.create(
+        _action_start(
             rule=rule,
             ip=ip,
-            action=action.action,
-            provider=action.provider,
             stage=ReplyRuleAction.Stage.RESUME,
             matches=0,
-            started_at=now,
-            expires_at=now + timedelta(hours=rule.duration_hours),
+            window=None,
             before=action.before,
+            reason=reason,
+            now=now,
         )
-        audit_record(action="reply_rule.resume", by=BY, obj=ip, after={"rule": rule.name}, reason=reason)
         return
     b = action.before
     if rule.provider:
@@ -304,36 +352,19 @@ def _ladder_expire(action: ReplyRuleAction, now: datetime) -> None:
             reason=f"reply rule {rule.name} over: {rule.provider} back to full",
         )
     else:
-        ip_set_limits(
-            ip=ip,
-            by=BY,
-            daily=b.get("daily"),
-            hourly=b.get("hourly"),
-            per_provider=b.get("per_provider") or {},
-            reason=f"reply rule {rule.name} over: back to full",
-        )
+        _limits_restore(ip, b, reason=f"reply rule {rule.name} over: back to full")
     audit_record(action="reply_rule.end", by=BY, obj=ip, after={"rule": rule.name}, reason="back to full")
 
 
 @transaction.atomic
 def _act(rule: ReplyRule, address: str, matches: int) -> ReplyRuleAction | None:
-    ip = (
-        IPAddress.objects.select_related("pool__tenant")
-        .select_for_update(of=("self",))
-        .filter(address=address)
-        .first()
-    )
+    ip = _locked_ip(address)
     if ip is None or not ip.can_send():
         return None
     if ReplyRuleAction.objects.filter(rule=rule, ip=ip, ended_at__isnull=True).exists():
         return None  # already acting: a standing burst does not stack actions
     now = timezone.now()
-    before = {
-        "status": ip.status,
-        "daily": ip.daily_limit,
-        "hourly": ip.hourly_limit,
-        "per_provider": ip.provider_limits,
-    }
+    before = _limits_now(ip)
     reason = _reason(rule, matches)
     if rule.action == ReplyRule.Action.HOLD:
         ip_set_status(ip=ip, to=IPStatus.PAUSED, by=BY, reason=reason)
@@ -348,23 +379,9 @@ def _act(rule: ReplyRule, address: str, matches: int) -> ReplyRuleAction | None:
             },
             reason=reason,
         )
-    action = ReplyRuleAction.objects.create(
-        rule=rule,
-        ip=ip,
-        action=rule.action,
-        matches=matches,
-        started_at=now,
-        expires_at=now + timedelta(hours=rule.duration_hours),
-        before=before,
+    return _action_start(
+        rule=rule, ip=ip, stage="", matches=matches, window=None, before=before, reason=reason, now=now
     )
-    audit_record(
-        action=f"reply_rule.{rule.action}",
-        by=BY,
-        obj=ip,
-        after={"rule": rule.name, "until": action.expires_at.isoformat()},
-        reason=reason,
-    )
-    return action
 
 
 def _half(value: int | None) -> int | None:
@@ -393,15 +410,7 @@ def reply_rule_actions_expire(*, now: datetime | None = None) -> int:
                     with contextlib.suppress(TransitionError):
                         ip_resume(ip=ip, by=BY, reason=f"reply rule {action.rule.name} expired")
             else:
-                b = action.before
-                ip_set_limits(
-                    ip=ip,
-                    by=BY,
-                    daily=b.get("daily"),
-                    hourly=b.get("hourly"),
-                    per_provider=b.get("per_provider") or {},
-                    reason=f"reply rule {action.rule.name} expired",
-                )
+                _limits_restore(ip, action.before, reason=f"reply rule {action.rule.name} expired")
             action.ended_at = now
             action.save(update_fields=["ended_at"])
             ended += 1

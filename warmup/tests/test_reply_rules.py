@@ -241,3 +241,14 @@ def test_a_rule_that_fails_does_not_stop_the_others(ip, hold_rule, caplog):
     deferrals(ip, [T0 + timedelta(minutes=i) for i in range(5)])
     assert ReplyRuleAction.objects.get().rule == hold_rule
     assert "reply rule broken failed" in caplog.text
+
+
+def test_every_action_is_recorded_the_same_way_with_its_count(ip, hold_rule):
+    """Legacy holds and ladder steps start through one function: the audit event names the rule, the count,
+    the provider and until when, whichever action tripped."""
+    deferrals(ip, [T0 + timedelta(minutes=5 * i) for i in range(5)])
+    event = AuditEvent.objects.get(action="reply_rule.hold", object_id=str(ip.pk))
+    assert event.after["rule"] == "gmail-rate" and event.after["matches"] == 5
+    assert event.after["provider"] == "gmail" and event.after["until"]
+    action = ReplyRuleAction.objects.get()
+    assert action.stage == "" and action.provider == ""  # a legacy action acts on the whole IP
