@@ -10,13 +10,27 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, Func, Min, Q, QuerySet, Value, When
-from django.db.models.functions import Lower, Trim
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Lower, Trim
 from django.http import HttpRequest
 
 from campaigns.accounting.classify import HARD_BOUNCE, SOFT_BOUNCE
@@ -29,7 +43,7 @@ from campaigns.models import (
     ImportRejection,
     Suppression,
 )
-from campaigns.stats import Counts, sums
+from campaigns.stats import Counts, attempted_sql, rate_sql, sums
 from core.charts import Chart, Series, grouped_bars, horizontal_bars
 from core.dates import utc_today
 from ips.models import IPAddress
@@ -440,6 +454,48 @@ def ip_delivery_summary(ip: IPAddress, days: int = 30, *, tenant_id: int | None 
         "by_provider": totals_by_provider(stats)[:10],
         "chart": daily_chart(day_rows, title=f"{ip.address}: delivered and bounced per day"),
     }
+
+
+# --- the IP list's per-IP figures (campaigns/ip_columns.py) -------------------------------------------------
+
+IP_LIST_DAYS = 7
+
+
+class Host(Func):
+    """PostgreSQL ``host(inet)``: the address as text without its netmask, as DailyStat.source_ip holds it."""
+
+    function = "HOST"
+    output_field = CharField()
+
+
+def ip_recent_figures(*, days: int = IP_LIST_DAYS, tenant_id: int | None = None) -> dict[str, Any]:
+    """{"sent", "bounce_rate", "complaint_rate"}: SQL over one IPAddress row (``OuterRef("address")``) for
+    its last ``days`` UTC days, as ``campaigns.stats`` defines them (sent = attempted), one subquery each.
+
+    Looked up by address (the (source_ip, day) index), as the IP page's card is; ``tenant_id`` keeps a
+    tenant to its own traffic on an IP that may have served another tenant before."""
+    end = utc_today()
+    stats = DailyStat.objects.filter(
+        source_ip=Host(OuterRef("address")), day__gte=end - timedelta(days=days - 1), day__lte=end
+    )
+    if tenant_id is not None:
+        stats = stats.filter(tenant_id=tenant_id)
+    counts = {name: expr for name, expr in _sums().items() if name in COUNTED_FOR_LIST}
+    per_ip = stats.order_by().values("source_ip").annotate(**counts)
+    columns = {name: F(name) for name in counts}
+
+    def one(expression: Any) -> Subquery:
+        return Subquery(per_ip.annotate(figure=expression).values("figure")[:1])
+
+    return {
+        "sent": Coalesce(one(attempted_sql(columns)), Value(0)),
+        "bounce_rate": one(rate_sql("bounce_rate", columns)),
+        "complaint_rate": one(rate_sql("complaint_rate", columns)),
+    }
+
+
+# The counts the list's figures need (summing the block categories out of JSON would be wasted work).
+COUNTED_FOR_LIST = ("delivered", "hard_bounces", "soft_bounces", "complaints")
 
 
 # --- daily stats for the API -------------------------------------------------------------------------------

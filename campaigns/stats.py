@@ -34,19 +34,22 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Model, Q, Sum, Value
+from django.db.models import BigIntegerField, FloatField, Model, Q, Sum, Value
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, NullIf
 
 __all__ = [
     "COUNT_FIELDS",
+    "RATE_PARTS",
     "Counts",
     "Thresholds",
+    "attempted_sql",
     "block_categories",
     "block_q",
     "format_rate",
     "is_block",
     "rate_level",
+    "rate_sql",
     "sums",
     "thresholds",
 ]
@@ -119,34 +122,38 @@ class Counts:
     def bounces(self) -> int:
         return self.hard_bounces + self.soft_bounces
 
-    # -- rates (None: nothing to divide by) --
+    # -- rates (None: nothing to divide by); RATE_PARTS defines each, here and in SQL (rate_sql) --
+    def _rate(self, name: str) -> float | None:
+        part, whole = RATE_PARTS[name]
+        return _ratio(sum(getattr(self, f) for f in part), sum(getattr(self, f) for f in whole))
+
     @property
     def delivered_rate(self) -> float | None:
-        return _ratio(self.delivered, self.attempted)
+        return self._rate("delivered_rate")
 
     @property
     def bounce_rate(self) -> float | None:
-        return _ratio(self.bounces, self.attempted)
+        return self._rate("bounce_rate")
 
     @property
     def hard_bounce_rate(self) -> float | None:
-        return _ratio(self.hard_bounces, self.attempted)
+        return self._rate("hard_bounce_rate")
 
     @property
     def soft_bounce_rate(self) -> float | None:
-        return _ratio(self.soft_bounces, self.attempted)
+        return self._rate("soft_bounce_rate")
 
     @property
     def block_rate(self) -> float | None:
-        return _ratio(self.blocked, self.attempted)
+        return self._rate("block_rate")
 
     @property
     def complaint_rate(self) -> float | None:
-        return _ratio(self.complaints, self.delivered)
+        return self._rate("complaint_rate")
 
     @property
     def deferral_rate(self) -> float | None:
-        return _ratio(self.transient, self.attempted + self.transient)
+        return self._rate("deferral_rate")
 
     @property
     def level(self) -> str:
@@ -173,8 +180,42 @@ RATE_NAMES = (
 )
 
 
+_ATTEMPTED = ("delivered", "hard_bounces", "soft_bounces")
+# Each rate as (counts summed on top, counts summed below): the module docstring's definitions, read by
+# Counts (Python) and by rate_sql (lists that sort by a rate in the database).
+RATE_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "delivered_rate": (("delivered",), _ATTEMPTED),
+    "bounce_rate": (("hard_bounces", "soft_bounces"), _ATTEMPTED),
+    "hard_bounce_rate": (("hard_bounces",), _ATTEMPTED),
+    "soft_bounce_rate": (("soft_bounces",), _ATTEMPTED),
+    "block_rate": (("blocked",), _ATTEMPTED),
+    "complaint_rate": (("complaints",), ("delivered",)),
+    "deferral_rate": (("transient",), (*_ATTEMPTED, "transient")),
+}
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+def _sql_sum(names: tuple[str, ...], counts: dict[str, Any]) -> Any:
+    total: Any = counts[names[0]]
+    for name in names[1:]:
+        total = total + counts[name]
+    return total
+
+
+def attempted_sql(counts: dict[str, Any]) -> Any:
+    """``Counts.attempted`` as SQL over ``counts`` ({count field: expression}, e.g. ``sums()``)."""
+    return _sql_sum(_ATTEMPTED, counts)
+
+
+def rate_sql(name: str, counts: dict[str, Any]) -> Any:
+    """A ``Counts`` rate as a SQL expression (a float, NULL when there is nothing to divide by, as None is),
+    over ``counts`` ({count field: expression}, e.g. ``sums()``), so a list can sort and filter by it."""
+    part, whole = RATE_PARTS[name]
+    below = _sql_sum(whole, counts)
+    return Cast(_sql_sum(part, counts), FloatField()) / NullIf(Cast(below, FloatField()), Value(0.0))
 
 
 def _category_sum(column: str, categories: frozenset[str]) -> Any:

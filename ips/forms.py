@@ -1,11 +1,18 @@
+from collections.abc import Sequence
+
 from django import forms
 from django.http import HttpRequest
 
 from core.widgets import FastSelect
 from ips.models import IPPool, IPStatus, MtaServer
-from ips.selectors import pool_choices
+from ips.selectors import IPColumn, ip_sort_keys, pool_choices
 from tenants.access import actor_for
 from tenants.models import Tenant
+
+
+def _choice(field: forms.Field) -> forms.ChoiceField:
+    assert isinstance(field, forms.ChoiceField)
+    return field
 
 
 def _model_choice(field: forms.Field) -> forms.ModelChoiceField:
@@ -39,9 +46,23 @@ class IPFilterForm(forms.Form):
         queryset=MtaServer.objects.all(), required=False, empty_label="any server", widget=FastSelect
     )
 
-    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+    sort = forms.ChoiceField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, request: HttpRequest, columns: Sequence[IPColumn] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         _model_choice(self.fields["pool"]).queryset = pool_choices(request)
+        keys = ip_sort_keys(list(columns))
+        self.sort_keys = keys
+        _choice(self.fields["sort"]).choices = [("", "default"), *((k, k) for k in keys)] + [
+            (f"-{k}", k) for k in keys
+        ]
+        # Checkbox filters the columns bring ("listed": open blocklist listings).
+        self.column_filters = [c.filter_param for c in columns if c.filter_param]
+        for column in columns:
+            if column.filter_param:
+                self.fields[column.filter_param] = forms.BooleanField(
+                    required=False, label=column.filter_label
+                )
         if not actor_for(request).is_operator:
             # Tenant users have one tenant and never see servers.
             del self.fields["tenant"]
@@ -54,8 +75,13 @@ BULK_ACTIONS = [("pause", "Pause"), ("resume", "Resume"), ("move", "Move to pool
 class BulkActionForm(forms.Form):
     ids: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         queryset=None,  # set per request: the IPs the user may act on
-        error_messages={"required": "Select at least one IP."},
+        required=False,
     )
+    # "Every IP matching the list's filters", not only the ticked ones of this page: the view finds them
+    # again from the filters (`next`), and `matching` is how many the operator was shown, so a set that
+    # changed in between is refused instead of acted on.
+    all_matching = forms.BooleanField(required=False)
+    matching = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     action = forms.ChoiceField(choices=BULK_ACTIONS)
     pool = PoolChoiceField(queryset=IPPool.objects.none(), required=False, empty_label="(no pool)")
     reason = forms.CharField(required=False, max_length=300)
@@ -68,6 +94,8 @@ class BulkActionForm(forms.Form):
     def clean(self) -> dict:
         super().clean()
         data = self.cleaned_data
+        if not data.get("all_matching") and not data.get("ids"):
+            self.add_error("ids", "Select at least one IP.")
         # A pause is the one action people must explain: the next operator will want to know why.
         if data.get("action") == "pause" and not data.get("reason", "").strip():
             self.add_error("reason", "Say why these IPs are paused.")

@@ -5,7 +5,7 @@ from importlib import import_module
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
@@ -30,11 +30,90 @@ def ips_visible(request: HttpRequest) -> QuerySet[IPAddress]:
     )
 
 
+@dataclass(frozen=True)
+class IPColumn:
+    """A per-IP figure another app adds to the IP list (7-day sent and rates, open listings), as a SQL
+    expression over the IP row (``OuterRef("pk")``, ``OuterRef("address")``), so the list sorts and filters
+    by it in the database. An app opts in with an ``ip_columns.py`` module defining
+    ``columns(request) -> list[IPColumn]`` (the same discovery as the IP page's cards)."""
+
+    key: str  # the annotation's name and the ?sort= value
+    label: str
+    expression: Any
+    kind: str = "count"  # count | rate: how the list shows it
+    title: str = ""  # what the figure is, for the column header
+    # A checkbox filter on the list ("listed"): its query parameter, label and condition on the annotation.
+    filter_param: str = ""
+    filter_label: str = ""
+    filter_q: Q | None = None
+    order: int = 100
+
+
+def _app_hooks(module_name: str, function: str) -> list[Any]:
+    """``function`` of every installed app's ``<app>.<module_name>`` module (apps above ips plug in here;
+    ips never imports them, so dependencies still point at ips)."""
+    found = []
+    for config in apps.get_app_configs():
+        if config.name == "ips":
+            continue
+        try:
+            module = import_module(f"{config.name}.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.{module_name}":
+                raise
+            continue
+        provider = getattr(module, function, None)
+        if provider is not None:
+            found.append(provider)
+    return found
+
+
+def ip_list_columns(request: HttpRequest) -> list[IPColumn]:
+    columns = [c for provider in _app_hooks("ip_columns", "columns") for c in provider(request)]
+    return sorted(columns, key=lambda c: c.order)
+
+
+# ?sort= values of the IP list and what they order by; the column keys add theirs. Every order ends with
+# IP_LIST_ORDER's address (inet, numeric) and the pk, so pages never shuffle.
+IP_SORTS: dict[str, tuple[str, ...]] = {
+    "address": ("address",),
+    "status": ("status",),
+    "pool": ("pool__name",),
+    "server": ("server__name",),
+    "tenant": ("pool__tenant__name",),
+}
+
+
+def ip_sort_keys(columns: list[IPColumn]) -> list[str]:
+    return [*IP_SORTS, *(c.key for c in columns)]
+
+
+def _order_by(sort: str, columns: list[IPColumn]) -> list[Any]:
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    fields = IP_SORTS.get(key) or ((key,) if key in {c.key for c in columns} else None)
+    if not fields:
+        return [*IP_LIST_ORDER, "pk"]
+    # Rows without a figure (no traffic, no pool) go last either way.
+    ordered = [F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True) for f in fields]
+    return [*ordered, "address", "pk"]
+
+
 def ips_filtered(
-    request: HttpRequest, filters: dict[str, Any], *, with_status: bool = True
+    request: HttpRequest,
+    filters: dict[str, Any],
+    *,
+    with_status: bool = True,
+    columns: list[IPColumn] | None = None,
 ) -> QuerySet[IPAddress]:
-    """The IP list's rows; `with_status=False` gives the base for the per-status counts."""
+    """The IP list's rows, with each of ``columns`` annotated, filtered and sorted (``filters["sort"]``);
+    `with_status=False` gives the base for the per-status counts."""
     qs = ips_visible(request)
+    for column in columns or ():
+        qs = qs.annotate(**{column.key: column.expression})
+        if column.filter_param and column.filter_q is not None and filters.get(column.filter_param):
+            qs = qs.filter(column.filter_q)
+    qs = qs.order_by(*_order_by(filters.get("sort") or "", columns or []))
     if filters.get("pool"):
         qs = qs.filter(pool=filters["pool"])
     if filters.get("tenant"):
@@ -117,19 +196,7 @@ def ip_detail_blocks(request: HttpRequest, ip: IPAddress) -> list[IPBlock]:
     """Cards from other apps, in `order`. An app opts in with an `ip_blocks.py` module defining
     `blocks(request, ip) -> list[IPBlock]`; ips never imports those apps, so dependencies still point at ips.
     """
-    found: list[IPBlock] = []
-    for config in apps.get_app_configs():
-        if config.name == "ips":
-            continue
-        try:
-            module = import_module(f"{config.name}.ip_blocks")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.ip_blocks":
-                raise
-            continue
-        provider = getattr(module, "blocks", None)
-        if provider is not None:
-            found.extend(provider(request, ip))
+    found = [block for provider in _app_hooks("ip_blocks", "blocks") for block in provider(request, ip)]
     return sorted(found, key=lambda b: b.order)
 
 

@@ -2,9 +2,11 @@
 changes in services."""
 
 import hashlib
+from collections.abc import Iterable
 
 from django.contrib import messages
 from django.db import IntegrityError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
@@ -31,7 +33,9 @@ from ips.forms import (
 )
 from ips.models import IPAddress, IPStatus, MtaServer
 from ips.selectors import (
+    IPColumn,
     ip_detail_blocks,
+    ip_list_columns,
     ip_timeline,
     ips_filtered,
     ips_visible,
@@ -90,26 +94,67 @@ def _first_error(form) -> str:
 # --- IP list and bulk actions ------------------------------------------------------------------------------
 
 
-def _query_without(request: HttpRequest, *names: str) -> str:
-    params = request.GET.copy()
+def _query_without(query: QueryDict, *names: str) -> str:
+    params = query.copy()
     for name in ("page", *names):
         params.pop(name, None)
     return params.urlencode()
 
 
+def _list_filters(request: HttpRequest, query: QueryDict) -> tuple[IPFilterForm, dict, list[IPColumn]]:
+    """The IP list's filter form, its filters (empty when invalid) and the columns other apps add."""
+    columns = ip_list_columns(request)
+    form = IPFilterForm(query or None, request=request, columns=columns)
+    return form, (form.cleaned_data if form.is_valid() else {}), columns
+
+
+def _with_figures(ips: Iterable[IPAddress], columns: list[IPColumn]) -> list[IPAddress]:
+    """Each IP's column values as ``ip.figures`` [(column, value)], in column order, for the row template."""
+    rows = list(ips)
+    for ip in rows:
+        ip.figures = [(c, getattr(ip, c.key)) for c in columns]  # type: ignore[attr-defined]
+    return rows
+
+
+def _counters_context(request: HttpRequest, query: QueryDict, filters: dict, columns: list[IPColumn]) -> dict:
+    """The per-status counters (they ignore the status filter, so the other statuses stay one click away)."""
+    return {
+        "counts": status_counts(ips_filtered(request, filters, with_status=False, columns=columns)),
+        "qs_no_status": _query_without(query, "status"),
+        "active_status": filters.get("status", ""),
+    }
+
+
+def _sort_headers(query: QueryDict, form: IPFilterForm, current: str) -> dict[str, dict[str, str]]:
+    """{sort key: {"url", "dir"}}: a header link sorts by its column, ascending first, again to reverse."""
+    rest = _query_without(query, "sort")
+    base = reverse("ip_list") + "?" + (f"{rest}&" if rest else "")
+    headers = {}
+    for key in form.sort_keys:
+        direction = "asc" if current == key else "desc" if current == f"-{key}" else ""
+        target = f"-{key}" if direction == "asc" else key
+        headers[key] = {"url": f"{base}sort={target}", "dir": direction}
+    return headers
+
+
 def ip_list(request: HtmxRequest) -> HttpResponse:
     actor = actor_for(request)
-    form = IPFilterForm(request.GET or None, request=request)
-    filters = form.cleaned_data if form.is_valid() else {}
-    page = paginate(request, ips_filtered(request, filters))
+    form, filters, columns = _list_filters(request, request.GET)
+    page = paginate(request, ips_filtered(request, filters, columns=columns))
+    page.object_list = _with_figures(page.object_list, columns)
+    sort = filters.get("sort", "")
+    headers = _sort_headers(request.GET, form, sort)
     context = {
         "form": form,
         "page": page,
         "qs": query_without_page(request),
-        "qs_no_status": _query_without(request, "status"),
-        "counts": status_counts(ips_filtered(request, filters, with_status=False)),
-        "active_status": filters.get("status", ""),
+        "columns": columns,
+        "sort": headers,
+        "sort_value": sort,
+        "column_headers": [(c, headers[c.key]) for c in columns],
+        "column_filters": [form[name] for name in form.column_filters],
         "can_act": actor.is_operator,
+        **_counters_context(request, request.GET, filters, columns),
     }
     if actor.is_operator:
         context["bulk_form"] = BulkActionForm(ips_qs=IPAddress.objects.none(), pools_qs=pool_choices(request))
@@ -120,6 +165,8 @@ def ip_list(request: HtmxRequest) -> HttpResponse:
 
 
 BULK_MESSAGE_LEVELS = {"done": messages.SUCCESS, "unchanged": messages.INFO, "refused": messages.ERROR}
+# Past this many outcomes the redirect's messages say how many of each, and list only the refusals.
+BULK_MESSAGES_MAX = 20
 
 
 def _safe_list_url(next_query: str) -> str:
@@ -128,36 +175,80 @@ def _safe_list_url(next_query: str) -> str:
     return reverse("ip_list") + (f"?{query}" if query else "")
 
 
+def _bulk_targets(
+    request: HttpRequest,
+    form: BulkActionForm,
+    list_form: IPFilterForm,
+    filters: dict,
+    columns: list[IPColumn],
+) -> QuerySet[IPAddress]:
+    """The ticked IPs, or with "all matching" every IP the list's filters match now (refused when the
+    filters no longer read or the set is not the size the operator saw)."""
+    data = form.cleaned_data
+    if not data["all_matching"]:
+        return data["ids"]
+    if list_form.is_bound and not list_form.is_valid():
+        form.add_error(None, "The list's filters are no longer valid; reload the list and try again.")
+        return IPAddress.objects.none()
+    pks = list(ips_filtered(request, filters, columns=columns).values_list("pk", flat=True))
+    if data["matching"] is not None and len(pks) != data["matching"]:
+        form.add_error(
+            None,
+            f"{len(pks)} IPs match these filters now, not {data['matching']}: reload the list and try again.",
+        )
+        return IPAddress.objects.none()
+    return ips_visible(request).filter(pk__in=pks)
+
+
 @require_POST
 def ip_bulk(request: HtmxRequest) -> HttpResponse:
     require_operator(request)
+    next_query = QueryDict(request.POST.get("next", "").lstrip("?"))
+    list_form, filters, columns = _list_filters(request, next_query)
     form = BulkActionForm(request.POST, ips_qs=ips_visible(request), pools_qs=pool_choices(request))
-    outcomes = (
-        services.ips_bulk_apply(
-            ips=form.cleaned_data["ids"],
-            action=form.cleaned_data["action"],
-            reason=form.cleaned_data["reason"],
-            pool=form.cleaned_data["pool"],
-            by=request.user,
-        )
-        if form.is_valid()
-        else []
-    )
+    outcomes = []
+    if form.is_valid():
+        targets = _bulk_targets(request, form, list_form, filters, columns)
+        if not form.errors:
+            outcomes = services.ips_bulk_apply(
+                ips=targets,
+                action=form.cleaned_data["action"],
+                reason=form.cleaned_data["reason"],
+                pool=form.cleaned_data["pool"],
+                by=request.user,
+            )
     if request.htmx:
-        changed = {o.ip.pk for o in outcomes}
-        fresh = ips_visible(request).filter(pk__in=changed).order_by("address")
+        # Rows of this page that changed are swapped in place, and the status counters with them
+        # (out-of-band): htmx reports a swap whose target is not on the page as an error.
+        # Ticked IPs are always on the page; `shown` lists the page's other rows (for "all matching").
+        shown = {
+            int(pk) for pk in request.POST.getlist("shown") + request.POST.getlist("ids") if pk.isdigit()
+        }
+        changed = {o.ip.pk for o in outcomes} & shown
+        fresh = ips_filtered(request, {}, columns=columns).filter(pk__in=changed)
+        tally = {result: sum(1 for o in outcomes if o.result == result) for result in BULK_MESSAGE_LEVELS}
         return render(
             request,
             "ips/ip_list.html#bulk_result",
             {
-                "bulk_errors": form.errors if not form.is_valid() else None,
+                "bulk_errors": form.errors or None,
                 "outcomes": outcomes,
-                "changed_ips": fresh,
+                "tally": tally,
+                "changed_ips": _with_figures(fresh, columns),
+                "columns": columns,
                 "can_act": True,
+                "oob": True,
+                **_counters_context(request, next_query, filters, columns),
             },
         )
-    if not form.is_valid():
+    if form.errors:
         messages.error(request, _first_error(form))
+    if len(outcomes) > BULK_MESSAGES_MAX:
+        for result, level in BULK_MESSAGE_LEVELS.items():
+            n = sum(1 for o in outcomes if o.result == result)
+            if n:
+                messages.add_message(request, level, f"{n} IP(s): {result}.")
+        outcomes = [o for o in outcomes if o.result == "refused"]
     for outcome in outcomes:
         level = BULK_MESSAGE_LEVELS[outcome.result]
         messages.add_message(request, level, f"{outcome.ip.address}: {outcome.message}")

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from domains.models import SendingDomain
@@ -198,6 +199,18 @@ def recent_changes(request: HttpRequest, limit: int = 10) -> list[Change]:
         for x in base.filter(cleared_at__isnull=False).order_by("-cleared_at", "-pk")[:limit]
     ]
     return sorted(opened + cleared, key=lambda change: change.when, reverse=True)[:limit]
+
+
+def open_listing_count() -> Coalesce:
+    """Open listings on enabled lists of one IPAddress row (``OuterRef("pk")``), for the IP list."""
+    rows = (
+        Listing.objects.filter(ip=OuterRef("pk"), cleared_at__isnull=True, blocklist__enabled=True)
+        .order_by()
+        .values("ip")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), Value(0))
 
 
 def open_listings_for_ip(ip: IPAddress) -> list[Listing]:

@@ -105,3 +105,29 @@ def test_block_q_matches_is_block_in_sql():
         )
     found = set(DeliveryEvent.objects.filter(block_q()).values_list("bounce_cat", "dsn_status"))
     assert found == {("other", "5.7.1 (x)"), ("spam-related", "")}
+
+
+@pytest.mark.django_db
+def test_it_computes_the_same_rates_in_sql_as_in_python():
+    """rate_sql and Counts read one table of definitions (RATE_PARTS): same numbers, None for no data."""
+    from django.db.models import IntegerField, Value
+
+    from campaigns.stats import COUNT_FIELDS, RATE_PARTS, attempted_sql, rate_sql
+    from tenants.models import Tenant
+
+    Tenant.objects.create(name="t", slug="t")
+    samples = [
+        Counts(delivered=950, hard_bounces=20, soft_bounces=30, blocked=5, transient=40, complaints=2),
+        Counts(),
+        Counts(hard_bounces=3),
+    ]
+    for counts in samples:
+        exprs = {name: Value(getattr(counts, name), output_field=IntegerField()) for name in COUNT_FIELDS}
+        figures = {name: rate_sql(name, exprs) for name in RATE_PARTS}
+        row = Tenant.objects.annotate(attempted=attempted_sql(exprs), **figures).values(
+            "attempted", *RATE_PARTS
+        )[0]
+        assert row["attempted"] == counts.attempted
+        for name in RATE_PARTS:
+            expected = getattr(counts, name)
+            assert row[name] == (None if expected is None else pytest.approx(expected)), name

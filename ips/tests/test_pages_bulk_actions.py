@@ -33,8 +33,9 @@ def test_it_pauses_selected_ips_and_swaps_their_rows(login, operator, three):
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html
-    # One out-of-band row per affected IP, already showing the new status.
-    assert html.count('hx-swap-oob="true"') == 2
+    # One out-of-band row per affected IP, already showing the new status, and the status counters.
+    assert html.count('hx-swap-oob="true" class="flash"') == 2
+    assert html.count('hx-swap-oob="true"') == 3 and 'id="ip-status-counts"' in html
     assert f'id="ip-row-{a.pk}"' in html and f'id="ip-row-{b.pk}"' in html
     assert html.count('class="badge paused ip-status"') == 2
     a.refresh_from_db()
