@@ -318,19 +318,27 @@ def search_kind(q: str) -> str | None:
 
 
 def _scope_events(request: HttpRequest, qs: QuerySet[DeliveryEvent]) -> QuerySet[DeliveryEvent]:
-    """Tenant users get tenant_id = theirs; operators see every event, with no condition at all (every
-    search index leads with what is searched for, so no tenant list has to be walked per partition)."""
-    if actor_for(request).is_operator:
-        return qs
-    return scope(request, qs, tenant_field="tenant")
+    """Tenant users get tenant_id = theirs; operators see every event, with no condition at all.
+
+    Both are served by their own index: operators' lead with what is searched for (so no tenant list
+    is walked per partition), tenants' searches by domain and IP lead with the tenant (models.DeliveryEvent).
+    Every search is bounded by the retention window, which prunes the day partitions outside it when
+    the query is planned, and newest first with ``id`` as the tie-break, the order those indexes keep.
+    """
+    since = datetime.now(UTC) - timedelta(days=search_days())
+    qs = qs.filter(time_logged__gte=since)
+    if not actor_for(request).is_operator:
+        qs = scope(request, qs, tenant_field="tenant")
+    return qs.order_by("-time_logged", "-pk")
 
 
 def events_for_recipient(request: HttpRequest, q: str) -> QuerySet[DeliveryEvent]:
     """Every retained event for an address, a sending IP or a recipient domain; newest first.
 
-    PMTA keeps the recipient's case as the sender wrote it, and the (tenant, rcpt) index is case-sensitive,
-    so an address is looked up as typed, lower-cased, and with only its domain lower-cased. IPs and
-    domains are served by the (source_ip | rcpt_domain, time_logged) indexes of each day's partition.
+    PMTA keeps the recipient's case as the sender wrote it, and the (rcpt, time_logged) index is
+    case-sensitive, so an address is looked up as typed, lower-cased, and with only its domain
+    lower-cased. IPs and domains are one value each (an IPv6 address is stored compressed), so the
+    index gives the order and the page stops after its rows.
     """
     kind = search_kind(q)
     q = q.strip()
@@ -341,18 +349,17 @@ def events_for_recipient(request: HttpRequest, q: str) -> QuerySet[DeliveryEvent
     elif kind == "ip":
         qs = base.filter(source_ip__in=sorted({q, q.lower(), ipaddress.ip_address(q).compressed}))
     elif kind == "domain":
-        since = datetime.now(UTC) - timedelta(days=search_days())
-        qs = base.filter(rcpt_domain=q.lower(), time_logged__gte=since)
+        qs = base.filter(rcpt_domain=q.lower())
     else:
         return base.none()
-    return _scope_events(request, qs).order_by("-time_logged", "-pk")
+    return _scope_events(request, qs)
 
 
 def events_for_campaign(request: HttpRequest, campaign: Campaign) -> QuerySet[DeliveryEvent]:
     """The campaign's retained events, newest first (the caller got the campaign through its access
     helper; the scope is applied again all the same)."""
     qs = DeliveryEvent.objects.select_related("campaign", "tenant", "ip").filter(campaign=campaign)
-    return _scope_events(request, qs).order_by("-time_logged", "-pk")
+    return _scope_events(request, qs)
 
 
 def suppressions_for_address(request: HttpRequest, q: str) -> QuerySet[Suppression]:
