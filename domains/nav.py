@@ -1,6 +1,6 @@
 """Navigation entries of the domains app (see tenants/nav.py for the format)."""
 
 ITEMS = [
-    ("Domains", "domain_list", "all"),
-    ("DKIM for PMTA", "dkim_fragment", "operator"),
+    ("Domains", "domain_list", "all", "Fleet"),
+    ("DKIM for PMTA", "dkim_fragment", "operator", "Fleet"),
 ]

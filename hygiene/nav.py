@@ -1,5 +1,5 @@
 """Navigation entries: list hygiene is for everyone signed in (viewers read, admins upload)."""
 
 ITEMS = [
-    ("List hygiene", "validation_list", "all"),
+    ("List hygiene", "validation_list", "all", "Mail"),
 ]

@@ -250,11 +250,10 @@ class ConfigState:
         return "in sync" if self.in_sync else "pending"
 
 
-def servers_config_state(servers: QuerySet[MtaServer] | None = None) -> dict[int, ConfigState]:
-    """{server id: ConfigState} for the given servers (all by default), in one query whatever their number."""
+def _with_config_state(qs: QuerySet[MtaServer]) -> QuerySet[MtaServer]:
+    """The servers with their desired version (latest render) and pending commands, in the same query."""
     from ips.models import PmtaCommand, PmtaConfigRender
 
-    qs = servers if servers is not None else MtaServer.objects.all()
     latest = PmtaConfigRender.objects.filter(server=OuterRef("pk")).order_by("-version")
     pending = (
         PmtaCommand.objects.filter(server=OuterRef("pk"), status=PmtaCommand.Status.PENDING)
@@ -263,25 +262,42 @@ def servers_config_state(servers: QuerySet[MtaServer] | None = None) -> dict[int
         .annotate(n=Count("id"))
         .values("n")
     )
-    rows = qs.order_by().annotate(
+    return qs.annotate(
         desired_version=Subquery(latest.values("version")[:1]),
         desired_at=Subquery(latest.values("created_at")[:1]),
         n_pending=Coalesce(Subquery(pending), Value(0)),
     )
-    return {
-        s.pk: ConfigState(
-            server_id=s.pk,
-            desired_version=s.desired_version,
-            desired_at=s.desired_at,
-            applied_version=s.config_applied_version,
-            applied_at=s.config_applied_at,
-            agent_last_seen=s.agent_last_seen,
-            last_error=s.agent_last_error,
-            last_error_at=s.agent_last_error_at,
-            pending_commands=s.n_pending,
-        )
-        for s in rows
-    }
+
+
+def _config_state(s: Any) -> ConfigState:
+    return ConfigState(
+        server_id=s.pk,
+        desired_version=s.desired_version,
+        desired_at=s.desired_at,
+        applied_version=s.config_applied_version,
+        applied_at=s.config_applied_at,
+        agent_last_seen=s.agent_last_seen,
+        last_error=s.agent_last_error,
+        last_error_at=s.agent_last_error_at,
+        pending_commands=s.n_pending,
+    )
+
+
+def servers_config_state(servers: QuerySet[MtaServer] | None = None) -> dict[int, ConfigState]:
+    """{server id: ConfigState} for the given servers (all by default), in one query whatever their number."""
+    qs = servers if servers is not None else MtaServer.objects.all()
+    return {s.pk: _config_state(s) for s in _with_config_state(qs.order_by())}
+
+
+def servers_config_behind() -> list[tuple[MtaServer, ConfigState]]:
+    """Servers whose PMTA runs an older config than the one rendered for it, by name, in one query.
+
+    Only servers with an agent that has reported: without one nothing is known about what PMTA runs, and the
+    home page and the server page already say "no agent".
+    """
+    rows = _with_config_state(MtaServer.objects.order_by("name"))
+    states = [(s, _config_state(s)) for s in rows]
+    return [(s, state) for s, state in states if state.drift and state.agent_last_seen is not None]
 
 
 def server_config_state(server: MtaServer) -> ConfigState:

@@ -122,7 +122,7 @@ def server_health_poll_view(request: HtmxRequest, server_id: int) -> HttpRespons
     server = get_server_for_user(request, server_id, write=True)
     result = server_health_poll(server=server)
     if request.htmx:
-        return render(request, "ips/ops/_server_health.html", {"server": server})
+        return render(request, "ips/ops/_server_health.html", {"server": server, "oob": True})
     if result.up is False:
         messages.error(request, f"{server.name} is down: {result.error}")
     else:

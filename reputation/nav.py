@@ -1,7 +1,7 @@
 """Navigation entries of the reputation app (see tenants/nav.py)."""
 
 ITEMS = [
-    ("Reputation", "reputation_overview", "all"),
-    ("Blocklists", "blocklist_list", "operator"),
-    ("Provider data", "provider_data", "all"),
+    ("Reputation", "reputation_overview", "all", "Reputation"),
+    ("Blocklists", "blocklist_list", "operator", "Reputation"),
+    ("Provider data", "provider_data", "all", "Reputation"),
 ]

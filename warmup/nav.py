@@ -1,5 +1,5 @@
 ITEMS = [
-    ("Warmup", "warmup_board", "all"),
-    ("Plans", "warmup_plan_list", "operator"),
-    ("Reply rules", "warmup_rule_list", "operator"),
+    ("Warmup", "warmup_board", "all", "Fleet"),
+    ("Plans", "warmup_plan_list", "operator", "Fleet"),
+    ("Reply rules", "warmup_rule_list", "operator", "Reputation"),
 ]

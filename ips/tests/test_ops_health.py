@@ -150,6 +150,17 @@ def test_the_poll_button_returns_the_partial_for_htmx(server, operator, login):
     assert server.health_up is True
 
 
+def test_the_poll_swaps_the_page_header_badge_too(server, operator, login):
+    """The server page's header badge and the health card say the same after "Poll now" (issue #19)."""
+    client = login(operator)
+    page = client.get(f"/servers/{server.pk}/").text
+    assert f'<span class="badge unknown" id="server-health-badge-{server.pk}">unknown</span>' in page
+    assert "hx-swap-oob" not in page
+    response = client.post(f"/servers/{server.pk}/health/poll/", headers={"HX-Request": "true"})
+    badge = f'<span class="badge up" id="server-health-badge-{server.pk}" hx-swap-oob="true">up</span>'
+    assert badge in response.text
+
+
 def test_the_poll_button_redirects_without_htmx(server, operator, login):
     response = login(operator).post(f"/servers/{server.pk}/health/poll/")
     assert response.status_code == 302

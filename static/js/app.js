@@ -18,3 +18,38 @@ document.addEventListener("change", (event) => {
     });
   }
 });
+
+// The phone menu is a <details> (it opens and closes without script); with script, Escape and a click
+// outside close it too, and focus goes back to its toggle.
+document.addEventListener("keydown", (event) => {
+  const menu = document.getElementById("navmenu");
+  if (event.key === "Escape" && menu && menu.open) {
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }
+});
+document.addEventListener("click", (event) => {
+  const menu = document.getElementById("navmenu");
+  if (menu && menu.open && !menu.contains(event.target)) {
+    menu.open = false;
+  }
+});
+
+// A box that scrolls sideways (a wide table in its card) must be reachable by keyboard to be scrolled:
+// give the ones that overflow a tab stop, and take it back when they stop overflowing.
+function markScrollers() {
+  document.querySelectorAll(".table-scroll, .card, .container > .table").forEach((box) => {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      if (!box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.dataset.scrollTab = "1";
+      }
+    } else if (box.dataset.scrollTab) {
+      box.removeAttribute("tabindex");
+      delete box.dataset.scrollTab;
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", markScrollers);
+document.addEventListener("htmx:afterSettle", markScrollers);
+window.addEventListener("resize", markScrollers);
