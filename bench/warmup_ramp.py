@@ -71,8 +71,9 @@ def _run(n: int, seed: int) -> tuple[int, float, int]:
     from django.test.utils import CaptureQueriesContext
 
     from campaigns.models import DailyStat
+    from core.models import AuditEvent
     from ips.models import IPAddress, IPPool, IPStatus, MtaServer
-    from tenants.models import AuditEvent, Tenant
+    from tenants.models import Tenant
     from warmup.models import IPWarmup, WarmupDecision, WarmupPlan
     from warmup.services import warmup_run_ramp
 

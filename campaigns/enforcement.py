@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from campaigns.models import DailyTenantStat, TenantHold
 from campaigns.stats import Counts, format_count_of, format_rate, sums
+from core.audit import Author, audit_record
 from ips.models import IPAddress, IPStatus
 from ips.services import TransitionError, ip_resume, ips_set_status_bulk
-from tenants.audit import Author, audit_record
 from tenants.models import Tenant
 
 SYSTEM = "system: tenant enforcement"

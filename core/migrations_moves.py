@@ -34,3 +34,29 @@ def _move(
         # the old one carries the permissions and log entries, so it wins.
         ContentType.objects.using(db).filter(app_label=dst, model=name).delete()
         ContentType.objects.using(db).filter(app_label=src, model=name).update(app_label=dst)
+
+
+def rename_audit_labels(old_app: str, new_app: str, models: Iterable[str]) -> migrations.RunPython:
+    """Audit events name their object as "app.model"; they follow the model to its new app."""
+    names = [m.lower() for m in models]
+
+    def forward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        _relabel(apps, schema_editor, old_app, new_app, names)
+
+    def backward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        _relabel(apps, schema_editor, new_app, old_app, names)
+
+    return migrations.RunPython(forward, backward, elidable=True)
+
+
+def _relabel(
+    apps: StateApps, schema_editor: BaseDatabaseSchemaEditor, src: str, dst: str, names: list[str]
+) -> None:
+    # AuditEvent itself moved from tenants to core (core.0002); a migration may run on either side of it.
+    try:
+        AuditEvent = apps.get_model("core", "AuditEvent")
+    except LookupError:
+        AuditEvent = apps.get_model("tenants", "AuditEvent")
+    db = schema_editor.connection.alias
+    for name in names:
+        AuditEvent.objects.using(db).filter(object_type=f"{src}.{name}").update(object_type=f"{dst}.{name}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 
+from core.models import AuditEvent
 from domains.checks.dmarc import DEFAULT_POLICY
 from domains.checks.result import txt_record_line
 from domains.checks.spf import suggested_record
@@ -24,7 +25,6 @@ from domains.models import (
 )
 from domains.services import bounce_hosts, pool_ips
 from tenants.access import scope
-from tenants.models import AuditEvent
 
 
 def domains_for_list(request: HttpRequest, q: str = "") -> QuerySet[SendingDomain]:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.audit import Author, audit_record
 from core.dnsresolver import make_resolver
 from domains.checks import CheckResult, check_dkim, check_dmarc, check_mx, check_spf
 from domains.dkim_keys import DEFAULT_TTL, generate_keypair
@@ -37,7 +38,6 @@ from domains.models import (
 from domains.pmta_fragment import key_files_tarball
 from ips.models import IPAddress, IPStatus, MtaServer
 from ips.rdns import check_rdns
-from tenants.audit import Author, audit_record
 from tenants.models import Tenant
 
 DEFAULT_KEY_BITS = 2048

@@ -31,12 +31,13 @@ from campaigns.models import AccountingFile, Campaign, DailyStat, DeliveryEvent,
 from core.bulk import quoted_column
 from core.crypto import encrypt
 from core.dates import utc_today
+from core.models import AuditEvent
 from domains.dkim_keys import generate_keypair
 from domains.models import LIST_CHECKS, CheckStatus, DkimKey, DomainCheck, KeyState, Ownership, SendingDomain
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, hash_token
 from reputation.models import Blocklist, CheckState, Kind, Listing
 from reputation.models import CheckStatus as ListStatus
-from tenants.models import AuditEvent, Membership, Tenant
+from tenants.models import Membership, Tenant
 from warmup.models import IPWarmup, WarmupDecision, WarmupPlan
 
 PREFIX = "scale-"

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from campaigns.models import DailyTenantStat
 from campaigns.stats import Counts, sums
 from core.dates import utc_today
+from core.models import AuditEvent
 from domains.models import SendingDomain
 from emailengine.jobs_overview import scheduled_jobs_overview
 from ips.models import IPAddress, IPStatus, MtaServer
@@ -19,7 +20,7 @@ from ips.selectors import servers_config_state
 from reputation.models import Listing
 from reputation.selectors import recent_changes
 from tenants.access import actor_for, scope
-from tenants.models import AuditEvent, Tenant
+from tenants.models import Tenant
 from warmup.models import IPWarmup
 
 

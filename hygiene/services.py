@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from campaigns.models import Suppression
 from campaigns.services.suppression import EMAIL_HEADERS
+from core.audit import Author, audit_record, author_parts
 from core.csv_safe import csv_stream, csv_writer, restore_row
 from hygiene.dns import DomainCache
 from hygiene.models import ValidationChunk, ValidationJob
@@ -43,7 +44,6 @@ from hygiene.rules import (
     needs_dns,
     parse_address,
 )
-from tenants.audit import Author, audit_record, author_parts
 from tenants.models import Tenant
 
 log = logging.getLogger(__name__)

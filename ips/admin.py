@@ -1,8 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 
+from core.audit import audit_record
 from ips.models import IPAddress, IPPool, MtaServer
-from tenants.audit import audit_record
 
 
 class MtaServerAdminForm(forms.ModelForm):

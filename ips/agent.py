@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_record
 from ips.models import SENDING_STATUSES, IPAddress, MtaServer, PmtaCommand, PmtaConfigRender
 from ips.pmta_config import bundle_secret_files, config_render_and_store, include_dir, latest_render
-from tenants.audit import audit_record
 
 BY_DELIVERY = "system: config delivery"
 MAX_OUTPUT_CHARS = 8000

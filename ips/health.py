@@ -33,10 +33,10 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_record
 from core.outbound import OutboundError, OutboundRefused, outbound_request
 from ips.models import MtaServer
 from ips.topqueues import TopQueuesError, queues_from_document
-from tenants.audit import audit_record
 
 __all__ = ["HealthResult", "poll_server", "server_health_poll", "server_health_store"]
 

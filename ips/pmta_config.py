@@ -47,13 +47,13 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 
+from core.audit import audit_record, author_parts
 from ips.models import IPAddress, IPPool, MtaServer, PmtaConfigRender, ProviderGroup
 from ips.pmta_directives import DOMAIN, GLOBAL, POOL, VMTA, block_close, block_open, directive_line
 from ips.providers import ProviderIndex, provider_index
-from tenants.audit import audit_record, author_parts
 
 if TYPE_CHECKING:
-    from tenants.audit import Author
+    from core.audit import Author
 
 __all__ = [
     "MAIN_FILE",

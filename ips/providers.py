@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from core.audit import audit_record
 from ips.models import ProviderGroup
-from tenants.audit import audit_record
 
 # The provider groups a fresh install starts with (ips migration 0003 and seed_demo create them; operators
 # edit them on /providers/). Each group's domains share one provider's inbound MX farm, so its grouped queue

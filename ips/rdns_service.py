@@ -7,10 +7,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import Author, audit_record
 from core.dnsresolver import make_resolver
 from ips.models import IPAddress
 from ips.rdns import RdnsResult, check_rdns
-from tenants.audit import Author, audit_record
 
 __all__ = ["ip_rdns_check", "rdns_resolver"]
 

@@ -9,10 +9,10 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
+from core.models import AuditEvent
 from ips.access import IP_TENANT_FIELD
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer
 from tenants.access import scope
-from tenants.models import AuditEvent
 
 STATUSES = [value for value, _ in IPStatus.choices]
 

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.audit import Author, audit_bulk, audit_record, author_parts
 from core.bulk import bulk_update_values
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, PmtaCommand, TransitionError
-from tenants.audit import Author, audit_bulk, audit_record, author_parts
 from tenants.models import Tenant
 
 # A /24 (or a /120 for IPv6) is the most one paste may add: a larger block is almost always a typo.

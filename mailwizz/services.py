@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, DeliveryEvent
+from core.audit import Author, audit_record
 from core.outbound import OutboundError, check_outbound_url
 from mailwizz.client import (
     MailWizzAuthError,
@@ -39,7 +40,6 @@ from mailwizz.client import (
     MailWizzUnavailable,
 )
 from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
-from tenants.audit import Author, audit_record
 from tenants.models import Tenant
 
 HARD_BOUNCE = "hard_bounce"

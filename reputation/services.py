@@ -18,12 +18,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.audit import Author, audit_record
 from domains.models import InvalidDomainName, SendingDomain, normalise_domain
 from ips.models import IPAddress, IPStatus
 from ips.services import TransitionError, ip_pause
 from reputation.dnsbl.engine import Result, sweep
 from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing, Sweep
-from tenants.audit import Author, audit_record
 
 SYSTEM = "system: dnsbl sweep"
 # Arbitrary but fixed: the key of the Postgres advisory lock that serialises applying sweep results.

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Schema
 from ninja.security import HttpBearer
 
-from tenants.audit import request_via
+from core.audit import request_via
 from tenants.models import ApiToken
 from tenants.services import api_token_authenticate
 

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from core.audit import request_ip, request_via
 from tenants.access import actor_for
-from tenants.audit import request_ip, request_via
 
 # Pages a signed-in user without a tenant may still reach (Django's admin checks staff itself).
 _NO_TENANT_ALLOWED = frozenset({"logout", "login"})

@@ -5,8 +5,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from core.models import AuditEvent
 from tenants.access import scope
-from tenants.models import AuditEvent
 
 
 def audit_events(request: HttpRequest, filters: dict[str, Any]) -> QuerySet[AuditEvent]:

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tenants.audit import Author, audit_record
+from core.audit import Author, audit_record
 from tenants.models import ApiToken, Membership, Tenant, hash_token
 
 User = get_user_model()

@@ -32,9 +32,9 @@ from django.utils import timezone
 
 from campaigns.accounting.classify import FAILURES
 from campaigns.models import DeliveryEvent
+from core.audit import audit_record
 from ips.models import IPAddress, IPStatus
 from ips.services import TransitionError, ip_resume, ip_set_limits, ip_set_status
-from tenants.audit import audit_record
 from warmup.models import PROVIDER_DOMAINS, ReplyRule, ReplyRuleAction
 
 log = logging.getLogger(__name__)

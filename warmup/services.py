@@ -11,13 +11,13 @@ from django.db.models import Count
 from campaigns.accounting.classify import SOFT_BOUNCE, TRANSIENT
 from campaigns.models import DailyStat, DeliveryEvent
 from campaigns.stats import Counts, block_categories, block_q, sums
+from core.audit import Author, audit_bulk, audit_record, author_parts
 from core.bulk import bulk_insert_values, bulk_update_values
 from core.dates import utc_today
 from ips.models import IPAddress, IPPool, IPStatus
 from ips.services import LimitChange, ip_set_limits, ip_set_status, ips_set_limits_bulk, ips_set_status_bulk
 from reputation.models import Listing
 from reputation.providers.snds import latest_by_ip
-from tenants.audit import Author, audit_bulk, audit_record, author_parts
 from warmup import decide as d
 from warmup.models import (
     PLAN_THRESHOLDS,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from campaigns.accounting.importer import accounting_reingest_record
 from campaigns.models import ImportRejection
-from tenants.audit import Author, audit_record, author_parts
+from core.audit import Author, audit_record, author_parts
 
 __all__ = ["REINGEST_MAX", "ReingestOutcome", "rejection_dismiss", "rejection_reingest"]
 

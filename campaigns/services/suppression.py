@@ -20,8 +20,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from campaigns.models import Suppression
+from core.audit import Author, audit_record, author_parts
 from core.csv_safe import csv_stream, restore_row
-from tenants.audit import Author, audit_record, author_parts
 from tenants.models import Tenant
 
 # Column names (lower-cased) that hold the address, in the order they are preferred.

@@ -26,7 +26,7 @@ from campaigns.services.suppression import (
     decode_upload,
     iter_suppression_lines,
 )
-from tenants.audit import Author, audit_record, author_parts
+from core.audit import Author, audit_record, author_parts
 from tenants.models import Tenant
 
 __all__ = [

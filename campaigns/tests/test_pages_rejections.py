@@ -12,8 +12,8 @@ from campaigns.models import DeliveryEvent, ImportRejection
 from campaigns.selectors import import_rejections
 from campaigns.services.rejections import rejection_reingest
 from campaigns.tests.factories import csv_text, record, server_with_token, tenant_ip
+from core.models import AuditEvent
 from ips.models import IPAddress
-from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from campaigns.models import Suppression
 from campaigns.services.suppression import parse_suppression_csv, suppression_import_csv
 from campaigns.tests.page_factories import make_suppression
-from tenants.models import AuditEvent
+from core.models import AuditEvent
 
 
 def upload(content: bytes, name: str = "list.csv") -> SimpleUploadedFile:

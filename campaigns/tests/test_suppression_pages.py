@@ -5,7 +5,7 @@ import pytest
 
 from campaigns.models import Suppression
 from campaigns.tests.page_factories import make_suppression
-from tenants.models import AuditEvent
+from core.models import AuditEvent
 
 
 @pytest.fixture

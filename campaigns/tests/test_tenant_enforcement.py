@@ -7,8 +7,8 @@ import pytest
 
 from campaigns.enforcement import EnforcementError, tenant_hold_release, tenants_enforce
 from campaigns.models import DailyStat, TenantHold
+from core.models import AuditEvent
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer
-from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

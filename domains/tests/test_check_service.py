@@ -2,11 +2,11 @@
 
 import pytest
 
+from core.models import AuditEvent
 from domains.models import DomainCheck, SendingDomain
 from domains.selectors import zone_snippet
 from domains.services import domain_check_run
 from domains.tests.dnsdata import publish_all
-from tenants.models import AuditEvent
 
 
 def _statuses(domain) -> dict[str, str]:

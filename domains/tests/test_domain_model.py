@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.models import AuditEvent
 from domains.models import InvalidDomainName, SendingDomain, normalise_domain
 from domains.services import DomainError, domain_delete, domain_update
-from tenants.models import AuditEvent
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ import tarfile
 
 import pytest
 
+from core.models import AuditEvent
 from domains.models import DkimKey, DomainCheck, SendingDomain
 from domains.tests.dnsdata import publish_all
-from tenants.models import AuditEvent
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.models import AuditEvent
 from domains import services
 from domains.dkim_keys import dkim_txt_value
 from domains.models import DkimKey, DomainCheck, KeyState
@@ -17,7 +18,6 @@ from domains.pmta_fragment import (
     render_dkim_fragment,
     signing_keys,
 )
-from tenants.models import AuditEvent
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -5,10 +5,10 @@ domains, operators may vouch for one (audited), and nothing a tenant sees reveal
 
 import pytest
 
+from core.models import AuditEvent
 from domains.models import SendingDomain
 from domains.pmta_fragment import render_dkim_fragment
 from domains.services import domain_check_run, domain_create
-from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

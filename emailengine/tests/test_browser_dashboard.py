@@ -14,7 +14,7 @@ def login(page, live_server, username, password):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_logs_in_and_filters_the_audit_log_with_htmx(page, live_server, django_user_model):
-    from tenants.audit import audit_record
+    from core.audit import audit_record
     from tenants.models import Tenant
 
     django_user_model.objects.create_user(username="ops", password="ops-password-1", is_staff=True)

@@ -13,11 +13,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from core.models import ScheduledJobState
+from core.audit import audit_record
+from core.models import AuditEvent, ScheduledJobState
 from hygiene.models import ValidationChunk, ValidationJob
 from hygiene.tests.factories import make_job
 from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
-from tenants.models import AuditEvent, Tenant
+from tenants.models import Tenant
 
 # The apps that received models from others; before their first migration the old layout holds.
 MOVED_TO = ["core", "hygiene", "mailwizz"]
@@ -55,6 +56,10 @@ def test_it_moves_models_with_every_row():
     MailWizzConfig.objects.create(tenant=tenant, base_url="https://mw.example.com/api", api_key="secret-key")
     MailWizzCampaign.objects.create(tenant=tenant, uid="ab12cd34ef", name="Spring")
     MailWizzOutbox.objects.create(tenant=tenant, kind="complaint", email="c@example.com")
+    audited = audit_record(
+        action="layout.moved", by="system: test", obj=tenant, before={"a": 1}, after={"a": 2}
+    )
+    audit_ct = ContentType.objects.get_for_model(AuditEvent)
     latest = _to_latest()
     seeded = _table_counts()
 
@@ -73,6 +78,9 @@ def test_it_moves_models_with_every_row():
             "SELECT count(*) FROM tenants_auditevent WHERE object_type = 'campaigns.validationjob'"
         )
         assert cursor.fetchone()[0] == 1
+        cursor.execute("SELECT app_label FROM django_content_type WHERE id = %s", [audit_ct.pk])
+        assert cursor.fetchone()[0] == "tenants"
+    assert old["tenants_auditevent"] > 1
 
     _migrate(latest)
     new = _table_counts()
@@ -82,6 +90,12 @@ def test_it_moves_models_with_every_row():
     assert ValidationJob.objects.get().chunks.get().results == [["valid", ""]]
     assert ContentType.objects.get_for_model(ValidationJob).app_label == "hygiene"
     assert AuditEvent.objects.filter(object_type="hygiene.validationjob", object_id=str(job.pk)).exists()
+    assert AuditEvent.objects.count() == old["tenants_auditevent"]
+    moved = AuditEvent.objects.get(pk=audited.pk)
+    assert (moved.tenant, moved.before, moved.after) == (tenant, {"a": 1}, {"a": 2})
+    # The content type moved with the model (the same row, so permissions and admin log entries follow).
+    assert ContentType.objects.get(pk=audit_ct.pk).app_label == "core"
+    assert ContentType.objects.get_for_model(AuditEvent) == audit_ct
     # Encrypted fields still decrypt: the rows were not rewritten.
     assert MailWizzConfig.objects.get().api_key == "secret-key"
     assert ContentType.objects.get_for_model(MailWizzOutbox).app_label == "mailwizz"

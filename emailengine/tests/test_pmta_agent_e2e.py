@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from core.models import AuditEvent
 from domains.services import domain_create
 from ips import services
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, PmtaCommand
 from ips.selectors import server_config_state
-from tenants.models import AuditEvent
 
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "pmta" / "ee-agent"
 VMTAS = "emailengine-vmtas.conf"

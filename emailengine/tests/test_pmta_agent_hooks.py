@@ -5,11 +5,11 @@ import json
 
 import pytest
 
+from core.models import AuditEvent
 from domains.services import domain_create
 from ips import services
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, PmtaCommand
 from ips.selectors import server_config_state
-from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from core.models import AuditEvent
 from emailengine.management.commands.reencrypt_secrets import encrypted_fields
 from ips.tests.factories import MtaServerFactory
 from mailwizz.models import MailWizzConfig
-from tenants.models import AuditEvent
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 

@@ -6,10 +6,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from campaigns.models import Campaign, DailyStat, DeliveryEvent, Suppression
+from core.models import AuditEvent
 from domains.models import LIST_CHECKS, DkimKey, DomainCheck, SendingDomain
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer
 from reputation.models import Blocklist, CheckState, Kind, Listing
-from tenants.models import AuditEvent, Membership, Tenant
+from tenants.models import Membership, Tenant
 from warmup.models import IPWarmup, WarmupDecision
 
 TINY = ["--tenants", "3", "--ips", "40", "--domains", "10", "--days", "5"]

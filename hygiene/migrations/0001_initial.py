@@ -6,15 +6,9 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from core.migrations_moves import rename_content_types
+from core.migrations_moves import rename_audit_labels, rename_content_types
 
 MODELS = ["validationjob", "validationchunk"]
-
-
-def _audit_labels(apps, schema_editor, src: str, dst: str) -> None:
-    AuditEvent = apps.get_model("tenants", "AuditEvent")
-    for model in MODELS:
-        AuditEvent.objects.filter(object_type=f"{src}.{model}").update(object_type=f"{dst}.{model}")
 
 
 class Migration(migrations.Migration):
@@ -162,9 +156,5 @@ class Migration(migrations.Migration):
             ],
         ),
         rename_content_types("campaigns", "hygiene", MODELS),
-        migrations.RunPython(
-            lambda apps, se: _audit_labels(apps, se, "campaigns", "hygiene"),
-            lambda apps, se: _audit_labels(apps, se, "hygiene", "campaigns"),
-            elidable=True,
-        ),
+        rename_audit_labels("campaigns", "hygiene", MODELS),
     ]

@@ -4,10 +4,10 @@ and the DNS cache (one lookup per distinct domain, not per address)."""
 import pytest
 
 from campaigns.models import Suppression
+from core.models import AuditEvent
 from hygiene.models import ValidationChunk
 from hygiene.services import validation_job_run
 from hygiene.tests.factories import add_zone, make_job, result_table
-from tenants.models import AuditEvent
 
 
 @pytest.fixture

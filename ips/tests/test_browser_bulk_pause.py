@@ -7,9 +7,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.django_db(transaction=True)
 def test_it_bulk_pauses_two_ips_in_place(page, live_server, django_user_model):
+    from core.models import AuditEvent
     from ips.models import IPAddress, IPStatus
     from ips.tests.factories import IPAddressFactory, IPPoolFactory
-    from tenants.models import AuditEvent, Tenant
+    from tenants.models import Tenant
 
     django_user_model.objects.create_user(username="ops", password="ops-password-1", is_staff=True)
     pool = IPPoolFactory(name="acme-main", tenant=Tenant.objects.create(name="Acme", slug="acme"))

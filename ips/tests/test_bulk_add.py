@@ -4,9 +4,9 @@ import re
 
 import pytest
 
+from core.models import AuditEvent
 from ips.models import IPAddress
 from ips.tests.factories import IPAddressFactory, IPPoolFactory, MtaServerFactory
-from tenants.models import AuditEvent
 
 
 @pytest.fixture

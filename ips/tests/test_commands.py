@@ -6,10 +6,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from core.models import AuditEvent
 from ips.models import IPAddress, IPPool, MtaServer, hash_token
 from ips.services import server_for_token
 from ips.tests.factories import IPAddressFactory, IPPoolFactory, MtaServerFactory
-from tenants.models import AuditEvent
 
 
 @pytest.mark.django_db

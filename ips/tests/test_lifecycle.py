@@ -4,11 +4,11 @@ import itertools
 
 import pytest
 
+from core.models import AuditEvent
 from ips import services
 from ips.models import TRANSITIONS, IPStatus
 from ips.services import TransitionError
 from ips.tests.factories import IPAddressFactory, IPPoolFactory
-from tenants.models import AuditEvent
 
 STATUSES = [s.value for s in IPStatus]
 ALLOWED = sorted((a, b) for a, targets in TRANSITIONS.items() for b in targets)

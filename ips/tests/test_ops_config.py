@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.models import AuditEvent
 from ips import pmta_config
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, PmtaConfigRender
 from ips.pmta_config import (
@@ -25,7 +26,6 @@ from ips.pmta_config import (
     render_server_config,
 )
 from ips.pmta_directives import config_check
-from tenants.models import AuditEvent
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 DKIM_FILE = "emailengine-dkim.conf"

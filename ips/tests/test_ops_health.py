@@ -4,10 +4,10 @@ import socket
 
 import pytest
 
+from core.models import AuditEvent
 from ips import tasks
 from ips.health import HealthResult, poll_server, server_health_poll, server_health_store
 from ips.models import MtaServer
-from tenants.models import AuditEvent
 from testsupport.pmta_standin import PmtaStandin, standin_queue
 
 API_KEY = "pmta-api-key-1"

@@ -3,10 +3,10 @@
 import dns.reversename
 import pytest
 
+from core.models import AuditEvent
 from ips import tasks
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer
 from ips.rdns_service import ip_rdns_check
-from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.models import AuditEvent
 from ips.models import IPStatus
 from ips.tests.factories import IPAddressFactory, IPPoolFactory, MtaServerFactory
-from tenants.models import AuditEvent
 
 HTMX = {"HX-Request": "true", "HX-Target": "bulk-result"}
 

@@ -2,10 +2,10 @@
 
 import pytest
 
+from core.models import AuditEvent
 from ips import services
 from ips.models import IPStatus
 from ips.tests.factories import IPAddressFactory, IPPoolFactory, MtaServerFactory
-from tenants.models import AuditEvent
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.models import AuditEvent
 from ips.models import IPPool, IPStatus
 from ips.tests.factories import IPAddressFactory, IPPoolFactory, MtaServerFactory
-from tenants.models import AuditEvent
 
 
 @pytest.fixture

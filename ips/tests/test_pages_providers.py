@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.models import AuditEvent
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, ProviderGroup
 from ips.pmta_config import render_server_config
-from tenants.models import AuditEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("provider_groups")]
 

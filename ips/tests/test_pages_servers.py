@@ -3,10 +3,10 @@
 import pytest
 from django.utils import timezone
 
+from core.models import AuditEvent
 from ips.models import MtaServer, hash_token
 from ips.services import server_for_token
 from ips.tests.factories import IPAddressFactory, IPPoolFactory, MtaServerFactory
-from tenants.models import AuditEvent
 
 
 @pytest.mark.django_db

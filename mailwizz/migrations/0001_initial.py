@@ -7,15 +7,9 @@ import django.utils.timezone
 from django.db import migrations, models
 
 import core.crypto
-from core.migrations_moves import rename_content_types
+from core.migrations_moves import rename_audit_labels, rename_content_types
 
 MODELS = ["mailwizzconfig", "mailwizzcampaign", "mailwizzoutbox"]
-
-
-def _audit_labels(apps, schema_editor, src: str, dst: str) -> None:
-    AuditEvent = apps.get_model("tenants", "AuditEvent")
-    for model in MODELS:
-        AuditEvent.objects.filter(object_type=f"{src}.{model}").update(object_type=f"{dst}.{model}")
 
 
 class Migration(migrations.Migration):
@@ -197,9 +191,5 @@ class Migration(migrations.Migration):
             ],
         ),
         rename_content_types("campaigns", "mailwizz", MODELS),
-        migrations.RunPython(
-            lambda apps, se: _audit_labels(apps, se, "campaigns", "mailwizz"),
-            lambda apps, se: _audit_labels(apps, se, "mailwizz", "campaigns"),
-            elidable=True,
-        ),
+        rename_audit_labels("campaigns", "mailwizz", MODELS),
     ]

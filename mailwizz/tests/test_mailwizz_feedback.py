@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import DeliveryEvent
+from core.models import AuditEvent
 from mailwizz.models import MailWizzConfig, MailWizzOutbox
 from mailwizz.services import (
     mailwizz_config_save,
@@ -18,7 +19,6 @@ from mailwizz.services import (
     retry_delay,
 )
 from mailwizz.tasks import mailwizz_feedback_task
-from tenants.models import AuditEvent
 from testsupport.mailwizz_standin import MailWizzStandin
 
 _seq = itertools.count()

@@ -3,9 +3,9 @@ tenants are a 404; keys are write-only and never audited; test connection, sync 
 
 import pytest
 
+from core.models import AuditEvent
 from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
 from mailwizz.services import mailwizz_config_save
-from tenants.models import AuditEvent
 from testsupport.mailwizz_standin import MailWizzStandin
 
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import pytest
 
 from campaigns.models import Campaign
+from core.models import AuditEvent
 from mailwizz.models import MailWizzCampaign, MailWizzConfig
 from mailwizz.selectors import mailwizz_campaign_names
 from mailwizz.services import mailwizz_config_save, mailwizz_sync_campaigns, parse_campaign_record
-from tenants.models import AuditEvent
 from testsupport.mailwizz_standin import MailWizzStandin
 
 

@@ -3,12 +3,12 @@ breaker that keeps one misbehaving list from pausing the fleet."""
 
 import pytest
 
+from core.models import AuditEvent
 from ips.models import IPAddress, IPStatus
 from reputation.dnsbl.catalogue import by_key
 from reputation.dnsbl.engine import classify
 from reputation.models import Blocklist, CheckState, Listing
 from reputation.services import sweep_run
-from tenants.models import AuditEvent
 
 
 @pytest.mark.parametrize("code", ["127.255.255.252", "127.255.255.250", "127.255.255.251", "127.255.255.1"])

@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
+from core.models import AuditEvent
 from reputation.models import Blocklist, Listing, Sweep
 from reputation.selectors import recent_changes
 from reputation.services import sweep_run
-from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

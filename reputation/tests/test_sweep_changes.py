@@ -3,9 +3,9 @@
 import pytest
 from django.db import connection
 
+from core.models import AuditEvent
 from reputation.models import CheckState, Listing, Sweep
 from reputation.services import sweep_run
-from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

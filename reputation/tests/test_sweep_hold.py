@@ -2,10 +2,10 @@
 
 import pytest
 
+from core.models import AuditEvent
 from ips.models import IPStatus
 from reputation.models import Listing
 from reputation.services import sweep_run
-from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tenants.models import ApiToken, AuditEvent, hash_token
+from core.models import AuditEvent
+from tenants.models import ApiToken, hash_token
 from tenants.services import TokenError, api_token_create, api_token_revoke
 from testsupport.api import ApiClient
 

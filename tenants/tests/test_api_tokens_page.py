@@ -6,7 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from tenants.models import ApiToken, AuditEvent, hash_token
+from core.models import AuditEvent
+from tenants.models import ApiToken, hash_token
 from testsupport.api import ApiClient
 
 

@@ -1,6 +1,7 @@
 import pytest
 
-from tenants.models import AuditEvent, Membership
+from core.models import AuditEvent
+from tenants.models import Membership
 
 
 @pytest.mark.django_db
@@ -58,7 +59,7 @@ def test_it_writes_one_audit_event_per_member_mutation(login, operator, tenant_a
 def test_it_shows_tenant_admins_only_their_tenants_audit_events(
     login, operator, admin_a, viewer_a, tenant_a, tenant_b
 ):
-    from tenants.audit import audit_record
+    from core.audit import audit_record
 
     audit_record(action="test.a", by=operator, obj=tenant_a)
     audit_record(action="test.b", by=operator, obj=tenant_b)
@@ -71,7 +72,7 @@ def test_it_shows_tenant_admins_only_their_tenants_audit_events(
 
 @pytest.mark.django_db
 def test_it_returns_only_the_results_partial_to_htmx(login, operator, tenant_a):
-    from tenants.audit import audit_record
+    from core.audit import audit_record
 
     audit_record(action="test.a", by=operator, obj=tenant_a)
     response = login(operator).get("/audit/", headers={"HX-Request": "true"})

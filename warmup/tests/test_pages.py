@@ -1,7 +1,7 @@
 import pytest
 
 from core.dates import utc_today
-from tenants.models import AuditEvent
+from core.models import AuditEvent
 from warmup.models import IPWarmup, ReplyRule, WarmupPlan
 from warmup.services import warmup_assign
 from warmup.tests.conftest import make_ip

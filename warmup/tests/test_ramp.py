@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
+from core.models import AuditEvent
 from ips.models import IPStatus
-from tenants.models import AuditEvent
 from warmup.models import IPWarmup, WarmupDecision
 from warmup.services import warmup_assign, warmup_run_ramp
 from warmup.tests.conftest import TODAY, make_ip, stat

@@ -7,8 +7,8 @@ from uuid import uuid4
 import pytest
 
 from campaigns.models import DeliveryEvent
+from core.models import AuditEvent
 from ips.models import IPStatus
-from tenants.models import AuditEvent
 from warmup.models import ReplyRule, ReplyRuleAction
 from warmup.pmta_backoff import backoff_lines, pmta_pattern
 from warmup.reply_presets import REPLY_PRESETS

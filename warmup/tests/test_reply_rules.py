@@ -6,8 +6,8 @@ from uuid import uuid4
 import pytest
 
 from campaigns.models import DeliveryEvent
+from core.models import AuditEvent
 from ips.models import IPStatus
-from tenants.models import AuditEvent
 from warmup.models import ReplyRule, ReplyRuleAction
 from warmup.reply_rules import reply_rule_actions_expire
 from warmup.tasks import reply_rules_check

@@ -17,8 +17,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from core.audit import audit_record
 from core.crypto import EncryptedTextField, rotate, under_first_key
-from tenants.audit import audit_record
 
 BATCH = 500
 ACTOR = "system: reencrypt_secrets"

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 
 from core.bulk import bulk_insert_values
-from tenants.models import AuditEvent, Tenant
+from core.models import AuditEvent
 
 request_ip: ContextVar[str | None] = ContextVar("request_ip", default=None)
 # Set for the length of a request made with an API token ("api token: <label>"), so the events it causes
@@ -37,19 +37,18 @@ def audit_record(
     action: str,
     by: Author | None,
     obj: models.Model | None = None,
-    tenant: Tenant | None = None,
+    # A tenants.Tenant (core sits below tenants, so it is typed by its base class here).
+    tenant: models.Model | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str = "",
 ) -> AuditEvent:
     """Write one audit event. `by` is a user, or a label such as "system: warmup" for schedules."""
     actor, label = author_parts(by)
-    if tenant is None and obj is not None:
-        tenant = _tenant_of(obj)
     return AuditEvent.objects.create(
         actor=actor,
         actor_label=label[:150],
-        tenant=tenant,
+        tenant_id=_tenant_id(tenant, obj),
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
@@ -62,13 +61,15 @@ def audit_record(
     )
 
 
-def _tenant_of(obj: models.Model) -> Tenant | None:
-    if isinstance(obj, Tenant):
-        return obj
-    tenant_id = getattr(obj, "tenant_id", None)
-    if tenant_id is not None:
-        return Tenant(pk=tenant_id)
-    return None
+def _tenant_id(tenant: models.Model | None, obj: models.Model | None) -> int | None:
+    """The tenant an event belongs to: the one given, else the object itself or the tenant it belongs to."""
+    if tenant is not None:
+        return tenant.pk
+    if obj is None:
+        return None
+    if obj._meta.model is AuditEvent._meta.get_field("tenant").related_model:
+        return obj.pk
+    return getattr(obj, "tenant_id", None)
 
 
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -93,15 +94,13 @@ def audit_bulk(events: list[dict[str, Any]]) -> list[AuditEvent]:
     ip, via = request_ip.get(), request_via.get()[:150]
     rows = []
     for e in events:
-        by, obj, tenant = e.get("by"), e.get("obj"), e.get("tenant")
+        by, obj = e.get("by"), e.get("obj")
         actor, label = author_parts(by)
-        if tenant is None and obj is not None:
-            tenant = _tenant_of(obj)
         rows.append(
             AuditEvent(
                 actor=actor,
                 actor_label=label[:150],
-                tenant=tenant,
+                tenant_id=_tenant_id(e.get("tenant"), obj),
                 action=e["action"],
                 object_type=obj._meta.label_lower if obj is not None else "",
                 object_id=str(obj.pk) if obj is not None else "",
