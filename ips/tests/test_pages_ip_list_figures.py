@@ -9,10 +9,10 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from campaigns.tests.page_factories import make_stat
 from core.dates import utc_today
+from core.models import AuditEvent
 from ips.models import IPStatus
 from ips.tests.factories import IPAddressFactory, IPPoolFactory, MtaServerFactory
 from reputation.models import Blocklist, Kind, Listing
-from tenants.models import AuditEvent
 
 HTMX_BULK = {"HX-Request": "true", "HX-Target": "bulk-result"}
 
