@@ -28,7 +28,6 @@ Thresholds live in settings (SIGNAL_*), read by ``thresholds()``.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, fields
 from typing import Any
@@ -37,6 +36,8 @@ from django.conf import settings
 from django.db.models import BigIntegerField, FloatField, Model, Q, Sum, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, NullIf
+
+from core.numbers import format_rate  # the one display rule for rates; re-exported here
 
 __all__ = [
     "COUNT_FIELDS",
@@ -308,23 +309,6 @@ def rate_level(counts: Counts, t: Thresholds | None = None) -> str:
 
 
 # --- display ------------------------------------------------------------------------------------------------
-
-
-def format_rate(value: float | None, *, digits: int = 2) -> str:
-    """A fraction as percent with two significant digits: 0.0147 -> "1.5%", 0.00012 -> "0.012%",
-    0.25 -> "25%", 1 -> "100%". None (nothing to divide by) -> "—"."""
-    if value is None:
-        return "—"
-    pct = value * 100
-    if pct == 0:
-        return "0%"
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(pct))))
-    rounded = round(pct, decimals)
-    # 9.96 rounds to 10.0: one significant digit too many.
-    if rounded and decimals and math.floor(math.log10(abs(rounded))) > math.floor(math.log10(abs(pct))):
-        decimals -= 1
-        rounded = round(pct, decimals)
-    return f"{rounded:.{decimals}f}%"
 
 
 def format_count_of(part: int, whole: int) -> str:
