@@ -10,10 +10,15 @@ from django.shortcuts import get_object_or_404
 from domains.models import SendingDomain
 from ips.access import get_ip_for_user
 from ips.models import IPAddress
-from reputation.models import Blocklist
+from reputation.models import Blocklist, ProviderAccount
 from tenants.access import get_scoped_or_404, require_operator
 
-__all__ = ["get_blocklist_for_operator", "get_domain_for_reputation", "get_ip_for_reputation"]
+__all__ = [
+    "get_blocklist_for_operator",
+    "get_domain_for_reputation",
+    "get_ip_for_reputation",
+    "get_provider_account_for_user",
+]
 
 
 def get_ip_for_reputation(request: HttpRequest, pk: object) -> IPAddress:
@@ -29,3 +34,13 @@ def get_domain_for_reputation(request: HttpRequest, pk: object) -> SendingDomain
 def get_blocklist_for_operator(request: HttpRequest, pk: object) -> Blocklist:
     require_operator(request)
     return get_object_or_404(Blocklist, pk=pk)
+
+
+def get_provider_account_for_user(
+    request: HttpRequest, pk: object, *, write: bool = False
+) -> ProviderAccount:
+    """Operators: any account. A tenant's users: their tenant's accounts (admins change them, viewers read);
+    the operator's own accounts (no tenant) and other tenants' are a 404."""
+    return get_scoped_or_404(
+        request, ProviderAccount.objects.select_related("tenant"), pk, tenant_field="tenant", write=write
+    )

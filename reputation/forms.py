@@ -1,6 +1,11 @@
+import re
+from typing import Any
+
 from django import forms
 
-from reputation.models import Kind, Severity
+from reputation.models import Kind, ProviderAccount, Severity
+from reputation.services import PROVIDER_FIELD_NAMES, PROVIDER_REQUIRED
+from tenants.models import Tenant
 
 
 class OverviewFilterForm(forms.Form):
@@ -36,3 +41,120 @@ class BlocklistForm(forms.Form):
         if key and not key.replace("-", "").isalnum():
             raise forms.ValidationError("A DQS key is letters and digits only.")
         return key
+
+
+class SecretInput(forms.PasswordInput):
+    """Write-only: never rendered back; the placeholder says whether a value is stored."""
+
+    def __init__(self) -> None:
+        super().__init__(render_value=False, attrs={"autocomplete": "new-password"})
+
+
+# Google's OAuth client IDs end with this (the Cloud console shows NNN-xxxx.apps.googleusercontent.com).
+_GOOGLE_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]+\.apps\.googleusercontent\.com$")
+# Microsoft does not document the SNDS key's format; the keys it issues are GUID-like (letters, digits and
+# dashes). Anything else would end up in a URL query string, so refuse it with a clear message.
+_SNDS_KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+class ProviderAccountForm(forms.Form):
+    """A Google Postmaster Tools v2 or Microsoft SNDS account. Secrets are write-only: empty keeps the
+    stored value. Operators choose the tenant (or none: the operator's own account, reading every tenant's
+    domains); a tenant admin's account is always their own tenant's."""
+
+    kind = forms.ChoiceField(choices=ProviderAccount.Kind.choices, label="Provider")
+    label = forms.CharField(max_length=100)
+    client_id = forms.CharField(
+        required=False,
+        max_length=200,
+        label="OAuth client ID",
+        help_text="Google Cloud OAuth client (…apps.googleusercontent.com) whose refresh token was granted "
+        "the scope https://www.googleapis.com/auth/postmaster.traffic.readonly.",
+    )
+    client_secret = forms.CharField(
+        required=False, max_length=500, label="OAuth client secret", widget=SecretInput()
+    )
+    refresh_token = forms.CharField(
+        required=False, max_length=2048, label="Refresh token", widget=SecretInput()
+    )
+    snds_key = forms.CharField(
+        required=False,
+        max_length=64,
+        label="SNDS key",
+        widget=SecretInput(),
+        help_text="From SNDS → Automated Data Access (sendersupport.olc.protection.outlook.com/snds).",
+    )
+    enabled = forms.BooleanField(required=False, initial=True, label="Enabled (imported daily)")
+
+    def __init__(
+        self, *args: Any, account: ProviderAccount | None = None, operator: bool = False, **kwargs: Any
+    ):
+        if account is not None and not kwargs.get("initial"):
+            kwargs["initial"] = {
+                "kind": account.kind,
+                "label": account.label,
+                "client_id": account.client_id,
+                "enabled": account.enabled,
+                "tenant": account.tenant_id,
+            }
+        super().__init__(*args, **kwargs)
+        self.account = account
+        if operator:
+            self.fields["tenant"] = forms.ModelChoiceField(
+                queryset=Tenant.objects.order_by("name"),
+                required=False,
+                empty_label="Operator (reads every tenant's domains)",
+                help_text="A tenant's account reads only that tenant's sending domains.",
+            )
+        if account is not None:
+            self.fields["kind"].disabled = True  # its stored secrets belong to that kind
+        for name in ("client_secret", "refresh_token", "snds_key"):
+            stored = account is not None and bool(getattr(account, name))
+            self.fields[name].widget.attrs["placeholder"] = (
+                "set (leave empty to keep)" if stored else "not set"
+            )
+
+    def clean_client_id(self) -> str:
+        value = self.cleaned_data["client_id"].strip()
+        if value and not _GOOGLE_CLIENT_ID.match(value):
+            raise forms.ValidationError("A Google OAuth client ID ends with .apps.googleusercontent.com.")
+        return value
+
+    def _no_spaces(self, name: str, what: str) -> str:
+        value = self.cleaned_data[name].strip()
+        if value and any(c.isspace() for c in value):
+            raise forms.ValidationError(f"The {what} is one word, without spaces or line breaks.")
+        return value
+
+    def clean_client_secret(self) -> str:
+        return self._no_spaces("client_secret", "client secret")
+
+    def clean_refresh_token(self) -> str:
+        return self._no_spaces("refresh_token", "refresh token")
+
+    def clean_snds_key(self) -> str:
+        value = self.cleaned_data["snds_key"].strip()
+        if value and not _SNDS_KEY.match(value):
+            raise forms.ValidationError(
+                "An SNDS key is 8 to 64 letters, digits and dashes (copy it from SNDS)."
+            )
+        return value
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        kind = data.get("kind")
+
+        def has(name: str) -> bool:
+            return bool(data.get(name)) or (self.account is not None and bool(getattr(self.account, name)))
+
+        # The same list the service enforces (services.PROVIDER_REQUIRED), shown next to the field.
+        label = dict(ProviderAccount.Kind.choices).get(kind or "", "")
+        for name in PROVIDER_REQUIRED.get(kind or "", ()):
+            if not has(name) and name not in self.errors:
+                self.add_error(name, f"{label} needs {PROVIDER_FIELD_NAMES[name]}.")
+        return data
+
+    def secrets(self) -> dict[str, str]:
+        """The secrets typed in this time (empty ones keep what is stored)."""
+        return {n: self.cleaned_data.get(n) or "" for n in ("client_secret", "refresh_token", "snds_key")}

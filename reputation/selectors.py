@@ -17,7 +17,7 @@ from django.http import HttpRequest
 
 from domains.models import SendingDomain
 from ips.models import IPAddress, IPStatus
-from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing, Sweep
+from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing, ProviderAccount, Sweep
 from tenants.access import actor_for, scope
 
 PROBLEMS = (CheckStatus.LISTED, CheckStatus.ERROR)
@@ -233,3 +233,10 @@ def listings_visible(
     if blocklist:
         qs = qs.filter(blocklist__key=blocklist)
     return qs.order_by("-first_seen", "-pk")
+
+
+def provider_accounts_for(request: HttpRequest) -> QuerySet[ProviderAccount]:
+    """The provider accounts the viewer may see (their tenant's; operators: all), with their tenant."""
+    return scope(request, ProviderAccount.objects.select_related("tenant"), tenant_field="tenant").order_by(
+        "kind", "label", "pk"
+    )

@@ -23,7 +23,8 @@ from domains.models import InvalidDomainName, SendingDomain, normalise_domain
 from ips.models import IPAddress, IPStatus
 from ips.services import TransitionError, ip_pause
 from reputation.dnsbl.engine import Result, sweep
-from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing, Sweep
+from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing, ProviderAccount, Sweep
+from reputation.providers import ConnectionResult
 
 SYSTEM = "system: dnsbl sweep"
 # Arbitrary but fixed: the key of the Postgres advisory lock that serialises applying sweep results.
@@ -396,3 +397,106 @@ def catalogue_load() -> int:
         _, made = Blocklist.objects.get_or_create(key=key, defaults=data)
         created += made
     return created
+
+
+# --- provider accounts (Google Postmaster Tools v2, Microsoft SNDS) -----------------------------------------
+
+PROVIDER_ACCOUNT_FIELDS = ("kind", "tenant_id", "label", "client_id", "enabled")
+# Write-only: stored encrypted (core.crypto), never shown back, never written to the audit log (only whether
+# each is set and which were replaced).
+PROVIDER_SECRETS = ("client_secret", "refresh_token", "snds_key")
+# What each kind needs before an import can run.
+PROVIDER_REQUIRED: dict[str, tuple[str, ...]] = {
+    ProviderAccount.Kind.POSTMASTER: ("client_id", "client_secret", "refresh_token"),
+    ProviderAccount.Kind.SNDS: ("snds_key",),
+}
+PROVIDER_FIELD_NAMES = {
+    "client_id": "the OAuth client ID",
+    "client_secret": "the OAuth client secret",
+    "refresh_token": "the refresh token",
+    "snds_key": "the SNDS key",
+}
+
+
+class ProviderAccountError(ValueError):
+    """A provider account that cannot be saved as asked; the message says what is missing."""
+
+
+def _provider_state(account: ProviderAccount) -> dict[str, Any]:
+    state: dict[str, Any] = {name: getattr(account, name) for name in PROVIDER_ACCOUNT_FIELDS}
+    state.update({f"{name}_set": bool(getattr(account, name)) for name in PROVIDER_SECRETS})
+    return state
+
+
+@transaction.atomic
+def provider_account_save(
+    *,
+    account: ProviderAccount | None,
+    by: Author,
+    kind: str,
+    tenant_id: int | None,
+    label: str,
+    client_id: str = "",
+    enabled: bool = True,
+    secrets: dict[str, str] | None = None,
+) -> ProviderAccount:
+    """Create (``account=None``) or change a provider account. ``secrets``: the write-only values to
+    replace (an absent or empty one keeps what is stored). ``tenant_id=None`` is the operator's account,
+    which reads every tenant's domains; the caller decides who may choose it (views: operators only).
+    The kind of an existing account never changes: its stored secrets belong to that kind."""
+    if account is not None and account.kind != kind:
+        raise ProviderAccountError("The kind of an account cannot change: add a new account instead.")
+    if kind not in PROVIDER_REQUIRED:
+        raise ProviderAccountError(f"Unknown provider {kind!r}.")
+    creating = account is None
+    if account is None:
+        account = ProviderAccount(kind=kind)
+    before = None if creating else _provider_state(account)
+    account.tenant_id, account.label, account.enabled = tenant_id, label.strip(), enabled
+    account.client_id = client_id.strip() if kind == ProviderAccount.Kind.POSTMASTER else ""
+    replaced = []
+    for name, value in (secrets or {}).items():
+        if name not in PROVIDER_SECRETS:
+            raise ProviderAccountError(f"{name} is not a provider secret.")
+        if value:
+            setattr(account, name, value)
+            replaced.append(name)
+    missing = [name for name in PROVIDER_REQUIRED[kind] if not getattr(account, name)]
+    if missing:
+        names = ", ".join(PROVIDER_FIELD_NAMES[n] for n in missing)
+        raise ProviderAccountError(f"{account.get_kind_display()} needs: {names}.")
+    if not account.label:
+        raise ProviderAccountError("Give the account a label.")
+    after = _provider_state(account)
+    if not creating and before == after and not replaced:
+        return account
+    account.save()
+    audit_record(
+        action="provider_account.create" if creating else "provider_account.update",
+        by=by,
+        obj=account,
+        before=before,
+        after={**after, "secrets_replaced": replaced},
+    )
+    return account
+
+
+def provider_account_delete(*, account: ProviderAccount, by: Author) -> None:
+    audit_record(action="provider_account.delete", by=by, obj=account, before=_provider_state(account))
+    account.delete()
+
+
+def provider_account_test(*, account: ProviderAccount, by: Author) -> ConnectionResult:
+    """Test connection through the guarded outbound client (core.outbound), as the daily import connects.
+    Changes nothing stored; the attempt and its outcome are audited (it sends the stored secrets out)."""
+    from reputation.providers.postmaster import postmaster_connection_test
+    from reputation.providers.snds import snds_connection_test
+
+    if account.kind == ProviderAccount.Kind.POSTMASTER:
+        result = postmaster_connection_test(account=account)
+    else:
+        result = snds_connection_test(account=account)
+    audit_record(
+        action="provider_account.test", by=by, obj=account, after={"ok": result.ok, "message": result.message}
+    )
+    return result

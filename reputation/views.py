@@ -3,18 +3,42 @@
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.dates import utc_today
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
+from domains.models import SendingDomain
+from ips.models import IPAddress
 from reputation import services
-from reputation.access import get_blocklist_for_operator, get_domain_for_reputation, get_ip_for_reputation
-from reputation.forms import BlocklistForm, OverviewFilterForm
-from reputation.models import Blocklist, Kind, Sweep
-from reputation.selectors import grid_rows, overview_targets, scope_counts, sweep_status, target_history
-from tenants.access import actor_for, require_operator
+from reputation.access import (
+    get_blocklist_for_operator,
+    get_domain_for_reputation,
+    get_ip_for_reputation,
+    get_provider_account_for_user,
+)
+from reputation.forms import BlocklistForm, OverviewFilterForm, ProviderAccountForm
+from reputation.models import (
+    Blocklist,
+    FeedbackLoopStat,
+    Kind,
+    PostmasterDomainStat,
+    ProviderAccount,
+    SndsIpStat,
+    Sweep,
+)
+from reputation.provider_charts import PROVIDER_DAYS, day_axis, postmaster_domains, snds_ips
+from reputation.selectors import (
+    grid_rows,
+    overview_targets,
+    provider_accounts_for,
+    scope_counts,
+    sweep_status,
+    target_history,
+)
+from tenants.access import actor_for, require_operator, require_writer, scope
 
 GRID_PAGE_SIZE = 25
 
@@ -136,42 +160,122 @@ def blocklist_edit(request: HttpRequest, blocklist_id: int) -> HttpResponse:
     )
 
 
-PROVIDER_DAYS = 14
-
-
 def provider_data(request: HttpRequest) -> HttpResponse:
-    """Gmail Postmaster Tools v2 per domain and Microsoft SNDS per IP, last PROVIDER_DAYS days, scoped."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from domains.models import SendingDomain
-    from ips.models import IPAddress
-    from reputation.models import FeedbackLoopStat, PostmasterDomainStat, SndsIpStat
-    from tenants.access import scope
-
-    since = timezone.now().date() - timedelta(days=PROVIDER_DAYS)
+    """Gmail Postmaster Tools v2 per domain and Microsoft SNDS per IP, last PROVIDER_DAYS days, scoped, each
+    with its chart (reputation/provider_charts.py); the accounts the viewer may see, with links to manage."""
+    days = day_axis(until=utc_today(), days=PROVIDER_DAYS)
+    since = days[0]
     domains = scope(request, SendingDomain.objects.all(), tenant_field="tenant")
     stats = (
         PostmasterDomainStat.objects.filter(domain__in=domains, day__gte=since)
         .select_related("domain")
         .order_by("domain__name", "day")
     )
-    by_domain: dict[str, list] = {}
-    for stat in stats:
-        by_domain.setdefault(stat.domain.name, []).append(stat)
-    ips = scope(request, IPAddress.objects.all(), tenant_field="pool__tenant").values_list(
-        "address", flat=True
-    )
-    snds = SndsIpStat.objects.filter(address__in=list(ips), day__gte=since).order_by("address", "day")
-    by_ip: dict[str, list] = {}
-    for row in snds:
-        by_ip.setdefault(row.address, []).append(row)
-    peak = max([s.spam_rate or 0 for s in stats] + [0.003])
+    ips = scope(request, IPAddress.objects.all(), tenant_field="pool__tenant").values("address")
+    snds = SndsIpStat.objects.filter(address__in=ips, day__gte=since).order_by("address", "day")
     loops = (
         FeedbackLoopStat.objects.filter(domain__in=domains, day__gte=since)
         .select_related("tenant")
         .order_by("-day", "-spam_rate")[:100]
     )
-    context = {"by_domain": by_domain, "by_ip": by_ip, "peak": peak, "days": PROVIDER_DAYS, "loops": loops}
+    context = {
+        "domains": postmaster_domains(stats, days),
+        "ips": snds_ips(snds, days),
+        "days": PROVIDER_DAYS,
+        "loops": loops,
+        "accounts": provider_accounts_for(request),
+        "can_manage_accounts": actor_for(request).can_manage_tenant_data,
+    }
     return render(request, "reputation/provider_data.html", context)
+
+
+# --- provider accounts: operators any, a tenant admin their own tenant's, viewers read ----------------------
+
+ACCOUNT_TEMPLATE = "reputation/provider_account.html"
+
+
+def _account_form_page(
+    request: HttpRequest, form: ProviderAccountForm, account: ProviderAccount | None, status: int = 200
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "account": account,
+        "can_manage": actor_for(request).can_manage_tenant_data,
+    }
+    return render(request, ACCOUNT_TEMPLATE, context, status=status)
+
+
+def _account_save(
+    request: HttpRequest, form: ProviderAccountForm, account: ProviderAccount | None
+) -> ProviderAccount | None:
+    """Save a valid form through the service; None (with the error on the form) when it refuses."""
+    if not form.is_valid():
+        return None
+    actor = actor_for(request)
+    data = form.cleaned_data
+    if actor.is_operator:
+        tenant = data.get("tenant")
+        tenant_id = tenant.pk if tenant is not None else None
+    else:
+        tenant_id = actor.tenant_id  # a tenant admin's account is always their own tenant's
+    try:
+        saved = services.provider_account_save(
+            account=account,
+            by=request.user,
+            kind=data["kind"],
+            tenant_id=tenant_id,
+            label=data["label"],
+            client_id=data.get("client_id", ""),
+            enabled=data["enabled"],
+            secrets=form.secrets(),
+        )
+    except services.ProviderAccountError as exc:
+        form.add_error(None, str(exc))
+        return None
+    messages.success(request, f"{saved} saved. Use “Test connection” to check the credentials.")
+    return saved
+
+
+@require_http_methods(["GET", "POST"])
+def provider_account_new(request: HttpRequest) -> HttpResponse:
+    actor = require_writer(request)
+    if not actor.is_operator and actor.tenant_id is None:
+        raise Http404("Not found")
+    form = ProviderAccountForm(request.POST or None, operator=actor.is_operator)
+    if request.method == "POST":
+        if saved := _account_save(request, form, None):
+            return redirect("provider_account", account_id=saved.pk)
+        return _account_form_page(request, form, None, status=400)
+    return _account_form_page(request, form, None)
+
+
+@require_http_methods(["GET", "POST"])
+def provider_account(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_provider_account_for_user(request, account_id, write=request.method == "POST")
+    operator = actor_for(request).is_operator
+    form = ProviderAccountForm(request.POST or None, account=account, operator=operator)
+    if request.method == "POST":
+        if _account_save(request, form, account):
+            return redirect("provider_account", account_id=account.pk)
+        return _account_form_page(request, form, account, status=400)
+    return _account_form_page(request, form, account)
+
+
+@require_POST
+def provider_account_test(request: HtmxRequest, account_id: int) -> HttpResponse:
+    """Test connection through core.outbound (htmx swaps the result in; without JavaScript, a message)."""
+    account = get_provider_account_for_user(request, account_id, write=True)
+    result = services.provider_account_test(account=account, by=request.user)
+    if request.htmx:
+        return render(request, f"{ACCOUNT_TEMPLATE}#test-result", {"result": result})
+    (messages.success if result.ok else messages.error)(request, result.message)
+    return redirect("provider_account", account_id=account.pk)
+
+
+@require_POST
+def provider_account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_provider_account_for_user(request, account_id, write=True)
+    name = str(account)
+    services.provider_account_delete(account=account, by=request.user)
+    messages.success(request, f"{name} removed; its imported data stays.")
+    return redirect("provider_data")

@@ -174,6 +174,13 @@ def _mailwizz_outbox(tenant: Tenant) -> int:
     return MailWizzOutbox.objects.create(tenant=tenant, kind="complaint", email=email, status="failed").pk
 
 
+def _provider_account(tenant: Tenant) -> int:
+    # No key stored: the operator's "test connection" in the crawl answers without going out to Microsoft.
+    from reputation.models import ProviderAccount
+
+    return ProviderAccount.objects.create(kind="snds", tenant=tenant, label="iso", snds_key="").pk
+
+
 def _provider_group(tenant: Tenant) -> int:
     # Provider groups are shared configuration (operator-only pages): any group is "another tenant's".
     from ips.models import ProviderGroup
@@ -207,4 +214,5 @@ OBJECT_FACTORIES: dict[str, Callable[[Tenant], int | str]] = {
     "import_id": _suppression_import,
     "rejection_id": _import_rejection,
     "group_id": _provider_group,
+    "account_id": _provider_account,
 }

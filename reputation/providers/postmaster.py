@@ -40,6 +40,7 @@ from django.utils import timezone
 from core.outbound import OutboundError, outbound_request
 from domains.models import SendingDomain
 from reputation.models import FeedbackLoopStat, PostmasterDomainStat, ProviderAccount
+from reputation.providers import ConnectionResult
 from reputation.providers.feedback_id import parse_feedback_id
 from tenants.models import Tenant
 
@@ -283,6 +284,34 @@ def _store_feedback_loops(domain: SendingDomain, loops: dict[tuple[date, str], f
                 "fetched_at": timezone.now(),
             },
         )
+
+
+def postmaster_connection_test(*, account: ProviderAccount) -> ConnectionResult:
+    """Refresh an access token with the account's OAuth client and refresh token, then read one sending
+    domain's compliance status (``domains.getComplianceStatus``, which the read-only traffic scope allows;
+    ``domains.list`` needs the wider ``postmaster.domain`` scope, so it is not used). Changes nothing."""
+    if not (account.client_id and account.client_secret and account.refresh_token):
+        return ConnectionResult(False, "The OAuth client id, client secret and refresh token are all needed.")
+    try:
+        token = access_token(account)
+    except (PostmasterError, OutboundError) as exc:
+        return ConnectionResult(False, f"Google refused the credentials: {exc}")
+    domains = _domains_for(account)
+    if not domains:
+        return ConnectionResult(
+            True, "Google accepted the credentials; there is no sending domain to read yet."
+        )
+    name = domains[0].name
+    try:
+        compliance_status(token, name)
+    except (PostmasterError, OutboundError) as exc:
+        return ConnectionResult(
+            False,
+            f"Google accepted the credentials but refused {name}: {exc}. Register the domain in Postmaster "
+            "Tools with the Google account that granted the refresh token.",
+        )
+    others = f" (and {len(domains) - 1} more domains, read by the daily import)" if len(domains) > 1 else ""
+    return ConnectionResult(True, f"Google accepted the credentials and answered for {name}{others}.")
 
 
 def _finish(account: ProviderAccount, error: str) -> None:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from core.outbound import OutboundError, outbound_request
 from ips.models import IPAddress
 from reputation.models import ProviderAccount, SndsIpStat
+from reputation.providers import ConnectionResult
 
 COLUMNS = 14
 _RATE = re.compile(r"^\s*(<)?\s*(\d+(?:\.\d+)?)\s*%\s*$")
@@ -162,6 +163,25 @@ def snds_import(*, account: ProviderAccount, day: date | None = None) -> ImportR
     errors = "; ".join(f"line {n}: {why}" for n, why in result.rejected[:5])
     _finish(account, errors)
     return result
+
+
+def snds_connection_test(*, account: ProviderAccount) -> ConnectionResult:
+    """Fetch the latest data for the account's key and read it as the import would. Stores nothing."""
+    if not account.snds_key:
+        return ConnectionResult(False, "No SNDS key is stored for this account.")
+    try:
+        text = fetch(account.snds_key)
+    except (SndsError, OutboundError) as exc:
+        return ConnectionResult(False, f"SNDS refused the request: {exc}")
+    rows, rejected = parse_csv(text)
+    if rejected and not rows:
+        line, why = rejected[0]
+        return ConnectionResult(False, f"SNDS answered, but not in the expected format (line {line}: {why}).")
+    ips = len({r.address for r in rows})
+    note = f"; {len(rejected)} rows could not be read" if rejected else ""
+    return ConnectionResult(
+        True, f"SNDS accepted the key: {len(rows)} rows for {ips} IPs in the latest data{note}."
+    )
 
 
 def latest_by_ip(addresses: list[str], day: date) -> dict[str, SndsIpStat]:

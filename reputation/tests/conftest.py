@@ -3,6 +3,7 @@
 import pytest
 
 from reputation.dnsbl.engine import query_name
+from testsupport.provider_standins import ProviderStandIn
 
 
 @pytest.fixture
@@ -62,3 +63,14 @@ def dnsbl(dns_server, settings):
             dns_server.set_behaviour(query_name(target, zone), behaviour)
 
     return DNSBL
+
+
+@pytest.fixture
+def standin(settings):
+    """Local Google (OAuth, Postmaster Tools v2) and SNDS stand-ins; outbound may reach 127.0.0.1 here."""
+    with ProviderStandIn() as server:
+        settings.POSTMASTER_API_URL = server.base + "/"
+        settings.GOOGLE_OAUTH_TOKEN_URL = server.base + "/token"
+        settings.SNDS_DATA_URL = server.base + "/snds/data.aspx"
+        settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+        yield server

@@ -9,7 +9,6 @@ from reputation.models import PostmasterDomainStat, ProviderAccount, SndsIpStat
 from reputation.providers.feedback_id import feedback_id, parse_feedback_id
 from reputation.providers.postmaster import postmaster_import
 from reputation.providers.snds import parse_csv, parse_rate, snds_import
-from testsupport.provider_standins import ProviderStandIn
 
 # Relative to the real date: the provider page shows the last PROVIDER_DAYS days of today, so fixed dates
 # would make its test fail once they are that old.
@@ -22,16 +21,6 @@ SNDS_CSV = (
     "11/19/2026 3:00 PM,12,mta2.example,bounce@b.example,\r\n"
     "not-an-ip,11/18/2026 5:00 PM,11/19/2026 4:00 PM,1,1,1,GREEN,< 0.1%,,,0,,,\r\n"
 )
-
-
-@pytest.fixture
-def standin(settings):
-    with ProviderStandIn() as server:
-        settings.POSTMASTER_API_URL = server.base + "/"
-        settings.GOOGLE_OAUTH_TOKEN_URL = server.base + "/token"
-        settings.SNDS_DATA_URL = server.base + "/snds/data.aspx"
-        settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-        yield server
 
 
 @pytest.fixture
