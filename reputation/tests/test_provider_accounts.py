@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
+from core.models import AuditEvent
 from domains.models import SendingDomain
 from reputation.models import ProviderAccount
-from core.models import AuditEvent
 from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
