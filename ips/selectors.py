@@ -300,5 +300,23 @@ def servers_config_behind() -> list[tuple[MtaServer, ConfigState]]:
     return [(s, state) for s, state in states if state.drift and state.agent_last_seen is not None]
 
 
+# The server list's ?config= filters, the home page's counts link to them: {value: what it shows}.
+CONFIG_PROBLEMS = {
+    "drift": "desired config not applied",
+    "silent": "agent silent",
+}
+
+
+def servers_with_config_problem(problem: str, states: dict[int, ConfigState] | None = None) -> list[int]:
+    """Ids of the servers with that CONFIG_PROBLEMS problem: drift (a desired version the agent has not
+    applied) or a silent agent (``ConfigState.agent_silent``, never seen included)."""
+    states = servers_config_state() if states is None else states
+    if problem == "drift":
+        return [pk for pk, state in states.items() if state.drift]
+    if problem == "silent":
+        return [pk for pk, state in states.items() if state.agent_silent()]
+    return list(states)
+
+
 def server_config_state(server: MtaServer) -> ConfigState:
     return servers_config_state(MtaServer.objects.filter(pk=server.pk))[server.pk]

@@ -33,6 +33,7 @@ from ips.forms import (
 )
 from ips.models import IPAddress, IPStatus, MtaServer
 from ips.selectors import (
+    CONFIG_PROBLEMS,
     IPColumn,
     ip_detail_blocks,
     ip_list_columns,
@@ -42,6 +43,7 @@ from ips.selectors import (
     pool_choices,
     pools_with_counts,
     server_config_state,
+    servers_with_config_problem,
     servers_with_counts,
     status_counts,
     with_counts,
@@ -462,12 +464,22 @@ def pool_edit(request: HttpRequest, pool_id: int) -> HttpResponse:
 
 def server_list(request: HttpRequest) -> HttpResponse:
     require_operator(request)
-    page = paginate(request, servers_with_counts())
+    servers = servers_with_counts()
+    config = request.GET.get("config", "")
+    if config in CONFIG_PROBLEMS:
+        servers = servers.filter(pk__in=servers_with_config_problem(config))
+    page = paginate(request, servers)
     rows = [(server, with_counts(server)) for server in page]
     return render(
         request,
         "ips/server_list.html",
-        {"page": page, "rows": rows, "qs": query_without_page(request), "ops": ops_features()},
+        {
+            "page": page,
+            "rows": rows,
+            "qs": query_without_page(request),
+            "ops": ops_features(),
+            "config_problem": CONFIG_PROBLEMS.get(config, ""),
+        },
     )
 
 

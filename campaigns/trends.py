@@ -1,0 +1,206 @@
+"""Daily trends (the last 7 or 30 UTC days) and "over threshold" sets, read from the daily aggregates.
+
+Home pages and detail pages (server, IP, domain, campaign, tenant) chart the same three things through here:
+sent per day (delivered and bounced), the bounce rates and the complaint rate, each rate chart with its
+SIGNAL_* thresholds drawn as labelled lines. Counts and rates come from campaigns.stats (the one definition);
+which rates are "over threshold" is ``campaigns.stats.rate_level``, never re-decided here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from campaigns.models import DailyStat, DailyTenantStat
+from campaigns.stats import Counts, format_rate, rate_level, sums, thresholds
+from core.charts import Chart, Series, grouped_bars, line_chart
+from core.dates import utc_today
+from tenants.access import actor_for, scope
+
+TREND_DAYS = (7, 30)
+# "Over threshold" on the home pages is judged on the last week, like the IP list's 7-day columns.
+LEVEL_DAYS = 7
+
+
+def trend_days(value: object, default: int = 7) -> int:
+    """A ?days= value from a link: one of TREND_DAYS, else the default."""
+    try:
+        days = int(str(value))
+    except ValueError:
+        return default
+    return days if days in TREND_DAYS else default
+
+
+def window(days: int, *, end: date | None = None) -> tuple[date, date]:
+    """The last `days` UTC days, today included."""
+    end = end or utc_today()
+    return end - timedelta(days=days - 1), end
+
+
+def daily_counts(
+    stats: QuerySet[DailyStat] | QuerySet[DailyTenantStat], *, start: date, end: date
+) -> list[tuple[date, Counts]]:
+    """One entry per day of [start, end], zero-filled: one query, summed in Postgres."""
+    rows = stats.filter(day__gte=start, day__lte=end).order_by().values("day").annotate(**sums(stats.model))
+    by_day = {row["day"]: Counts.from_row(row) for row in rows}
+    days = (end - start).days + 1
+    return [(d, by_day.get(d, Counts())) for d in (start + timedelta(days=i) for i in range(days))]
+
+
+def tenant_daily(request: HttpRequest, *, days: int) -> list[tuple[date, Counts]]:
+    """The user's whole visible traffic per day (all tenants for an operator) from the per-tenant rollup."""
+    start, end = window(days)
+    return daily_counts(scope(request, DailyTenantStat.objects.all()), start=start, end=end)
+
+
+def total(days: list[tuple[date, Counts]]) -> Counts:
+    out = Counts()
+    for _, counts in days:
+        out.add(counts)
+    return out
+
+
+def _labels(days: list[tuple[date, Counts]]) -> list[str]:
+    return [d.strftime("%m-%d") for d, _ in days]
+
+
+def sent_chart(days: list[tuple[date, Counts]], *, subject: str) -> Chart:
+    return grouped_bars(
+        _labels(days),
+        [
+            Series("Delivered", "delivered", [c.delivered for _, c in days]),
+            Series("Bounced", "bad", [c.bounces for _, c in days]),
+        ],
+        title=f"{subject}: sent per day, delivered and bounced",
+    )
+
+
+def bounce_rate_chart(days: list[tuple[date, Counts]], *, subject: str) -> Chart:
+    t = thresholds()
+    return line_chart(
+        _labels(days),
+        [
+            Series("Bounce rate", "bad", [c.bounce_rate for _, c in days]),
+            Series("Hard bounce rate", "warn", [c.hard_bounce_rate for _, c in days]),
+        ],
+        title=f"{subject}: bounce rate per day",
+        fmt=format_rate,
+        # The hold and pause thresholds apply to the hard bounce rate (campaigns.stats.rate_level).
+        references=[(t.hold_bounce_rate, "hard: hold"), (t.pause_bounce_rate, "hard: pause")],
+    )
+
+
+def complaint_rate_chart(days: list[tuple[date, Counts]], *, subject: str) -> Chart:
+    t = thresholds()
+    return line_chart(
+        _labels(days),
+        [Series("Complaint rate", "bad", [c.complaint_rate for _, c in days])],
+        title=f"{subject}: complaint rate per day",
+        fmt=format_rate,
+        references=[(t.hold_complaint_rate, "hold"), (t.pause_complaint_rate, "pause")],
+    )
+
+
+def trend_charts(days: list[tuple[date, Counts]], *, subject: str) -> list[Chart]:
+    """Sent, bounce rate and complaint rate per day: what every page with a trend shows."""
+    return [
+        sent_chart(days, subject=subject),
+        bounce_rate_chart(days, subject=subject),
+        complaint_rate_chart(days, subject=subject),
+    ]
+
+
+def stat_trend(stats: QuerySet[DailyStat], *, days: int, subject: str) -> dict:
+    """Trend charts and the period's totals over detailed DailyStat rows (an IP's, a campaign's...)."""
+    start, end = window(days)
+    per_day = daily_counts(stats, start=start, end=end)
+    return {
+        "days": days,
+        "start": start,
+        "end": end,
+        "totals": total(per_day),
+        "charts": trend_charts(per_day, subject=subject),
+    }
+
+
+# --- over threshold -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverThreshold:
+    """A tenant or sending IP whose last LEVEL_DAYS are at a hold (warning) or pause (error) threshold."""
+
+    key: int | str  # tenant id, or the IP address as the daily stats hold it
+    label: str
+    counts: Counts
+    level: str
+
+
+def _worst_first(rows: list[OverThreshold]) -> list[OverThreshold]:
+    return sorted(rows, key=lambda r: (r.level != "error", -(r.counts.attempted), str(r.label)))
+
+
+def tenants_over_threshold(request: HttpRequest, *, days: int = LEVEL_DAYS) -> list[OverThreshold]:
+    """Visible tenants whose traffic of the last `days` is at a threshold, worst first (one query + names)."""
+    from tenants.models import Tenant
+
+    start, end = window(days)
+    rows = (
+        scope(request, DailyTenantStat.objects.filter(day__gte=start, day__lte=end))
+        .order_by()
+        .values("tenant_id")
+        .annotate(**sums(DailyTenantStat))
+    )
+    found: dict[int, tuple[Counts, str]] = {}
+    for row in rows:
+        tenant_id = row["tenant_id"]
+        counts = Counts.from_row(row)
+        level = rate_level(counts)
+        if tenant_id is not None and level != "ok":  # None: traffic no tenant could be matched to
+            found[tenant_id] = (counts, level)
+    if not found:
+        return []
+    names = dict(Tenant.objects.filter(pk__in=found).values_list("pk", "name"))
+    return _worst_first(
+        [
+            OverThreshold(pk, names.get(pk, f"tenant {pk}"), counts, level)
+            for pk, (counts, level) in found.items()
+            if pk in names
+        ]
+    )
+
+
+def ip_levels(*, days: int = LEVEL_DAYS, tenant_id: int | None = None) -> dict[str, tuple[Counts, str]]:
+    """{sending address: (counts, level)} for every address with traffic in the last `days` (one query).
+
+    By address (the (source_ip, day) index), as the IP page and the IP list read it; ``tenant_id`` keeps a
+    tenant to its own traffic on an IP that may have served another tenant before."""
+    start, end = window(days)
+    stats = DailyStat.objects.filter(day__gte=start, day__lte=end).exclude(source_ip="")
+    if tenant_id is not None:
+        stats = stats.filter(tenant_id=tenant_id)
+    out = {}
+    for row in stats.order_by().values("source_ip").annotate(**sums(DailyStat)):
+        counts = Counts.from_row(row)
+        out[row["source_ip"]] = (counts, rate_level(counts))
+    return out
+
+
+def ips_over_threshold(request: HttpRequest, *, days: int = LEVEL_DAYS) -> list[OverThreshold]:
+    """Visible inventory IPs whose last `days` are at a threshold, worst first (two queries)."""
+    from ips.models import IPAddress
+
+    actor = actor_for(request)
+    levels = ip_levels(days=days, tenant_id=None if actor.is_operator else actor.tenant_id)
+    over = {address: value for address, value in levels.items() if value[1] != "ok"}
+    if not over:
+        return []
+    visible = scope(request, IPAddress.objects.filter(address__in=list(over)), "pool__tenant")
+    rows = []
+    for pk, address in visible.values_list("pk", "address"):
+        counts, level = over[str(address)]
+        rows.append(OverThreshold(pk, str(address), counts, level))
+    return _worst_first(rows)

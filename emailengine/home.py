@@ -1,0 +1,161 @@
+"""What the home pages read: "what needs me now" (each count with the link to the list that shows exactly
+those rows) and the 7- and 30-day trends.
+
+Cross-app glue like the view: it reads every app's selectors and decides nothing itself. Counts come from
+the selector behind the list each one links to; rates from campaigns.stats; thresholds from
+campaigns.stats.rate_level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q
+from django.http import HttpRequest
+from django.urls import reverse
+
+from campaigns import trends
+from campaigns.stats import Counts
+from core.charts import Chart, Series, line_chart
+from domains.models import SendingDomain
+from ips.models import IPAddress, IPStatus
+from ips.selectors import servers_config_state, servers_with_config_problem
+from reputation.home import listed_ip_count, listings_daily, problem_target_count
+from tenants.access import Actor, scope
+
+# Domain statuses the home counts as "with problems" (the domain list's ?problems=1).
+DOMAIN_PROBLEM_STATUSES = ("missing", "invalid", "warning")
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One "needs me now" figure: a count and the list that shows exactly those rows."""
+
+    key: str
+    label: str
+    count: int
+    url: str
+    level: str = "error"  # badge class when the count is not zero
+    hint: str = ""
+
+    @property
+    def css(self) -> str:
+        return self.level if self.count else "ok"
+
+
+def _url(name: str, **params: object) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return reverse(name) + (f"?{query}" if query else "")
+
+
+def ip_counts(request: HttpRequest) -> dict[str, int]:
+    """IPs per status, as the IP list's ``?status=`` shows them."""
+    rows = scope(request, IPAddress.objects.all(), "pool__tenant").values("status").annotate(n=Count("id"))
+    counts = {status: 0 for status in IPStatus.values}
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def domain_counts(request: HttpRequest) -> dict[str, int]:
+    return scope(request, SendingDomain.objects.all()).aggregate(
+        total=Count("id"),
+        problems=Count("id", filter=Q(status__in=DOMAIN_PROBLEM_STATUSES)),
+        unchecked=Count("id", filter=Q(status="")),
+    )
+
+
+def attention(request: HttpRequest, actor: Actor) -> dict:
+    """The "needs me now" figures, worst kinds first, and the tenants/IPs over a threshold."""
+    counts = ip_counts(request)
+    domains = domain_counts(request)
+    ips_over = trends.ips_over_threshold(request)
+    items = [
+        Attention(
+            "listed",
+            "IPs on a blocklist",
+            listed_ip_count(request),
+            _url("ip_list", listed=1),
+            hint="open listings on enabled lists",
+        ),
+        Attention(
+            "reputation",
+            "targets listed or failing a check",
+            problem_target_count(request),
+            _url("reputation_overview", only="problems"),
+        ),
+        Attention("paused", "paused IPs", counts[IPStatus.PAUSED], _url("ip_list", status=IPStatus.PAUSED)),
+        Attention(
+            "ips_over",
+            f"IPs over a rate threshold ({trends.LEVEL_DAYS} days)",
+            len(ips_over),
+            "#ips-over",
+            hint="hard bounce, complaint or block rate at a hold or pause threshold",
+        ),
+        Attention(
+            "domains",
+            "domains with DNS problems",
+            domains["problems"],
+            _url("domain_list", problems=1),
+            level="warning",
+        ),
+    ]
+    context: dict = {"ip_counts": counts, "domains": domains, "ips_over": ips_over[:10]}
+    if actor.is_operator:
+        states = servers_config_state()
+        tenants_over = trends.tenants_over_threshold(request)
+        context["tenants_over"] = tenants_over[:10]
+        items[4:4] = [
+            Attention(
+                "drift",
+                "servers with config not applied",
+                len(servers_with_config_problem("drift", states)),
+                _url("server_list", config="drift"),
+                level="warning",
+            ),
+            Attention(
+                "silent",
+                "servers whose agent is silent",
+                len(servers_with_config_problem("silent", states)),
+                _url("server_list", config="silent"),
+            ),
+            Attention(
+                "tenants_over",
+                f"tenants over a rate threshold ({trends.LEVEL_DAYS} days)",
+                len(tenants_over),
+                "#tenants-over",
+            ),
+        ]
+    context["attention"] = items
+    context["attention_total"] = sum(1 for item in items if item.count)
+    return context
+
+
+def listings_chart(rows: list[tuple[date, int, int]], *, subject: str) -> Chart:
+    return line_chart(
+        [day.strftime("%m-%d") for day, _, _ in rows],
+        [
+            Series("Open at the end of the day", "bad", [n for _, n, _ in rows]),
+            Series("Found that day", "warn", [n for _, _, n in rows]),
+        ],
+        title=f"{subject}: blocklist listings per day",
+    )
+
+
+def home_trends(request: HttpRequest, *, days: int, subject: str) -> dict:
+    """Sent, bounce rate, complaint rate and listings per day over the last `days` (two queries)."""
+    per_day = trends.tenant_daily(request, days=days)
+    start, end = trends.window(days)
+    charts = trends.trend_charts(per_day, subject=subject)
+    charts.append(listings_chart(listings_daily(request, start=start, end=end), subject=subject))
+    last_24h = Counts()
+    for _, counts in per_day[-2:]:  # today and yesterday (UTC), as the "last 24 hours" card always read
+        last_24h.add(counts)
+    return {
+        "trend_days": days,
+        "trend_choices": trends.TREND_DAYS,
+        "trend_totals": trends.total(per_day),
+        "charts": charts,
+        "delivery": last_24h,
+    }

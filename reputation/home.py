@@ -1,0 +1,53 @@
+"""The reputation figures the home pages show: what is listed now (each count the row count of the list it
+links to) and open listings per day for the trend charts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import HttpRequest
+
+from ips.models import IPAddress
+from reputation.models import Listing
+from reputation.selectors import _problem_exists, _scope_by_target, visible_domains, visible_ips
+from tenants.access import scope
+
+
+def listed_ip_count(request: HttpRequest) -> int:
+    """Visible IPs with an open listing on an enabled list: the rows of the IP list's ``?listed=1``."""
+    open_listing = Listing.objects.filter(ip=OuterRef("pk"), cleared_at__isnull=True, blocklist__enabled=True)
+    return scope(request, IPAddress.objects.all(), "pool__tenant").filter(Exists(open_listing)).count()
+
+
+def problem_target_count(request: HttpRequest) -> int:
+    """Targets with a listed or failing check: the rows of the reputation page's ``?only=problems``
+    (``overview_targets(problems=True)``, same filters, counted)."""
+    return (
+        visible_ips(request).filter(_problem_exists("ip")).count()
+        + visible_domains(request).filter(_problem_exists("domain")).count()
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def listings_daily(request: HttpRequest, *, start: date, end: date) -> list[tuple[date, int, int]]:
+    """(day, listings open at the end of the day, listings found that day) for each UTC day of [start,
+    end], over the listings the user may see on enabled lists: one query."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    qs = _scope_by_target(
+        request,
+        Listing.objects.filter(
+            blocklist__enabled=True, first_seen__lt=_midnight(end + timedelta(days=1))
+        ).filter(Q(cleared_at__isnull=True) | Q(cleared_at__gte=_midnight(start))),
+    )
+    aggregates = {}
+    for i, day in enumerate(days):
+        day_start, day_end = _midnight(day), _midnight(day + timedelta(days=1))
+        still_open = Q(cleared_at__isnull=True) | Q(cleared_at__gte=day_end)
+        aggregates[f"open{i}"] = Count("pk", filter=Q(first_seen__lt=day_end) & still_open)
+        aggregates[f"new{i}"] = Count("pk", filter=Q(first_seen__gte=day_start, first_seen__lt=day_end))
+    row = qs.order_by().aggregate(**aggregates)
+    return [(day, row[f"open{i}"], row[f"new{i}"]) for i, day in enumerate(days)]
