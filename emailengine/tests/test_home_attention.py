@@ -114,6 +114,8 @@ def test_the_links_show_exactly_the_counted_rows(login, operator, fleet):
     paused = client.get(items["paused"].url)
     assert {ip.status for ip in paused.context["page"]} == {"paused"}
     assert len(paused.context["page"].object_list) == items["paused"].count
+    listed = client.get(items["listed"].url)
+    assert [ip.address for ip in listed.context["page"]] == [fleet["bad_ip"].address]
     for key in ("drift", "silent"):
         servers = client.get(items[key].url)
         assert [s.pk for s, _ in servers.context["rows"]] == [fleet["server"].pk]
