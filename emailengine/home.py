@@ -106,6 +106,7 @@ def attention(request: HttpRequest, actor: Actor) -> dict:
         states = servers_config_state()
         tenants_over = trends.tenants_over_threshold(request)
         context["tenants_over"] = tenants_over[:10]
+        context["config_states"] = states  # the servers table reads them too
         items[4:4] = [
             Attention(
                 "drift",

@@ -16,7 +16,6 @@ from core.models import AuditEvent
 from emailengine import home as selectors
 from emailengine.jobs_overview import scheduled_jobs_overview
 from ips.models import IPStatus, MtaServer
-from ips.selectors import servers_config_state
 from reputation.selectors import recent_changes
 from tenants.access import actor_for, scope
 from tenants.models import Tenant
@@ -63,7 +62,7 @@ def home(request: HtmxRequest) -> HttpResponse:
             "paused IPs": counts[IPStatus.PAUSED],
         }
         servers = list(MtaServer.objects.annotate(n_ips=Count("ips")).order_by("name"))
-        states = servers_config_state()
+        states = context["config_states"]
         context["servers"] = [(server, states.get(server.pk)) for server in servers]
         context["jobs"] = scheduled_jobs_overview()
     else:
