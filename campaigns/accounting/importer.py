@@ -42,11 +42,11 @@ from campaigns.accounting.parser import (
     BodyError,
     HeaderError,
     HeldRecord,
+    JsonArrayItems,
     RowError,
     RowResult,
     iter_object_stage,
     iter_rows,
-    json_array_items,
     open_accounting,
     parse_json_array,
     parse_ndjson,
@@ -1113,33 +1113,28 @@ def _import_body(
     media = content_type.split(";", 1)[0].strip().lower()
     context = _stage_context(server_id, whole_fleet=False)
     header_now: Callable[[], list[str]] = list
-    raws: list[bytes] = []  # each item's bytes, cut out of the body when a record is refused
-    split: Callable[[bytes], list[bytes]]
+    # A refused JSON or NDJSON record is kept as the bytes it came as: cut out of the body only when
+    # one is refused, and only that one (good records never pay for it).
+    raw_for: Callable[[RowResult], bytes] | None = None
     if media in _CSV_TYPES:
         try:
             reader = iter_rows(io.BytesIO(body), final=True)
         except HeaderError as exc:
             raise BodyError(f"CSV body: {exc}") from None
         rows: Iterable[tuple | RowResult] = reader.stage_rows(context.factory)
-        header_now, data_format, raw_for = (lambda: reader.header), "csv", None
+        header_now, data_format = (lambda: reader.header), "csv"
     elif media in _JSON_TYPES:
-        rows = iter_object_stage(parse_json_array(body), context.factory)
-        data_format, split = "json", json_array_items
+        items = parse_json_array(body)
+        rows = iter_object_stage(items, context.factory)
+        data_format, raw_for = "json", _json_item_cutter(body, items)
     elif media in _NDJSON_TYPES:
         rows = iter_object_stage(parse_ndjson(body), context.factory)
-        data_format, split = "ndjson", _ndjson_lines
+        data_format, raw_for = "ndjson", _ndjson_line_cutter(body)
     else:
         raise BodyError(
             f"unsupported content type {media or '(none)'!r}: "
             "use text/csv, application/json or application/x-ndjson"
         )
-    if data_format != "csv":
-
-        def raw_for(res: RowResult) -> bytes:
-            if not raws:
-                raws.extend(split(body))
-            return raws[res.line - 1] if 0 < res.line <= len(raws) else b""
-
     result = ImportResult(files=1)
     writer = _Writer(
         source, context, check_offset=False, data_format=data_format, keep_rejections=keep_rejections
@@ -1199,9 +1194,28 @@ def csv_header_line(header: list[str]) -> bytes:
     return (",".join(quoted) + "\n").encode()
 
 
-def _ndjson_lines(body: bytes) -> list[bytes]:
-    """An NDJSON body's lines as sent (item numbers are line numbers)."""
-    return [line.rstrip(b"\r") for line in body.split(b"\n")]
+def _json_item_cutter(body: bytes, items: list[object]) -> Callable[[RowResult], bytes]:
+    """A refused record's bytes in a JSON array body (its ``line`` is its item number)."""
+    cutter: list[JsonArrayItems] = []
+
+    def raw_for(res: RowResult) -> bytes:
+        if not cutter:
+            cutter.append(JsonArrayItems(body, items))
+        return cutter[0].item(res.line)
+
+    return raw_for
+
+
+def _ndjson_line_cutter(body: bytes) -> Callable[[RowResult], bytes]:
+    """A refused record's bytes in an NDJSON body: its line as sent (item numbers are line numbers)."""
+    lines: list[bytes] = []
+
+    def raw_for(res: RowResult) -> bytes:
+        if not lines:
+            lines.extend(body.split(b"\n"))
+        return lines[res.line - 1].rstrip(b"\r") if 0 < res.line <= len(lines) else b""
+
+    return raw_for
 
 
 # --- retention -------------------------------------------------------------------------------------
