@@ -1,7 +1,8 @@
 """Benchmark: the accounting import against a bare csv.reader pass, plus the webhook (not a test).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ee_bench .venv/bin/python bench/accounting_import.py \
-        [--records 1000000] [--batches 100] [--clients 4] [--workers 4] [--keep-file PATH]
+        [--records 1000000] [--batches 100] [--clients 4] [--workers 4] [--keep-file PATH] \
+        [--bad-share 0.01] [--only-webhook]
 
 1. Writes an N-record file with PMTA 5.x's default header (bench/gen_accounting.py).
 2. Times a bare ``csv.reader`` pass over it (the reference), then the parser alone (the ceiling for
@@ -17,7 +18,11 @@
 4. Posts as many fresh bodies again with ``--bad-share`` (1%) of their records broken in the ways a
    PMTA host's bytes can be (a dlvSourceIp that is no IP, a 9 KB recipient, a nested JSON value, a bad
    time, an unknown type, bytes that are not UTF-8 in the recipient): still >= 20,000 records/s, and
-   every bad record accounted for (rejected in the replies and kept in ImportRejection, one each).
+   every record accounted for: each broken one rejected at its own item number in its body's reply
+   and kept in ImportRejection (one each), every other one stored. The three generated files number
+   their records apart and every record is unique, so a duplicate is a problem too, never a count.
+
+``--only-webhook`` skips step 2 (the webhook runs beside an empty event table).
 
 Runs in a throw-away database (``test_<name of DATABASE_URL's database>``, created, migrated and
 dropped like Django's test runner does), so it never touches real data.
@@ -26,7 +31,6 @@ dropped like Django's test runner does), so it never touches real data.
 from __future__ import annotations
 
 import argparse
-import base64
 import csv
 import http.client
 import json
@@ -40,18 +44,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
-# DEBUG is off here as in production, so secrets at rest need a key: a throwaway one per run.
-os.environ.setdefault("FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
+from _common import ROOT, bench_sending_ips, settle, setup_django, stopwatch, throwaway_database
 
-import django  # noqa: E402
-
-django.setup()
+setup_django()
 
 from django.db import connection  # noqa: E402
 from gen_accounting import HEADER, generate  # noqa: E402
@@ -83,29 +81,21 @@ def parser_pass(path: Path) -> tuple[int, float]:
 
 def setup_inventory() -> str:
     """Tenants, pools and IPs like a real install; returns a webhook token for the bench server."""
-    from ips.models import IPAddress, IPPool
     from ips.services import server_create
     from tenants.models import Tenant
 
     server, token = server_create(name="bench-mta", by="system: bench")
-    pools = []
-    for slug in ("bench-a", "bench-b"):
-        tenant = Tenant.objects.create(name=slug, slug=slug)
-        pools.append(IPPool.objects.create(name=f"pool-{slug}", server=server, tenant=tenant))
-    # 203.0.113.21 stays unknown on purpose: its records keep tenant NULL.
-    for i, last in enumerate((10, 11, 12, 13, 14, 15, 20)):
-        IPAddress.objects.create(
-            address=f"203.0.113.{last}", server=server, vmta_name=f"vmta-{last}", pool=pools[i // 4]
-        )
+    tenants = [Tenant.objects.create(name=slug, slug=slug) for slug in ("bench-a", "bench-b")]
+    bench_sending_ips(server, tenants)
     return token
 
 
 def import_file(path: Path) -> tuple[dict, float]:
     from campaigns.accounting.importer import accounting_import_path
 
-    started = time.perf_counter()
-    result = accounting_import_path(path=path, final=True)
-    return result.as_dict(), time.perf_counter() - started
+    with stopwatch() as watch:
+        result = accounting_import_path(path=path, final=True)
+    return result.as_dict(), watch.seconds
 
 
 def settle_database() -> None:
@@ -113,47 +103,51 @@ def settle_database() -> None:
     pass over the new rows and the checkpoint that flushes them run during the webhook measurement."""
     from campaigns.models import DailyStat, DeliveryEvent
 
-    with connection.cursor() as cursor:
-        for model in (DeliveryEvent, DailyStat):
-            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
-        cursor.execute("CHECKPOINT")
+    settle(DeliveryEvent._meta.db_table, DailyStat._meta.db_table)
 
 
 # Ways a record can be broken, each rejected alone (README "Bad records, attribution and limits").
-_BREAKAGES = (
-    lambda r: r.update(dlvSourceIp="not-an-ip"),
-    lambda r: r.update(rcpt="x" * 9000 + "@example.org"),
-    lambda r: r.update(dsnDiag=[["nested"]]),
-    lambda r: r.update(timeLogged="yesterday"),
-    lambda r: r.update(type="zz"),
-    lambda r: r.update(rcpt="BAD-UTF8@example.org"),  # becomes bytes that are not UTF-8 below
-)
+_BREAKAGES = {
+    "dlvSourceIp not an IP": lambda r: r.update(dlvSourceIp="not-an-ip"),
+    "9 KB recipient": lambda r: r.update(rcpt="x" * 9000 + "@example.org"),
+    "nested value": lambda r: r.update(dsnDiag=[["nested"]]),
+    "bad time": lambda r: r.update(timeLogged="yesterday"),
+    "unknown type": lambda r: r.update(type="zz"),
+    "recipient not UTF-8": lambda r: r.update(rcpt="BAD-UTF8@example.org"),  # bytes replaced below
+}
 
 
 def json_batches(
     path: Path, n_batches: int, size: int = 1000, bad_share: float = 0.0
-) -> tuple[list[bytes], int]:
-    """JSON bodies of ``size`` records; with ``bad_share``, that share of records broken (evenly spread).
-    Returns the bodies and how many records were broken."""
-    bodies, batch = [], []
+) -> tuple[list[bytes], list[dict[int, str]]]:
+    """JSON bodies of ``size`` records; with ``bad_share``, that share of records broken (evenly spread,
+    each way in turn). Returns the bodies and, for each body, its broken records: item number -> how."""
+    bodies: list[bytes] = []
+    broken: list[dict[int, str]] = []
+    batch: list[dict] = []
+    ways = list(_BREAKAGES.items())
     every = round(1 / bad_share) if bad_share else 0
     bad = n = 0
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         next(reader)
         for row in reader:
+            if not batch:
+                broken.append({})
             record = {name: value for name, value in zip(HEADER, row, strict=True) if value}
             n += 1
-            if every and n % every == 0:
-                _BREAKAGES[bad % len(_BREAKAGES)](record)
-                bad += 1
             batch.append(record)
+            if every and n % every == 0:
+                name, breakage = ways[bad % len(ways)]
+                breakage(record)
+                broken[-1][len(batch)] = name
+                bad += 1
             if len(batch) == size:
                 bodies.append(json.dumps(batch).encode().replace(b"BAD-UTF8", b"b\xffd"))
                 batch = []
                 if len(bodies) == n_batches:
                     break
-    return bodies, bad
+    return bodies, broken[: len(bodies)]
 
 
 def free_port() -> int:
@@ -189,10 +183,9 @@ def wait_until_serving(port: int, timeout: float = 60.0) -> None:
     raise RuntimeError("gunicorn did not start serving")
 
 
-def webhook_bench(
-    token: str, bodies: list[bytes], clients: int, workers: int
-) -> tuple[int, int, float, list[str]]:
-    """(records stored or already stored, records rejected or held, seconds, problems)."""
+def webhook_bench(token: str, bodies: list[bytes], clients: int, workers: int) -> tuple[list[dict], float]:
+    """Post every body; returns each body's reply (in body order; ``{"status": n, ...}`` for a non-200)
+    and the seconds from the first post to the last reply."""
     port = free_port()
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
@@ -221,18 +214,16 @@ def webhook_bench(
     try:
         wait_for_port(port)
         wait_until_serving(port)
-        pending = list(bodies)
+        pending = list(range(len(bodies)))
+        replies: list[dict] = [{} for _ in bodies]
         lock = threading.Lock()
-        accepted = refused = 0
-        problems: list[str] = []
 
         def client() -> None:
-            nonlocal accepted, refused
             while True:
                 with lock:
                     if not pending:
                         break
-                    body = pending.pop()
+                    index = pending.pop()
                 # A connection per post, as deploy/pmta/acct-webhook (urllib) makes them. Kept-alive
                 # connections would stick to whichever gthread worker accepted them first, and one
                 # worker's threads share one core.
@@ -240,30 +231,52 @@ def webhook_bench(
                 conn.request(
                     "POST",
                     "/hooks/pmta/accounting",
-                    body=body,
+                    body=bodies[index],
                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
                 )
                 response = conn.getresponse()
                 reply = response.read()
-                with lock:
-                    if response.status != 200:
-                        problems.append(f"HTTP {response.status}: {reply[:200]!r}")
-                    else:
-                        data = json.loads(reply)
-                        accepted += data["accepted"] + data["duplicates"]
-                        refused += data["rejected"] + data.get("held", 0)
                 conn.close()
+                replies[index] = (
+                    json.loads(reply)
+                    if response.status == 200
+                    else {"status": response.status, "error": reply[:200].decode(errors="replace")}
+                )
 
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return accepted, refused, time.perf_counter() - started, problems
+        with stopwatch() as watch:
+            threads = [threading.Thread(target=client) for _ in range(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        return replies, watch.seconds
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(timeout=30)
+
+
+def account(replies: list[dict], broken: list[dict[int, str]], size: int) -> tuple[Counter, list[str]]:
+    """Every record of every body accounted for: stored (accepted), or rejected at exactly the item
+    numbers that were broken. Every record is new and unique (bench/gen_accounting.py), so a duplicate
+    is a problem too. Returns the totals and the problems found."""
+    totals: Counter = Counter()
+    problems: list[str] = []
+    for index, (reply, bad) in enumerate(zip(replies, broken, strict=True)):
+        if "accepted" not in reply:
+            problems.append(f"body {index}: HTTP {reply.get('status')}: {reply.get('error')}")
+            continue
+        refused = reply["rejected"] + reply.get("held", 0)
+        totals.update(accepted=reply["accepted"], duplicates=reply["duplicates"], refused=refused)
+        if reply["accepted"] + reply["duplicates"] + refused != size:
+            problems.append(f"body {index}: {reply} does not add up to {size} records")
+        if reply["duplicates"]:
+            problems.append(f"body {index}: {reply['duplicates']} duplicates among unique records")
+        lines = {error["line"] for error in reply["errors"]}
+        if not reply.get("errors_truncated") and lines != set(bad):
+            problems.append(f"body {index}: rejected items {sorted(lines)}, broken items {sorted(bad)}")
+        for line, how in bad.items():
+            totals[f"rejected: {how}"] += line in lines
+    return totals, problems
 
 
 def main() -> None:
@@ -278,82 +291,102 @@ def main() -> None:
     parser.add_argument(
         "--bad-share", type=float, default=0.01, help="broken records in the second webhook run"
     )
+    parser.add_argument(
+        "--only-webhook", action="store_true", help="skip the file import (the webhook runs alone)"
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="acct-bench-"))
     path = Path(args.keep_file) if args.keep_file else tmp / "acct-bench.csv"
     webhook_path = tmp / "acct-webhook.csv"
-    old_name = connection.settings_dict["NAME"]
+    bad_path = tmp / "acct-webhook-bad.csv"
+    size = 1000
     try:
         print(f"generating {args.records:,} records ...", flush=True)
-        generate(path, args.records, seed=1)
-        generate(webhook_path, args.batches * 1000, seed=2)
-        bad_path = tmp / "acct-webhook-bad.csv"
-        generate(bad_path, args.batches * 1000, seed=3)
-        size_mb = path.stat().st_size / 1e6
+        # Three files, numbered apart: no record of the run is sent twice (bench/gen_accounting.py).
+        hooked = args.batches * size
+        generate(path, 0 if args.only_webhook else args.records, seed=1)
+        generate(webhook_path, hooked, seed=2, first_serial=args.records)
+        generate(bad_path, hooked, seed=3, first_serial=args.records + hooked)
 
-        n_csv, t_csv = csv_pass(path)
-        n_csv, t_csv2 = csv_pass(path)  # warm page cache for both passes
-        t_csv = min(t_csv, t_csv2)
-        n_parse, t_parse = parser_pass(path)
-        rss_before = peak_rss_mb()
-
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-        token = setup_inventory()
-        summary, t_import = import_file(path)
-        rss_after = peak_rss_mb()
-
-        csv_rate = n_csv / t_csv
-        import_rate = summary["read"] / t_import
-        print(f"file: {path} ({size_mb:,.0f} MB, {n_csv:,} records)")
-        print(f"csv.reader pass:   {csv_rate:12,.0f} records/s ({t_csv:.2f} s)")
-        print(
-            f"parser only:       {n_parse / t_parse:12,.0f} records/s ({t_parse:.2f} s) = "
-            f"{n_parse / t_parse / csv_rate:.2f} x csv.reader"
-        )
-        print(
-            f"import (Postgres): {import_rate:12,.0f} records/s ({t_import:.2f} s) = "
-            f"{import_rate / csv_rate:.2f} x csv.reader (goal >= 0.5)"
-        )
-        print(
-            f"import summary: read {summary['read']:,}, imported {summary['imported']:,}, "
-            f"duplicates {summary['duplicates']:,}, rejected {summary['rejected']:,}, "
-            f"by type {summary['by_type']}"
-        )
-        print(f"peak RSS: {rss_before:,.0f} MB before import, {rss_after:,.0f} MB after (goal < 300 MB)")
-
-        bodies, _ = json_batches(webhook_path, args.batches)  # after the RSS reading: ~1 MB per body
-        settle_database()
-        accepted, _refused, t_hook, problems = webhook_bench(token, bodies, args.clients, args.workers)
-        print(
-            f"webhook: {accepted:,} records in {len(bodies)} JSON batches of 1,000, "
-            f"{args.clients} clients, {args.workers} gunicorn workers: "
-            f"{accepted / t_hook:,.0f} records/s ({t_hook:.2f} s) (goal >= 20,000)"
-        )
-        for problem in problems[:5]:
-            print("  webhook problem:", problem)
-
-        if args.bad_share:
-            from campaigns.models import ImportRejection
-
-            bodies, bad = json_batches(bad_path, args.batches, bad_share=args.bad_share)
-            kept_before = ImportRejection.objects.count()
+        with throwaway_database():
+            token = setup_inventory()
+            if not args.only_webhook:
+                file_import(path)
+            bodies, broken = json_batches(webhook_path, args.batches, size)  # ~1 MB per body
             settle_database()
-            accepted, refused, t_hook, problems = webhook_bench(token, bodies, args.clients, args.workers)
-            kept = ImportRejection.objects.count() - kept_before
-            total = accepted + refused
+            replies, t_hook = webhook_bench(token, bodies, args.clients, args.workers)
+            totals, problems = account(replies, broken, size)
+            stored = totals["accepted"] + totals["duplicates"]
             print(
-                f"webhook with {args.bad_share:.0%} bad records: {total:,} records in {len(bodies)} batches: "
-                f"{total / t_hook:,.0f} records/s ({t_hook:.2f} s) (goal >= 20,000); "
-                f"{bad:,} broken, {refused:,} rejected in the replies, {kept:,} kept verbatim: "
-                f"{'every bad record accounted for' if bad == refused == kept else 'MISMATCH'}"
+                f"webhook: {stored:,} records in {len(bodies)} JSON batches of {size:,}, "
+                f"{args.clients} clients, {args.workers} gunicorn workers: "
+                f"{stored / t_hook:,.0f} records/s ({t_hook:.2f} s) (goal >= 20,000)"
             )
             for problem in problems[:5]:
                 print("  webhook problem:", problem)
+
+            if args.bad_share:
+                webhook_with_bad_records(args, token, bad_path, size)
     finally:
-        if connection.settings_dict["NAME"] != old_name:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def file_import(path: Path) -> None:
+    n_csv, t_csv = csv_pass(path)
+    n_csv, t_csv2 = csv_pass(path)  # warm page cache for both passes
+    t_csv = min(t_csv, t_csv2)
+    n_parse, t_parse = parser_pass(path)
+    rss_before = peak_rss_mb()
+    summary, t_import = import_file(path)
+    rss_after = peak_rss_mb()
+
+    csv_rate = n_csv / t_csv
+    import_rate = summary["read"] / t_import
+    print(f"file: {path} ({path.stat().st_size / 1e6:,.0f} MB, {n_csv:,} records)")
+    print(f"csv.reader pass:   {csv_rate:12,.0f} records/s ({t_csv:.2f} s)")
+    print(
+        f"parser only:       {n_parse / t_parse:12,.0f} records/s ({t_parse:.2f} s) = "
+        f"{n_parse / t_parse / csv_rate:.2f} x csv.reader"
+    )
+    print(
+        f"import (Postgres): {import_rate:12,.0f} records/s ({t_import:.2f} s) = "
+        f"{import_rate / csv_rate:.2f} x csv.reader (goal >= 0.5)"
+    )
+    print(
+        f"import summary: read {summary['read']:,}, imported {summary['imported']:,}, "
+        f"duplicates {summary['duplicates']:,}, rejected {summary['rejected']:,}, "
+        f"by type {summary['by_type']}"
+    )
+    print(f"peak RSS: {rss_before:,.0f} MB before import, {rss_after:,.0f} MB after (goal < 300 MB)")
+
+
+def webhook_with_bad_records(args: argparse.Namespace, token: str, path: Path, size: int) -> None:
+    from campaigns.models import ImportRejection
+
+    bodies, broken = json_batches(path, args.batches, size, bad_share=args.bad_share)
+    bad = sum(len(b) for b in broken)
+    kept_before = ImportRejection.objects.count()
+    settle_database()
+    replies, t_hook = webhook_bench(token, bodies, args.clients, args.workers)
+    kept = ImportRejection.objects.count() - kept_before
+    totals, problems = account(replies, broken, size)
+    total = totals["accepted"] + totals["duplicates"] + totals["refused"]
+    if kept != bad:
+        problems.append(f"{kept:,} rejections kept verbatim for {bad:,} broken records")
+    print(
+        f"webhook with {args.bad_share:.0%} bad records: {total:,} records in {len(bodies)} batches: "
+        f"{total / t_hook:,.0f} records/s ({t_hook:.2f} s) (goal >= 20,000)"
+    )
+    print(
+        f"  {bad:,} broken, {totals['refused']:,} rejected in the replies, {kept:,} kept verbatim, "
+        f"{totals['accepted']:,} stored, {totals['duplicates']:,} duplicates: "
+        f"{'every record accounted for' if not problems else 'MISMATCH'}"
+    )
+    for how in _BREAKAGES:
+        print(f"    {how:<22} {totals[f'rejected: {how}']:,} rejected")
+    for problem in problems[:5]:
+        print("  webhook problem:", problem)
 
 
 if __name__ == "__main__":

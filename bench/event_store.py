@@ -28,20 +28,24 @@ Prints every figure, and a line per goal with its verdict.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT / "scripts"))
+from _common import (
+    bench_sending_ips,
+    drop_database,
+    percentile,
+    recreate_database,
+    scratch_url,
+    settle,
+    setup_django,
+    sql,
+    verdict,
+)
 
 DB_NAME = "ee_bench_events"
 PAGE_GOAL_MS = 100.0
@@ -116,53 +120,13 @@ def address(n: int) -> str:
     return f"u{n}@{DOMAINS[n % len(DOMAINS)]}"
 
 
-def _scratch_url() -> str:
-    from embedded_db import ensure_database_url
-
-    parts = urlsplit(ensure_database_url())
-    return urlunsplit(parts._replace(path=f"/{DB_NAME}"))
-
-
-def _recreate(url: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-def _drop(url: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-
-
-def _sql(statement: str, params: list | None = None) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall() if cursor.description else []
-
-
-def _vacuum(table: str) -> None:
-    """VACUUM ANALYZE, then a checkpoint: what a bulk load leaves behind is not timed as later work."""
-    _sql(f"VACUUM (ANALYZE) {table}")
-    _sql("CHECKPOINT")
-
-
 # --- 1. inventory ----------------------------------------------------------------------------------------
 
 
 def setup(args: argparse.Namespace, today: date) -> dict:
     from campaigns.accounting.partitions import event_partitions_ensure
     from emailengine.scale import ScaleSize, scale_build
-    from ips.models import IPAddress, IPPool, MtaServer
+    from ips.models import MtaServer
     from tenants.models import Tenant
     from warmup.models import ReplyRule
 
@@ -182,12 +146,7 @@ def setup(args: argparse.Namespace, today: date) -> dict:
         event_partitions_ensure(today=today - timedelta(days=back), ahead=0)
     event_partitions_ensure(today=today)
     server = MtaServer.objects.create(name="bench-acct")
-    tenants = list(Tenant.objects.order_by("slug")[:2])
-    pools = [IPPool.objects.create(name=f"bench-{t.slug}", server=server, tenant=t) for t in tenants]
-    for i, last in enumerate((10, 11, 12, 13, 14, 15, 20)):  # .21 stays unknown, as in the file bench
-        IPAddress.objects.create(
-            address=f"203.0.113.{last}", server=server, vmta_name=f"vmta-{last}", pool=pools[i // 4]
-        )
+    bench_sending_ips(server, list(Tenant.objects.order_by("slug")[:2]))
     if not ReplyRule.objects.filter(enabled=True).exists():
         ReplyRule.objects.create(
             name="gmail-rate", pattern=r"421[ -]4\.7\.28", provider="gmail", threshold=50, action="halve"
@@ -230,19 +189,19 @@ def forget_import(marks: dict[str, int]) -> None:
     """Remove what the import into the empty table wrote, so the second one starts from the same place."""
     from campaigns.accounting.importer import SYSTEM_ACTOR
 
-    _sql("TRUNCATE campaigns_deliveryevent")
-    _sql("DELETE FROM campaigns_dailystat WHERE id > %s", [marks["stat"]])
-    _sql("DELETE FROM campaigns_suppression WHERE created_by = %s", [SYSTEM_ACTOR])
-    _sql("DELETE FROM campaigns_campaign WHERE id > %s", [marks["campaign"]])
-    _sql("DELETE FROM campaigns_importrejection")
-    _sql("DELETE FROM campaigns_accountingfile")
-    _sql("DELETE FROM warmup_replyruleaction")
+    sql("TRUNCATE campaigns_deliveryevent")
+    sql("DELETE FROM campaigns_dailystat WHERE id > %s", [marks["stat"]])
+    sql("DELETE FROM campaigns_suppression WHERE created_by = %s", [SYSTEM_ACTOR])
+    sql("DELETE FROM campaigns_campaign WHERE id > %s", [marks["campaign"]])
+    sql("DELETE FROM campaigns_importrejection")
+    sql("DELETE FROM campaigns_accountingfile")
+    sql("DELETE FROM warmup_replyruleaction")
 
 
 def marks() -> dict[str, int]:
     return {
-        "stat": _sql("SELECT coalesce(max(id), 0) FROM campaigns_dailystat")[0][0],
-        "campaign": _sql("SELECT coalesce(max(id), 0) FROM campaigns_campaign")[0][0],
+        "stat": sql("SELECT coalesce(max(id), 0) FROM campaigns_dailystat")[0][0],
+        "campaign": sql("SELECT coalesce(max(id), 0) FROM campaigns_campaign")[0][0],
     }
 
 
@@ -353,7 +312,7 @@ def copy_floor(imported_ids: tuple[int, int]) -> tuple[int, float]:
                 buffer += block
         days = [
             row[0]
-            for row in _sql(
+            for row in sql(
                 "SELECT DISTINCT (time_logged AT TIME ZONE 'UTC')::date FROM campaigns_deliveryevent"
                 " WHERE id BETWEEN %s AND %s",
                 [lo, hi],
@@ -382,17 +341,12 @@ def copy_floor(imported_ids: tuple[int, int]) -> tuple[int, float]:
         for offset in range(0, len(view), 1 << 20):
             copy.write(view[offset : offset + (1 << 20)])
     elapsed = time.perf_counter() - started
-    rows = _sql("SELECT count(*) FROM bench_event_copy")[0][0]
-    _sql("DROP TABLE bench_event_copy")
+    rows = sql("SELECT count(*) FROM bench_event_copy")[0][0]
+    sql("DROP TABLE bench_event_copy")
     return rows, elapsed
 
 
 # --- 6. pages --------------------------------------------------------------------------------------------
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def _cycle(values: list, n: int, rng: random.Random, template: str) -> list[str]:
@@ -433,7 +387,7 @@ def measure_pages(args: argparse.Namespace, today: date) -> list[dict]:
         # Addresses that have events: the operator may get any; the tenant's own are found through its rows.
         if tenant_id is None:
             return [address(rng.randrange(ADDRESSES)) for _ in range(n)]
-        rows = _sql(
+        rows = sql(
             "SELECT rcpt FROM campaigns_deliveryevent TABLESAMPLE SYSTEM (0.1) WHERE tenant_id = %s LIMIT %s",
             [tenant_id, n],
         )
@@ -491,8 +445,8 @@ def measure_pages(args: argparse.Namespace, today: date) -> list[dict]:
                     "persona": persona,
                     "n": len(times),
                     "p50": statistics.median(times),
-                    "p95": _percentile(times, 95),
-                    "db95": _percentile(db_times, 95),
+                    "p95": percentile(times, 95),
+                    "db95": percentile(db_times, 95),
                 }
             )
             r = results[-1]
@@ -535,16 +489,12 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    url = _scratch_url()
+    url = scratch_url(DB_NAME)
     if args.pages_only:
         _pages_again(args, url)
         return
-    _recreate(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
-    import django
-
-    django.setup()
+    recreate_database(url)
+    setup_django(url)
     from django.core.management import call_command
     from gen_accounting import MEAN_GAP_SECONDS, generate
 
@@ -553,7 +503,7 @@ def main() -> None:
         now = datetime.now(UTC)
         today = now.date()
         setup(args, today)
-        _vacuum("campaigns_dailystat")
+        settle("campaigns_dailystat")
 
         workdir = Path(tempfile.mkdtemp(prefix="ee-bench-events-"))
         path = workdir / "acct.csv"
@@ -568,14 +518,14 @@ def main() -> None:
             f" ({1000 * rules_s / max(rules_n, 1):.0f} ms a batch)"
         )
         forget_import(before)
-        _vacuum("campaigns_deliveryevent")
+        settle("campaigns_deliveryevent")
 
         gen_s = generate_events(args, now)
         print(f"generated {args.events:,} events with COPY in {gen_s:.0f} s ({args.events / gen_s:,.0f}/s)")
         started = time.perf_counter()
-        _vacuum("campaigns_deliveryevent")
+        settle("campaigns_deliveryevent")
         print(f"VACUUM ANALYZE: {time.perf_counter() - started:.0f} s")
-        size = _sql(
+        size = sql(
             "SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits"
             " WHERE inhparent = 'campaigns_deliveryevent'::regclass"
         )[0][0]
@@ -583,10 +533,10 @@ def main() -> None:
 
         path2 = workdir / "acct-again.csv"  # a new name, the same records: not a re-read of the first file
         path.rename(path2)
-        id_before = _sql("SELECT last_value FROM campaigns_deliveryevent_id_seq")[0][0]
+        id_before = sql("SELECT last_value FROM campaigns_deliveryevent_id_seq")[0][0]
         full_n, full_s, rules_s, rules_n = import_file(path2)
         full_rate = full_n / full_s
-        id_after = _sql("SELECT last_value FROM campaigns_deliveryevent_id_seq")[0][0]
+        id_after = sql("SELECT last_value FROM campaigns_deliveryevent_id_seq")[0][0]
         print(
             f"import beside {args.events:,} events: {full_n:,} records in {full_s:.1f} s = {full_rate:,.0f}/s"
         )
@@ -597,7 +547,7 @@ def main() -> None:
             f"plain COPY of the same {floor_n:,} rows into an empty copy of the table: {floor_s:.1f} s"
             f" = {floor_rate:,.0f}/s"
         )
-        _vacuum("campaigns_deliveryevent")
+        settle("campaigns_deliveryevent")
 
         print("pages:")
         pages = measure_pages(args, today)
@@ -609,12 +559,12 @@ def main() -> None:
         ratio = full_rate / empty_rate
         print(
             f"  import beside {args.events:,} vs into empty: {ratio:.2f}x (goal >= {IMPORT_RATIO_GOAL})"
-            f" {'OK' if ratio >= IMPORT_RATIO_GOAL else 'MISSED'}"
+            f" {verdict(ratio >= IMPORT_RATIO_GOAL)}"
         )
         floor = full_rate / floor_rate
         print(
             f"  import vs plain COPY: {floor:.2f}x (goal >= {FLOOR_RATIO_GOAL})"
-            f" {'OK' if floor >= FLOOR_RATIO_GOAL else 'MISSED'}"
+            f" {verdict(floor >= FLOOR_RATIO_GOAL)}"
         )
         worst = max(pages, key=lambda r: r["p95"])
         slow = [r for r in pages if r["p95"] >= PAGE_GOAL_MS]
@@ -624,8 +574,7 @@ def main() -> None:
             f" {'OK' if not slow else 'MISSED: ' + '; '.join(r['case'] + ' / ' + r['persona'] for r in slow)}"
         )
         print(
-            f"  prune of a day: {prune_s:.2f} s (goal < {PRUNE_GOAL_S:.0f})"
-            f" {'OK' if prune_s < PRUNE_GOAL_S else 'MISSED'}"
+            f"  prune of a day: {prune_s:.2f} s (goal < {PRUNE_GOAL_S:.0f}) {verdict(prune_s < PRUNE_GOAL_S)}"
         )
         print(
             f"  one database host at the import rate beside {args.events:,}:"
@@ -633,20 +582,16 @@ def main() -> None:
         )
     finally:
         if not args.keep:
-            _drop(url)
+            drop_database(url)
 
 
 def _pages_again(args: argparse.Namespace, url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
-    import django
-
-    django.setup()
+    setup_django(url)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    _vacuum("campaigns_deliveryevent")
-    events = _sql("SELECT count(*) FROM campaigns_deliveryevent")[0][0]
+    settle("campaigns_deliveryevent")
+    events = sql("SELECT count(*) FROM campaigns_deliveryevent")[0][0]
     print(f"pages, beside {events:,} events:")
     pages = measure_pages(args, datetime.now(UTC).date())
     worst = max(pages, key=lambda r: r["p95"])
