@@ -95,7 +95,9 @@ INGEST_SQL = f"""
 WITH new AS MATERIALIZED (
     SELECT id, time_logged, type, outcome, rcpt, rcpt_domain, source_ip, vmta, dsn_status, dsn_diag,
         bounce_cat, feedback_type, campaign_key, campaign_id, tenant_id, ip_id
-    FROM {EVENT} WHERE id BETWEEN %(lo)s AND %(hi)s /* only ours */
+    FROM {EVENT} WHERE id BETWEEN %(lo)s AND %(hi)s
+        -- The batch's time range: only its day partitions are planned and read, not the whole table's.
+        AND time_logged BETWEEN %(first)s AND %(last)s /* only ours */
 ),
 seen AS (
     SELECT campaign_id, min(time_logged) AS first_seen, max(time_logged) AS last_seen

@@ -548,9 +548,17 @@ class _Writer:
         with connection.cursor() as cursor:
             if rows:
                 lo, hi, scattered, refused = self._insert_events(cursor, rows)
+                times = [row[TIME_LOGGED] for row in rows]  # UTC ISO texts: they sort as times do
                 cursor.execute(
                     sql.INGEST_SCATTERED_SQL if scattered else sql.INGEST_SQL,
-                    {"lo": lo, "hi": hi, "ids": scattered, "actor": SYSTEM_ACTOR},
+                    {
+                        "lo": lo,
+                        "hi": hi,
+                        "ids": scattered,
+                        "actor": SYSTEM_ACTOR,
+                        "first": min(times),
+                        "last": max(times),
+                    },
                 )
                 for kind, name, count, campaign_id, first_seen, last_seen in cursor.fetchall():
                     if kind == "type":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC
 from hashlib import sha256
 from operator import itemgetter
 
@@ -95,8 +96,10 @@ _TIMES_MAX = 100_000
 
 
 def _time(value: str, name: str) -> str:
+    # In UTC, so the texts of a batch sort as their times do: the importer takes a batch's first and last
+    # time with min() and max() on them (the day partitions its aggregation has to look at).
     try:
-        text = parse_time(value).isoformat()
+        text = parse_time(value).astimezone(UTC).isoformat()
     except ValueError:
         raise RowError(f"bad {name} {value!r}") from None
     if len(_TIMES) >= _TIMES_MAX:
