@@ -3,6 +3,23 @@
 Installed once by a data migration (and by seed_demo); an operator may edit or disable them afterwards.
 Thresholds follow the practice PMTA-NOTES section 10 describes (KumoMTA's community shaping rules act per
 IP x provider after N matching replies within an hour and slow down before they suspend).
+
+Citation status of each ``source`` (checked 2026-12-03 against the providers' own pages):
+- Yahoo [TS03]: CONFIRMED on Yahoo's own help page, help.yahoo.com/kb/... SLN3436 ("421 4.7.1 [TS03] All
+  messages from x.x.x.x permanently deferred"; do not resend until lists and practices are fixed).
+- Yahoo [TSS04]: NOT confirmed on a Yahoo page we could read (senders.yahooinc.com/smtp-error-codes was not
+  readable). Yahoo's own replies, as logged by many MTAs, carry the code and point to Yahoo's page
+  (help.yahoo.com/kb/postmaster/SLN3434.html, later postmaster.yahooinc.com/error-codes); the wording varies
+  ("due to user complaints" / "unexpected volume or user complaints"), so the pattern is the code alone.
+- Gmail 421 4.7.28 and 421 4.7.0 "low reputation of the sending IP": NOT confirmed on support.google.com
+  (not readable from here); the text is Gmail's own reply as logged by MTAs, which points to
+  support.google.com/mail/?p=UnsolicitedRateLimitError.
+- Microsoft 451 4.7.650/651 and 550 5.7.1 (S3150): NOT confirmed on a Microsoft page; Microsoft's error
+  reference is reported not to list S3150. The patterns are the codes in Outlook.com's own replies.
+For the unconfirmed ones the behaviour is the one that loses nothing and sends less: the pattern is the
+narrowest code the reply carries, counted only on replies from that provider's domains; the first step slows
+that IP to that provider (nothing is bounced: reply actions keep the mail queued, ips.pmta_directives.REPLY),
+and a hold follows only if the replies continue while slowed.
 """
 
 from __future__ import annotations

@@ -79,6 +79,12 @@ class Blocklist:
 # 127.255.255.0/24 is reserved for errors (spamhaus.org/news/article/788): .254 and .255 there, .252 in the
 # DNSBL usage FAQ; the DQS zone table (docs.spamhaus.com .../datasets/040-zones.html) lists two more codes
 # in this range for invalid DQS keys. Any other answer in the range is an error too (SPAMHAUS_RANGE_ERROR).
+# Confirmed from Spamhaus's own pages (2026-12-03): https://www.spamhaus.org/news/article/788/ (the whole
+# 127.255.255.0/24 is for query errors, "should NOT be interpreted as any sort of reputation"; .254
+# public/open resolver, .255 excessive queries) and _SPAMHAUS_SOURCE below ("the last two return codes are
+# associated with invalid DQS keys and apply to any query made using such keys"). The exact two DQS-key codes
+# were not legible in the copy we could read, so they are not named here: the range rule makes them errors
+# anyway, which loses nothing (the error is shown) and never pauses an IP on a key problem.
 _SPAMHAUS_ERRORS = {
     "127.255.255.252": "Spamhaus says the zone name is mistyped: check the list configuration",
     "127.255.255.254": (
@@ -113,6 +119,12 @@ _MAILSPIKE_REP_GOOD = {
 }
 
 
+# UCEPROTECT's levels: NOT confirmed from UCEPROTECT's own pages (2026-12-03: https://www.uceprotect.net/
+# was not readable from here; the source_url below is where its policy lives). What we rely on is UCEPROTECT's
+# policy text as quoted by third parties (whatismyipaddress.com, "What this DNSbl says about itself": "Level 2
+# escalates within the allocation" once Level 1 listings in it pass a count within 7 days; Level 3 lists
+# whole ASNs). So the choice that loses nothing and sends less: L2/L3 are shown with their scope (a
+# neighbourhood, not this IP) and never hold an IP; L1 (this IP) is "major", shown, not an automatic pause.
 def _uceprotect(level: int, severity: Severity, what: str, scope: Scope) -> Blocklist:
     return Blocklist(
         key=f"uceprotect-l{level}",

@@ -6,6 +6,16 @@ recipients, filter result (GREEN / YELLOW / RED), complaint rate (``< 0.1%`` or 
 period start, trap message period end, trap hits, sample HELO, sample MAIL FROM, comments. (The fields as
 PMTA-NOTES section 10 lists them; the open-source client undersfx/sndslib reads this column order.) A row
 that does not fit is rejected alone with its line number; it never fails the import.
+
+Citation status (checked 2026-12-03): the column ORDER is NOT confirmed from Microsoft's own documentation.
+A search of Microsoft's pages for the automated-data-access format found none (the SNDS site,
+https://sendersupport.olc.protection.outlook.com/snds/, serves the data behind a login); third-party
+walkthroughs (e.g. acellemail.com/kb/articles/microsoft-snds-walkthrough) name the same fields but are not
+Microsoft's word. So the parser only reads a row whose shape proves the order: 14 columns (13 when the last,
+empty one is cut), column 1 an IP address, columns 2-3 SNDS times and column 7 exactly GREEN, YELLOW or RED.
+A file in another order is rejected row by row, each with its line number in the account's last error, and
+never misread: a number is never taken for Microsoft's verdict. Nothing is lost (the rejection is shown) and
+nothing sends more than before (only a RED/YELLOW read from a proven row pauses or holds Microsoft).
 """
 
 from __future__ import annotations

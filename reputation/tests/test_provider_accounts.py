@@ -269,3 +269,24 @@ def test_the_day_window_is_relative_to_today():
 
     days = day_axis(until=TODAY, days=3)
     assert days == [TODAY - timedelta(days=2), TODAY - timedelta(days=1), TODAY]
+
+
+def test_the_admin_saves_and_deletes_through_the_same_audited_service(admin_client):
+    response = admin_client.post(
+        "/admin/reputation/provideraccount/add/",
+        {"kind": "snds", "label": "via admin", "snds_key": "abcd-1234-admin", "enabled": "on"},
+    )
+    assert response.status_code == 302
+    account = ProviderAccount.objects.get(label="via admin")
+    event = AuditEvent.objects.get(action="provider_account.create")
+    assert event.after["snds_key_set"] is True and "abcd-1234-admin" not in str(event.after)
+    missing = admin_client.post(
+        "/admin/reputation/provideraccount/add/", {"kind": "postmaster", "label": "g"}
+    )
+    assert missing.status_code == 200 and "Needed: the refresh token." in missing.content.decode()
+    admin_client.post(
+        "/admin/reputation/provideraccount/",
+        {"action": "delete_selected", "_selected_action": [account.pk], "post": "yes"},
+    )
+    assert not ProviderAccount.objects.exists()
+    assert AuditEvent.objects.filter(action="provider_account.delete").count() == 1

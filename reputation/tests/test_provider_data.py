@@ -176,3 +176,14 @@ def test_feedback_loop_rates_map_to_tenants_by_our_feedback_id(google, settings,
     assert (ours.tenant, ours.campaign_key, ours.spam_rate) == (tenant_a, "spring-sale", 0.0052)
     other = FeedbackLoopStat.objects.get(feedback_id="someone-elses-id")
     assert other.tenant is None and other.campaign_key == ""
+
+
+def test_snds_rows_in_another_column_order_are_rejected_never_misread():
+    """The column order is not confirmed from Microsoft's own documentation (snds.py): a row whose verdict
+    column is not GREEN/YELLOW/RED is rejected with its line number, so a number is never read as RED."""
+    swapped = (
+        "192.0.2.20,11/18/2026 5:00 PM,11/19/2026 4:00 PM,900,880,RED,890,2.5%,,,12,mta2.example,"
+        "b@b.example,\r\n"
+    )
+    rows, rejected = parse_csv(swapped)
+    assert rows == [] and rejected == [(1, "filter result '890' is not GREEN, YELLOW or RED")]

@@ -217,3 +217,15 @@ def test_every_server_config_includes_the_backoff_fragment(pool_a):
         "# no provider reply rules enabled"
         in pmta_config.render_server_config(pool_a.server)["emailengine-backoff.conf"]
     )
+
+
+def test_the_starter_rules_never_bounce_mail_whatever_their_source():
+    """Unconfirmed provider texts (reply_presets.py) get the behaviour that loses nothing: their PMTA
+    patterns only switch a queue to backoff, and the table refuses bounce actions outright."""
+    from ips.pmta_directives import DIRECTIVES
+
+    lines = backoff_lines(ReplyRule.objects.filter(preset_key__gt=""))
+    replies = [line.strip() for line in lines if line.strip().startswith("reply ")]
+    assert replies and all(line.endswith(" mode=backoff") for line in replies)
+    assert not DIRECTIVES["reply"].matches("/x/ bounce-queue")
+    assert not DIRECTIVES["reply"].matches("/x/ bounce-rcpt")
