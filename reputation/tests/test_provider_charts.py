@@ -93,3 +93,33 @@ def test_a_postmaster_domain_chart_spans_the_whole_window(inventory):
     assert data.name == "a-sender.example" and len(data.chart.table.rows) == PROVIDER_DAYS
     assert sum(1 for _, cells in data.chart.table.rows if cells != ["—"]) == 1
     assert SendingDomain.objects.count() == 2
+
+
+def test_the_provider_page_costs_the_same_queries_for_one_domain_or_many(
+    login, operator, inventory, tenant_a
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reputation.models import ProviderAccount
+
+    client = login(operator)
+    day = TODAY - timedelta(days=1)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/reputation/providers/").status_code == 200
+        return len(ctx.captured_queries)
+
+    PostmasterDomainStat.objects.create(domain=inventory.dom_a, day=day, spam_rate=0.001)
+    snds_row(inventory.ip_a.address, day, rate=0.001, traps=0)
+    ProviderAccount.objects.create(kind="snds", label="one", snds_key="abcd-1234")
+    one = count()
+    for n in range(4):
+        domain = SendingDomain.objects.create(
+            tenant=tenant_a, name=f"d{n}.example", return_path_domain="rp.example"
+        )
+        PostmasterDomainStat.objects.create(domain=domain, day=day, spam_rate=0.002)
+        ProviderAccount.objects.create(kind="snds", label=f"more-{n}", tenant=tenant_a, snds_key="abcd-1234")
+    snds_row(inventory.ip_b.address, day, rate=0.001, traps=1)
+    assert count() == one
