@@ -12,6 +12,7 @@ from campaigns.models import ImportRejection, Suppression
 from campaigns.selectors import search_kind
 from campaigns.services.suppression import SuppressionError, check_email
 from core.dates import utc_today
+from core.forms import AriaLabelled
 from ips.models import MtaServer
 from tenants.access import actor_for
 from tenants.models import Tenant
@@ -126,7 +127,7 @@ class _TenantChoiceMixin:
         return self.tenant_fixed or self.cleaned_data.get("tenant")
 
 
-class SuppressionFilterForm(_TenantChoiceMixin, forms.Form):
+class SuppressionFilterForm(AriaLabelled, _TenantChoiceMixin, forms.Form):
     q = forms.CharField(
         required=False,
         label="Search",

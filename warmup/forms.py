@@ -2,13 +2,14 @@ import re
 
 from django import forms
 
+from core.forms import AriaLabelled
 from warmup.models import PLAN_THRESHOLDS, ReplyRule, WarmupPlan
 from warmup.services import RULE_FIELDS
 
 THRESHOLD_FIELDS = list(PLAN_THRESHOLDS)
 
 
-class AssignPlanForm(forms.Form):
+class AssignPlanForm(AriaLabelled, forms.Form):
     plan = forms.ModelChoiceField(queryset=WarmupPlan.objects.all())
 
 

@@ -37,8 +37,22 @@ document.addEventListener("click", (event) => {
 
 // A box that scrolls sideways (a wide table in its card) must be reachable by keyboard to be scrolled:
 // give the ones that overflow a tab stop, and take it back when they stop overflowing.
+function scrollBoxOf(table) {
+  for (let box = table.parentElement; box && box !== document.body; box = box.parentElement) {
+    const overflow = getComputedStyle(box).overflowX;
+    if (overflow === "auto" || overflow === "scroll") {
+      return box;
+    }
+  }
+  return null;
+}
 function markScrollers() {
-  document.querySelectorAll(".table-scroll, .card, .container > .table").forEach((box) => {
+  const boxes = new Set(document.querySelectorAll("main pre"));
+  document.querySelectorAll("main .table").forEach((table) => boxes.add(scrollBoxOf(table)));
+  boxes.forEach((box) => {
+    if (!box) {
+      return;
+    }
     if (box.scrollWidth > box.clientWidth + 1) {
       if (!box.hasAttribute("tabindex")) {
         box.setAttribute("tabindex", "0");
