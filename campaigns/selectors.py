@@ -44,6 +44,7 @@ from campaigns.models import (
     Suppression,
 )
 from campaigns.stats import Counts, attempted_sql, rate_sql, sums
+from campaigns.trends import rate_charts
 from core.charts import Chart, Series, grouped_bars, horizontal_bars
 from core.dates import utc_today
 from ips.models import IPAddress
@@ -195,6 +196,7 @@ def campaign_report(campaign: Campaign, *, start: date, end: date) -> dict:
         "by_ip": totals_by_ip(stats),
         "days": days,
         "chart": daily_chart(days, title=f"{campaign}: delivered and bounced per day"),
+        "rate_charts": rate_charts(days, subject=str(campaign)),
     }
 
 
@@ -460,6 +462,7 @@ def ip_delivery_summary(ip: IPAddress, days: int = 30, *, tenant_id: int | None 
         "totals": totals,
         "by_provider": totals_by_provider(stats)[:10],
         "chart": daily_chart(day_rows, title=f"{ip.address}: delivered and bounced per day"),
+        "rate_charts": rate_charts(day_rows, subject=ip.address),
     }
 
 

@@ -104,17 +104,19 @@ def complaint_rate_chart(days: list[tuple[date, Counts]], *, subject: str) -> Ch
     )
 
 
+def rate_charts(days: list[tuple[date, Counts]], *, subject: str) -> list[Chart]:
+    """The bounce rate and complaint rate per day, each against its thresholds."""
+    return [bounce_rate_chart(days, subject=subject), complaint_rate_chart(days, subject=subject)]
+
+
 def trend_charts(days: list[tuple[date, Counts]], *, subject: str) -> list[Chart]:
     """Sent, bounce rate and complaint rate per day: what every page with a trend shows."""
-    return [
-        sent_chart(days, subject=subject),
-        bounce_rate_chart(days, subject=subject),
-        complaint_rate_chart(days, subject=subject),
-    ]
+    return [sent_chart(days, subject=subject), *rate_charts(days, subject=subject)]
 
 
-def stat_trend(stats: QuerySet[DailyStat], *, days: int, subject: str) -> dict:
-    """Trend charts and the period's totals over detailed DailyStat rows (an IP's, a campaign's...)."""
+def stat_trend(stats: QuerySet[DailyStat] | QuerySet[DailyTenantStat], *, days: int, subject: str) -> dict:
+    """Trend charts and the period's totals over daily rows (a server's, a tenant's...): one query.
+    ``days`` is one of TREND_DAYS; the card template (campaigns/_trend_card.html) links to the other."""
     start, end = window(days)
     per_day = daily_counts(stats, start=start, end=end)
     return {
@@ -123,7 +125,26 @@ def stat_trend(stats: QuerySet[DailyStat], *, days: int, subject: str) -> dict:
         "end": end,
         "totals": total(per_day),
         "charts": trend_charts(per_day, subject=subject),
+        "choices": TREND_DAYS,
     }
+
+
+def tenant_trend(request: HttpRequest, tenant_id: int, *, days: int, subject: str) -> dict:
+    """One tenant's trend, from the per-tenant rollup (scoped: another tenant's user gets no rows)."""
+    return stat_trend(
+        scope(request, DailyTenantStat.objects.filter(tenant_id=tenant_id)), days=days, subject=subject
+    )
+
+
+def server_trend(request: HttpRequest, server_id: int, *, days: int, subject: str) -> dict:
+    """The trend of everything sent from one PMTA server's IPs (by address, the (source_ip, day) index);
+    a tenant user sees only their own tenant's traffic."""
+    from campaigns.selectors import Host
+    from ips.models import IPAddress
+
+    addresses = IPAddress.objects.filter(server_id=server_id).annotate(text=Host("address")).values("text")
+    stats = scope(request, DailyStat.objects.filter(source_ip__in=addresses))
+    return stat_trend(stats, days=days, subject=subject)
 
 
 # --- over threshold -----------------------------------------------------------------------------------------

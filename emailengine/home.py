@@ -90,7 +90,7 @@ def attention(request: HttpRequest, actor: Actor) -> dict:
             "ips_over",
             f"IPs over a rate threshold ({trends.LEVEL_DAYS} days)",
             len(ips_over),
-            "#ips-over",
+            _url("ip_list", over=1),
             hint="hard bounce, complaint or block rate at a hold or pause threshold",
         ),
         Attention(

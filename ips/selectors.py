@@ -192,6 +192,15 @@ class IPBlock:
     order: int = 100
 
 
+def server_detail_blocks(request: HttpRequest, server: MtaServer) -> list[IPBlock]:
+    """Cards from other apps on the server page (the traffic trend), in `order`: an app opts in with a
+    `server_blocks.py` module defining `blocks(request, server) -> list[IPBlock]` (the IP card shape)."""
+    found = [
+        block for provider in _app_hooks("server_blocks", "blocks") for block in provider(request, server)
+    ]
+    return sorted(found, key=lambda b: b.order)
+
+
 def ip_detail_blocks(request: HttpRequest, ip: IPAddress) -> list[IPBlock]:
     """Cards from other apps, in `order`. An app opts in with an `ip_blocks.py` module defining
     `blocks(request, ip) -> list[IPBlock]`; ips never imports those apps, so dependencies still point at ips.

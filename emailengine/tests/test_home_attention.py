@@ -97,6 +97,7 @@ def test_it_shows_the_operator_what_needs_attention_with_links(login, operator, 
     assert items["silent"].count == 1 and items["silent"].url == "/servers/?config=silent"
     assert items["reputation"].url == "/reputation/?only=problems"
     assert items["domains"].url == "/domains/?problems=1"
+    assert items["ips_over"].count == 1 and items["ips_over"].url == "/ips/?over=1"
     assert [row.key for row in response.context["tenants_over"]] == [tenant_a.pk]
     [ip_row] = response.context["ips_over"]
     assert ip_row.label == fleet["bad_ip"].address and ip_row.level == "error"
@@ -114,8 +115,9 @@ def test_the_links_show_exactly_the_counted_rows(login, operator, fleet):
     paused = client.get(items["paused"].url)
     assert {ip.status for ip in paused.context["page"]} == {"paused"}
     assert len(paused.context["page"].object_list) == items["paused"].count
-    listed = client.get(items["listed"].url)
-    assert [ip.address for ip in listed.context["page"]] == [fleet["bad_ip"].address]
+    for key in ("listed", "ips_over"):
+        rows = client.get(items[key].url).context["page"]
+        assert [ip.address for ip in rows] == [fleet["bad_ip"].address]
     for key in ("drift", "silent"):
         servers = client.get(items[key].url)
         assert [s.pk for s, _ in servers.context["rows"]] == [fleet["server"].pk]
@@ -222,3 +224,11 @@ def test_the_query_count_does_not_grow_with_the_fleet(login, operator, tenant_a,
     )
     assert many == few
     assert few[0] <= 30 and few[1] <= 12
+
+
+def test_the_ip_list_sorts_and_filters_by_level(login, admin_a, fleet):
+    client = login(admin_a)
+    rows = list(client.get("/ips/?sort=-level").context["page"])
+    assert rows[0].address == fleet["bad_ip"].address
+    html = client.get("/ips/?over=1").content.decode()
+    assert '<span class="badge error">pause</span>' in html
