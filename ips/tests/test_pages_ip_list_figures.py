@@ -85,7 +85,7 @@ def test_it_shows_each_ips_7_day_figures_and_open_listings(login, operator, flee
     assert figures["10.0.0.1"]["bounce"] == pytest.approx(0.05)
     assert figures["10.0.0.1"]["complaint"] == pytest.approx(2 / 950)
     assert figures["10.0.0.1"]["listings"] == 0  # its one listing was cleared
-    assert figures["10.0.0.2"] == {"sent": 70, "bounce": 0.0, "complaint": 0.0, "listings": 2}
+    assert figures["10.0.0.2"] == {"sent": 70, "bounce": 0.0, "complaint": 0.0, "level": 0, "listings": 2}
     # No traffic: no rate (shown as a dash), never 0%.
     assert figures["10.0.0.10"]["complaint"] == 0.0
     html = response.content.decode()
@@ -98,7 +98,7 @@ def test_it_shows_each_ips_7_day_figures_and_open_listings(login, operator, flee
 def test_it_gives_a_rate_of_none_when_nothing_was_sent(login, operator, fleet):
     IPAddressFactory(address="10.0.0.99", pool=fleet["pool_a"])
     figures = _figures(login(operator).get("/ips/"))
-    assert figures["10.0.0.99"] == {"sent": 0, "bounce": None, "complaint": None, "listings": 0}
+    assert figures["10.0.0.99"] == {"sent": 0, "bounce": None, "complaint": None, "level": 0, "listings": 0}
 
 
 @pytest.mark.django_db
