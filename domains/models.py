@@ -77,6 +77,10 @@ SEVERITY: dict[str, int] = {
     CheckStatus.OK: 0,
 }
 
+# A domain "with problems" (home page count, /domains/?problems=1): its summary (the worst check) says a
+# record is wrong, missing or weak. Unknown (a resolver that did not answer) says nothing about the record.
+PROBLEM_STATUSES: tuple[str, ...] = (CheckStatus.INVALID, CheckStatus.MISSING, CheckStatus.WARNING)
+
 
 def worst_status(statuses: list[str]) -> str:
     return max(statuses, key=lambda status: SEVERITY.get(status, 1)) if statuses else ""
@@ -108,6 +112,8 @@ class SendingDomain(models.Model):
     operator vouches for it; until then PMTA does not sign for it. Several tenants may claim a name while it
     is pending (so a claim reveals nothing about other tenants); only one can hold it verified.
     """
+
+    PROBLEM_STATUSES = PROBLEM_STATUSES
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="domains")
     name = models.CharField(

@@ -27,10 +27,12 @@ from domains.services import bounce_hosts, pool_ips
 from tenants.access import scope
 
 
-def domains_for_list(request: HttpRequest, q: str = "") -> QuerySet[SendingDomain]:
+def domains_for_list(request: HttpRequest, q: str = "", *, problems: bool = False) -> QuerySet[SendingDomain]:
     qs = scope(request, SendingDomain.objects.select_related("tenant")).prefetch_related(
         Prefetch("checks", queryset=DomainCheck.objects.only("domain_id", "name", "status", "explanation"))
     )
+    if problems:
+        qs = qs.filter(status__in=SendingDomain.PROBLEM_STATUSES)
     if q:
         q = q.strip().lower()
         qs = qs.filter(

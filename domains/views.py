@@ -30,13 +30,16 @@ from tenants.models import Tenant
 @require_GET
 def domain_list(request: HtmxRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    page = paginate(request, domains_for_list(request, q))
+    # ?problems=1 (the home page's link) or the checkbox ("on").
+    problems = request.GET.get("problems", "") in ("1", "on", "true")
+    page = paginate(request, domains_for_list(request, q, problems=problems))
     rows = [(domain, list_badges(domain)) for domain in page]
     template = "domains/domain_list.html#results" if request.htmx else "domains/domain_list.html"
     context = {
         "page": page,
         "rows": rows,
         "q": q,
+        "problems": problems,
         "qs": query_without_page(request),
         "columns": [CheckName(name).label for name in LIST_CHECKS],
         "can_add": actor_for(request).can_manage_tenant_data,
