@@ -15,7 +15,49 @@ class OverviewFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "IP or domain"}),
     )
     kind = forms.ChoiceField(required=False, choices=[("", "IPs and domains"), *Kind.choices])
+    # ?only=problems (listed or no verdict) | listed; ?problems=1 is the older spelling of only=problems.
+    only = forms.ChoiceField(
+        required=False,
+        choices=[("", "all targets"), ("problems", "only problems"), ("listed", "only listed")],
+        label="Show",
+    )
     problems = forms.BooleanField(required=False, label="Only problems")
+
+    def only_value(self) -> str:
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("only") or ("problems" if data.get("problems") else "")
+
+
+GRID_ACTIONS = [("recheck", "Re-check now"), ("pause", "Pause the selected IPs")]
+
+
+class GridBulkForm(forms.Form):
+    """A bulk action on ticked grid rows ("ip:<pk>" / "domain:<pk>"); the view resolves them in scope."""
+
+    targets = forms.MultipleChoiceField(
+        choices=[], error_messages={"required": "Select at least one IP or domain."}
+    )
+    action = forms.ChoiceField(choices=GRID_ACTIONS)
+    reason = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args, choices: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        targets = self.fields["targets"]
+        assert isinstance(targets, forms.MultipleChoiceField)
+        targets.choices = [(c, c) for c in choices]
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        # As on the IP list: a pause must say why, for the next operator.
+        if data.get("action") == "pause" and not data.get("reason", "").strip():
+            self.add_error("reason", "Say why these IPs are paused.")
+        return data
+
+    def picked(self, kind: str) -> list[int]:
+        return [
+            int(v.split(":", 1)[1]) for v in self.cleaned_data.get("targets", []) if v.startswith(f"{kind}:")
+        ]
 
 
 class BlocklistForm(forms.Form):

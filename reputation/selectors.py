@@ -55,6 +55,13 @@ class Target:
     target: str
     owner: str = ""
     ip_status: str = ""
+    listed: bool = False  # on at least one enabled list now
+    erring: bool = False  # at least one enabled list gave no verdict
+
+    @property
+    def rank(self) -> int:
+        """Listed first, then targets without a verdict somewhere, then the rest."""
+        return 0 if self.listed else 1 if self.erring else 2
 
 
 @dataclass
@@ -77,42 +84,69 @@ class GridRow:
     def problems(self) -> int:
         return sum(1 for cell in self.cells if cell.status in PROBLEMS)
 
+    @property
+    def problem_cells(self) -> list[Cell]:
+        """Listed cells first, then errors: the row's summary, readable without scrolling to the cell."""
+        return sorted(
+            (cell for cell in self.cells if cell.status in PROBLEMS),
+            key=lambda c: c.status != CheckStatus.LISTED,
+        )
 
-def _problem_exists(fk: str) -> Exists:
+
+def _state_exists(fk: str, statuses: tuple[str, ...]) -> Exists:
     return Exists(
-        CheckState.objects.filter(**{fk: OuterRef("pk")}, status__in=PROBLEMS, blocklist__enabled=True)
+        CheckState.objects.filter(**{fk: OuterRef("pk")}, status__in=statuses, blocklist__enabled=True)
     )
 
 
+OVERVIEW_ONLY = ("problems", "listed")
+
+
 def overview_targets(
-    request: HttpRequest, *, q: str = "", kind: str = "", problems: bool = False
+    request: HttpRequest, *, q: str = "", kind: str = "", problems: bool = False, listed: bool = False
 ) -> list[Target]:
-    """Every visible target (IPs first, then domains) matching the filters; two queries at most."""
+    """Every visible target matching the filters (two queries at most): listed ones first, then those a
+    list gave no verdict for, then the rest; IPs before domains and in address order within each.
+
+    ``problems``: listed or without a verdict on some enabled list; ``listed``: listed somewhere."""
     rows: list[Target] = []
     q = q.strip()
     if kind in ("", Kind.IP):
-        ips = visible_ips(request)
+        ips = visible_ips(request).annotate(
+            listed=_state_exists("ip", (CheckStatus.LISTED,)),
+            erring=_state_exists("ip", (CheckStatus.ERROR,)),
+        )
         if q:
             ips = ips.filter(address__icontains=q)
         if problems:
-            ips = ips.filter(_problem_exists("ip"))
+            ips = ips.filter(Q(listed=True) | Q(erring=True))
+        if listed:
+            ips = ips.filter(listed=True)
         rows += [
-            Target(Kind.IP, pk, address, owner or "", status)
-            for pk, address, status, owner in ips.order_by("address").values_list(
-                "pk", "address", "status", "pool__tenant__name"
+            Target(Kind.IP, pk, address, owner or "", status, is_listed, erring)
+            for pk, address, status, owner, is_listed, erring in ips.order_by("address").values_list(
+                "pk", "address", "status", "pool__tenant__name", "listed", "erring"
             )
         ]
     if kind in ("", Kind.DOMAIN):
-        domains = visible_domains(request)
+        domains = visible_domains(request).annotate(
+            listed=_state_exists("domain", (CheckStatus.LISTED,)),
+            erring=_state_exists("domain", (CheckStatus.ERROR,)),
+        )
         if q:
             domains = domains.filter(name__icontains=q.lower())
         if problems:
-            domains = domains.filter(_problem_exists("domain"))
+            domains = domains.filter(Q(listed=True) | Q(erring=True))
+        if listed:
+            domains = domains.filter(listed=True)
         rows += [
-            Target(Kind.DOMAIN, pk, name, owner or "")
-            for pk, name, owner in domains.order_by("name").values_list("pk", "name", "tenant__name")
+            Target(Kind.DOMAIN, pk, name, owner or "", "", is_listed, erring)
+            for pk, name, owner, is_listed, erring in domains.order_by("name").values_list(
+                "pk", "name", "tenant__name", "listed", "erring"
+            )
         ]
-    return rows
+    # A stable sort keeps IPs before domains and the address order inside each rank.
+    return sorted(rows, key=lambda target: target.rank)
 
 
 def grid_rows(targets: list[Target], lists: list[Blocklist]) -> dict[str, list[GridRow]]:

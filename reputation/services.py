@@ -51,6 +51,14 @@ def target_kind(text: str) -> tuple[str, str]:
         raise InvalidTarget(f"{value!r} is neither an IP address nor a domain name: {exc}") from None
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def enabled_lists() -> list[Blocklist]:
     return list(Blocklist.objects.filter(enabled=True).order_by("kind", "name"))
 
@@ -115,8 +123,10 @@ def sweep_inventory(
     domains = SendingDomain.objects.all()
     if only is not None:
         wanted = list(only)
-        ips = ips.filter(address__in=wanted)
-        domains = domains.filter(name__in=wanted)
+        # Only addresses go to the inet column: PostgreSQL refuses to cast a domain name to inet.
+        addresses = [t for t in wanted if _is_address(t)]
+        ips = ips.filter(address__in=addresses)
+        domains = domains.filter(name__in=[t for t in wanted if t not in addresses])
     return {ip.address: ip for ip in ips}, {d.name: d for d in domains}
 
 

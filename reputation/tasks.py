@@ -6,9 +6,10 @@ from reputation import services
 
 @shared_task(name="reputation.tasks.sweep_dnsbl")
 @scheduled_job("reputation-sweep")
-def sweep_dnsbl(trigger: str = "schedule") -> dict:
-    """One stored blocklist sweep of the whole inventory (beat every DNSBL_SWEEP_HOURS, or "Sweep now")."""
-    record = services.sweep_run(trigger=trigger)
+def sweep_dnsbl(trigger: str = "schedule", targets: list[str] | None = None) -> dict:
+    """One stored blocklist sweep of the whole inventory (beat every DNSBL_SWEEP_HOURS, or "Sweep now"), or
+    of only ``targets`` (addresses and domain names of the inventory: the grid's "Re-check now")."""
+    record = services.sweep_run(trigger=trigger, targets=targets)
     return {
         "sweep": record.pk,
         "queries": record.queries,

@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.dates import utc_today
@@ -12,6 +13,7 @@ from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from domains.models import SendingDomain
 from ips.models import IPAddress
+from ips.services import ips_bulk_apply
 from reputation import services
 from reputation.access import (
     get_blocklist_for_operator,
@@ -19,7 +21,7 @@ from reputation.access import (
     get_ip_for_reputation,
     get_provider_account_for_user,
 )
-from reputation.forms import BlocklistForm, OverviewFilterForm, ProviderAccountForm
+from reputation.forms import BlocklistForm, GridBulkForm, OverviewFilterForm, ProviderAccountForm
 from reputation.models import (
     Blocklist,
     FeedbackLoopStat,
@@ -37,22 +39,26 @@ from reputation.selectors import (
     scope_counts,
     sweep_status,
     target_history,
+    visible_domains,
+    visible_ips,
 )
 from tenants.access import actor_for, require_operator, require_writer, scope
 
-GRID_PAGE_SIZE = 25
+# A row is one line of compact cells, so a page holds a whole /25 of a fleet; listed targets come first.
+GRID_PAGE_SIZE = 100
 
 
 def reputation_overview(request: HtmxRequest) -> HttpResponse:
     form = OverviewFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
+    only = form.only_value()
     targets = overview_targets(
         request,
         q=filters.get("q", ""),
         kind=filters.get("kind", ""),
-        problems=bool(filters.get("problems")),
+        problems=only == "problems",
+        listed=only == "listed",
     )
-    # A row is a target times every list (a dozen cells), so a page holds fewer rows than other lists.
     page = paginate(request, targets, per_page=GRID_PAGE_SIZE)  # type: ignore[arg-type]
     lists = list(Blocklist.objects.filter(enabled=True).order_by("name"))
     rows = grid_rows(list(page.object_list), lists)
@@ -65,6 +71,7 @@ def reputation_overview(request: HtmxRequest) -> HttpResponse:
         "ip_lists": [x for x in lists if x.kind == Kind.IP],
         "domain_lists": [x for x in lists if x.kind == Kind.DOMAIN],
         "counts": scope_counts(request),
+        "only": only,
         "can_sweep": actor_for(request).is_operator,
         **sweep_status(),
     }
@@ -95,6 +102,66 @@ def reputation_sweep_now(request: HttpRequest) -> HttpResponse:
     transaction.on_commit(lambda: sweep_dnsbl.delay(trigger=Sweep.Trigger.MANUAL))
     messages.info(request, "Sweep started; reload this page in a minute to see its results.")
     return redirect("reputation_overview")
+
+
+def _overview_url(next_query: str) -> str:
+    # Only a query string is accepted, re-encoded, and always appended to our own page's URL.
+    query = QueryDict(next_query.lstrip("?")).urlencode() if next_query else ""
+    return reverse("reputation_overview") + (f"?{query}" if query else "")
+
+
+@require_POST
+def reputation_bulk(request: HttpRequest) -> HttpResponse:
+    """Operators: re-check the ticked targets now, or pause the ticked IPs with a reason (each IP's pause
+    is audited by ips' own service; a refusal for one does not stop the others)."""
+    require_operator(request)
+    posted = request.POST.getlist("targets")
+    wanted = {
+        kind: [
+            int(v.split(":", 1)[1])
+            for v in posted
+            if v.startswith(f"{kind}:") and v.split(":", 1)[1].isdigit()
+        ]
+        for kind in (Kind.IP, Kind.DOMAIN)
+    }
+    ips = visible_ips(request).filter(pk__in=wanted[Kind.IP])
+    domains = visible_domains(request).filter(pk__in=wanted[Kind.DOMAIN])
+    choices = [f"ip:{pk}" for pk in ips.values_list("pk", flat=True)]
+    choices += [f"domain:{pk}" for pk in domains.values_list("pk", flat=True)]
+    form = GridBulkForm(request.POST, choices=choices)
+    back = redirect(_overview_url(request.POST.get("next", "")))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, str(errors[0]))
+        return back
+    ips = ips.filter(pk__in=form.picked(Kind.IP))
+    if form.cleaned_data["action"] == "pause":
+        outcomes = ips_bulk_apply(
+            ips=ips, action="pause", reason=form.cleaned_data["reason"], pool=None, by=request.user
+        )
+        if not outcomes:
+            messages.info(request, "No IP was selected: only IPs can be paused.")
+        for result in ("done", "unchanged", "refused"):
+            done = [o.ip.address for o in outcomes if o.result == result]
+            if done:
+                level = messages.ERROR if result == "refused" else messages.SUCCESS
+                messages.add_message(request, level, f"{result.capitalize()}: {', '.join(done)}")
+        return back
+    names = [str(a) for a in ips.values_list("address", flat=True)]
+    names += list(domains.filter(pk__in=form.picked(Kind.DOMAIN)).values_list("name", flat=True))
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        record = services.sweep_run(targets=names, trigger=Sweep.Trigger.MANUAL)
+        messages.success(
+            request,
+            f"Re-checked {record.targets} target(s): {record.listed} listed, {record.errors} errors, "
+            f"{record.new_listings} new listings, {record.cleared} cleared.",
+        )
+        return back
+    from reputation.tasks import sweep_dnsbl
+
+    transaction.on_commit(lambda: sweep_dnsbl.delay(trigger=Sweep.Trigger.MANUAL, targets=names))
+    messages.info(request, f"Re-checking {len(names)} target(s); reload this page in a minute.")
+    return back
 
 
 def _history(request: HttpRequest, kind: str, obj, label: str) -> HttpResponse:

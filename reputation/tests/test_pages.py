@@ -89,9 +89,9 @@ def test_the_overview_runs_a_constant_number_of_queries(
         response = client.get(OVERVIEW)
     from reputation.views import GRID_PAGE_SIZE
 
-    # A full page of the 42 IPs was rendered with those queries.
+    # A full page of the 42 IPs (all of them, a page holds more) was rendered with those queries.
     assert response.status_code == 200
-    assert response.content.decode().count("/reputation/ips/") == GRID_PAGE_SIZE
+    assert response.content.decode().count("/reputation/ips/") == min(42, GRID_PAGE_SIZE)
 
 
 def test_target_history_is_scoped(login, admin_a, operator, swept):
