@@ -5,9 +5,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import AuditEvent
 from ips.models import IPAddress, IPStatus
 from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing
-from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
