@@ -99,6 +99,11 @@ def _state_exists(fk: str, statuses: tuple[str, ...]) -> Exists:
     )
 
 
+def _problem_exists(fk: str) -> Exists:
+    """A listed or failing check on an enabled list: the grid's "only problems" (reputation/home.py too)."""
+    return _state_exists(fk, PROBLEMS)
+
+
 OVERVIEW_ONLY = ("problems", "listed")
 
 
@@ -119,7 +124,7 @@ def overview_targets(
         if q:
             ips = ips.filter(address__icontains=q)
         if problems:
-            ips = ips.filter(Q(listed=True) | Q(erring=True))
+            ips = ips.filter(_problem_exists("ip"))
         if listed:
             ips = ips.filter(listed=True)
         rows += [
@@ -136,7 +141,7 @@ def overview_targets(
         if q:
             domains = domains.filter(name__icontains=q.lower())
         if problems:
-            domains = domains.filter(Q(listed=True) | Q(erring=True))
+            domains = domains.filter(_problem_exists("domain"))
         if listed:
             domains = domains.filter(listed=True)
         rows += [
