@@ -5,7 +5,8 @@ ips discovers this module by name (ips.selectors.server_detail_blocks); ips neve
 
 from django.http import HttpRequest
 
-from campaigns.trends import server_trend, trend_days
+from campaigns.trends import server_trend
+from core.charts import trend_days
 from ips.models import MtaServer
 from ips.selectors import IPBlock
 

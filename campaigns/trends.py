@@ -16,28 +16,11 @@ from django.http import HttpRequest
 
 from campaigns.models import DailyStat, DailyTenantStat
 from campaigns.stats import Counts, format_rate, rate_level, sums, thresholds
-from core.charts import Chart, Series, grouped_bars, line_chart
-from core.dates import utc_today
+from core.charts import TREND_DAYS, Chart, Series, grouped_bars, line_chart, window
 from tenants.access import actor_for, scope
 
-TREND_DAYS = (7, 30)
 # "Over threshold" on the home pages is judged on the last week, like the IP list's 7-day columns.
 LEVEL_DAYS = 7
-
-
-def trend_days(value: object, default: int = 7) -> int:
-    """A ?days= value from a link: one of TREND_DAYS, else the default."""
-    try:
-        days = int(str(value))
-    except ValueError:
-        return default
-    return days if days in TREND_DAYS else default
-
-
-def window(days: int, *, end: date | None = None) -> tuple[date, date]:
-    """The last `days` UTC days, today included."""
-    end = end or utc_today()
-    return end - timedelta(days=days - 1), end
 
 
 def daily_counts(

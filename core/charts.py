@@ -23,13 +23,19 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from core.dates import utc_today
 
 __all__ = [
+    "TREND_DAYS",
     "Chart",
     "Series",
     "grouped_bars",
     "horizontal_bars",
     "line_chart",
+    "trend_days",
+    "window",
 ]
 
 # Series i uses PATTERNS[i % 4] (bars) and MARKERS[i % 4] (lines); the CSS dash for lines is class s<i>.
@@ -38,6 +44,9 @@ MARKERS = ("circle", "square", "triangle", "diamond")
 NO_DATA = "—"
 
 Formatter = Callable[[float], str]
+
+# Trend cards offer the last 7 or the last 30 UTC days (?days=7|30).
+TREND_DAYS = (7, 30)
 
 # A per-process counter for pattern ids: several charts on one page must not share an SVG id.
 _ids = itertools.count(1)
@@ -357,3 +366,21 @@ def line_chart(
         if i % every == 0:
             chart.labels.append(Label(x_of(i), height - 8, category))
     return chart
+
+
+# --- trend periods ----------------------------------------------------------------------------------------
+
+
+def trend_days(value: object, default: int = 7) -> int:
+    """A ?days= value from a link: one of TREND_DAYS, else the default."""
+    try:
+        days = int(str(value))
+    except ValueError:
+        return default
+    return days if days in TREND_DAYS else default
+
+
+def window(days: int, *, end: date | None = None) -> tuple[date, date]:
+    """The last `days` UTC days, today included."""
+    end = end or utc_today()
+    return end - timedelta(days=days - 1), end

@@ -24,6 +24,9 @@ from domains.models import (
     SendingDomain,
 )
 from domains.services import bounce_hosts, pool_ips
+
+# The app-hook lookup the IP page's cards use (moving to core.app_hooks with dash-lists' tenant page).
+from ips.selectors import IPBlock, _app_hooks
 from tenants.access import scope
 
 
@@ -148,3 +151,13 @@ def domain_timeline(domain: SendingDomain, limit: int = 50) -> QuerySet[AuditEve
     return AuditEvent.objects.filter(object_type="domains.sendingdomain", object_id=str(domain.pk)).order_by(
         "-created_at", "-id"
     )[:limit]
+
+
+def domain_detail_blocks(request: HttpRequest, domain: SendingDomain) -> list[IPBlock]:
+    """Cards from the apps above domains on the domain page (the blocklist listing trend), in `order`: an app
+    opts in with a `domain_blocks.py` module defining `blocks(request, domain) -> list[IPBlock]` (the card
+    shape the IP page uses); domains never imports those apps."""
+    found = [
+        block for provider in _app_hooks("domain_blocks", "blocks") for block in provider(request, domain)
+    ]
+    return sorted(found, key=lambda b: b.order)

@@ -15,6 +15,7 @@ from domains.forms import DomainCreateForm, DomainEditForm, RetireForm, Rotation
 from domains.models import LIST_CHECKS, CheckName, SendingDomain
 from domains.pmta_fragment import FRAGMENT_NAME, active_keys, render_dkim_fragment
 from domains.selectors import (
+    domain_detail_blocks,
     domain_timeline,
     domains_for_list,
     list_badges,
@@ -90,6 +91,7 @@ def _detail_context(request: HttpRequest, domain: SendingDomain) -> dict:
         "is_operator": actor.is_operator,
         "rotation_form": RotationStartForm(),
         "now": timezone.now(),
+        "domain_blocks": domain_detail_blocks(request, domain),
     }
 
 

@@ -9,7 +9,6 @@ campaigns.stats.rate_level.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
@@ -18,11 +17,11 @@ from django.urls import reverse
 
 from campaigns import trends
 from campaigns.stats import Counts
-from core.charts import Chart, Series, line_chart
+from core.charts import TREND_DAYS, window
 from domains.models import SendingDomain
 from ips.models import IPAddress, IPStatus
 from ips.selectors import servers_config_state, servers_with_config_problem
-from reputation.home import listed_ip_count, listings_daily, problem_target_count
+from reputation.home import listed_ip_count, listings_chart, listings_daily, problem_target_count
 from tenants.access import Actor, scope
 
 # Domain statuses the home counts as "with problems" (the domain list's ?problems=1).
@@ -133,21 +132,10 @@ def attention(request: HttpRequest, actor: Actor) -> dict:
     return context
 
 
-def listings_chart(rows: list[tuple[date, int, int]], *, subject: str) -> Chart:
-    return line_chart(
-        [day.strftime("%m-%d") for day, _, _ in rows],
-        [
-            Series("Open at the end of the day", "bad", [n for _, n, _ in rows]),
-            Series("Found that day", "warn", [n for _, _, n in rows]),
-        ],
-        title=f"{subject}: blocklist listings per day",
-    )
-
-
 def home_trends(request: HttpRequest, *, days: int, subject: str) -> dict:
     """Sent, bounce rate, complaint rate and listings per day over the last `days` (two queries)."""
     per_day = trends.tenant_daily(request, days=days)
-    start, end = trends.window(days)
+    start, end = window(days)
     charts = trends.trend_charts(per_day, subject=subject)
     charts.append(listings_chart(listings_daily(request, start=start, end=end), subject=subject))
     last_24h = Counts()
@@ -155,7 +143,7 @@ def home_trends(request: HttpRequest, *, days: int, subject: str) -> dict:
         last_24h.add(counts)
     return {
         "trend_days": days,
-        "trend_choices": trends.TREND_DAYS,
+        "trend_choices": TREND_DAYS,
         "trend_totals": trends.total(per_day),
         "charts": charts,
         "delivery": last_24h,

@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from campaigns.trends import trend_days
+from core.charts import trend_days
 from core.http import HtmxRequest
 from core.models import AuditEvent
 from emailengine import home as selectors

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest
 
+from core.charts import Chart, Series, line_chart
 from ips.models import IPAddress
 from reputation.models import Listing
 from reputation.selectors import _problem_exists, _scope_by_target, visible_domains, visible_ips
@@ -32,9 +33,11 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def listings_daily(request: HttpRequest, *, start: date, end: date) -> list[tuple[date, int, int]]:
+def listings_daily(
+    request: HttpRequest, *, start: date, end: date, domain_id: int | None = None
+) -> list[tuple[date, int, int]]:
     """(day, listings open at the end of the day, listings found that day) for each UTC day of [start,
-    end], over the listings the user may see on enabled lists: one query."""
+    end], over the listings the user may see on enabled lists (of one domain if given): one query."""
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     qs = _scope_by_target(
         request,
@@ -50,3 +53,14 @@ def listings_daily(request: HttpRequest, *, start: date, end: date) -> list[tupl
         aggregates[f"new{i}"] = Count("pk", filter=Q(first_seen__gte=day_start, first_seen__lt=day_end))
     row = qs.order_by().aggregate(**aggregates)
     return [(day, row[f"open{i}"], row[f"new{i}"]) for i, day in enumerate(days)]
+
+
+def listings_chart(rows: list[tuple[date, int, int]], *, subject: str) -> Chart:
+    return line_chart(
+        [day.strftime("%m-%d") for day, _, _ in rows],
+        [
+            Series("Open at the end of the day", "bad", [n for _, n, _ in rows]),
+            Series("Found that day", "warn", [n for _, _, n in rows]),
+        ],
+        title=f"{subject}: blocklist listings per day",
+    )

@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.tests.page_factories import make_campaign, make_stat
-from campaigns.trends import server_trend, tenant_trend, trend_days
+from campaigns.trends import server_trend, tenant_trend
+from core.charts import trend_days
 from core.dates import utc_today
 from ips.tests.factories import IPAddressFactory, IPPoolFactory
 
