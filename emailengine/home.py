@@ -24,9 +24,6 @@ from ips.selectors import servers_config_state, servers_with_config_problem
 from reputation.home import listed_ip_count, listings_chart, listings_daily, problem_target_count
 from tenants.access import Actor, scope
 
-# Domain statuses the home counts as "with problems" (the domain list's ?problems=1).
-DOMAIN_PROBLEM_STATUSES = ("missing", "invalid", "warning")
-
 
 @dataclass(frozen=True)
 class Attention:
@@ -60,7 +57,8 @@ def ip_counts(request: HttpRequest) -> dict[str, int]:
 def domain_counts(request: HttpRequest) -> dict[str, int]:
     return scope(request, SendingDomain.objects.all()).aggregate(
         total=Count("id"),
-        problems=Count("id", filter=Q(status__in=DOMAIN_PROBLEM_STATUSES)),
+        # The domain list's ?problems=1 rows.
+        problems=Count("id", filter=Q(status__in=SendingDomain.PROBLEM_STATUSES)),
         unchecked=Count("id", filter=Q(status="")),
     )
 

@@ -62,7 +62,8 @@ def _fleet(tenants, *, ips_per_tenant=3, with_stats=True):
 
 @pytest.fixture
 def fleet(tenant_a, tenant_b):
-    from reputation.models import Blocklist, Listing
+    from domains.models import SendingDomain
+    from reputation.models import Blocklist, CheckState, Listing
 
     server, by_tenant = _fleet([tenant_a, tenant_b])
     bad_ip = by_tenant[tenant_a.pk][0]
@@ -80,6 +81,13 @@ def fleet(tenant_a, tenant_b):
         key="zen-t", name="ZEN", zone="zen.test", kind="ip", severity="critical"
     )
     Listing.objects.create(target=bad_ip.address, ip=bad_ip, blocklist=zen, code="127.0.0.2", tenant=tenant_a)
+    CheckState.objects.create(
+        target=bad_ip.address, target_kind="ip", ip=bad_ip, blocklist=zen, status="listed", code="127.0.0.2"
+    )
+    SendingDomain.objects.create(
+        tenant=tenant_a, name="broken.example", return_path_domain="rp.broken.example", status="missing"
+    )
+    SendingDomain.objects.create(tenant=tenant_a, name="fine.example", return_path_domain="rp.fine.example")
     return {"server": server, "bad_ip": bad_ip, "by_tenant": by_tenant}
 
 
@@ -118,6 +126,11 @@ def test_the_links_show_exactly_the_counted_rows(login, operator, fleet):
     for key in ("listed", "ips_over"):
         rows = client.get(items[key].url).context["page"]
         assert [ip.address for ip in rows] == [fleet["bad_ip"].address]
+    assert items["reputation"].count == 1 and items["domains"].count == 1
+    grid = client.get(items["reputation"].url).context["page"]
+    assert [t.target for t in grid.object_list] == [fleet["bad_ip"].address]
+    domain_rows = client.get(items["domains"].url).context["page"]
+    assert [d.name for d in domain_rows] == ["broken.example"]
     for key in ("drift", "silent"):
         servers = client.get(items[key].url)
         assert [s.pk for s, _ in servers.context["rows"]] == [fleet["server"].pk]
