@@ -19,6 +19,10 @@ from campaigns.stats import Counts, format_rate, rate_level, sums, thresholds
 from core.charts import TREND_DAYS, Chart, Series, grouped_bars, line_chart, window
 from tenants.access import actor_for, scope
 
+# Trend charts sit two abreast on wide screens and alone on phones: a narrower drawing keeps their text
+# legible at both sizes (the SVG scales with its box).
+CHART_WIDTH = 480
+
 # "Over threshold" on the home pages is judged on the last week, like the IP list's 7-day columns.
 LEVEL_DAYS = 7
 
@@ -58,6 +62,7 @@ def sent_chart(days: list[tuple[date, Counts]], *, subject: str) -> Chart:
             Series("Bounced", "bad", [c.bounces for _, c in days]),
         ],
         title=f"{subject}: sent per day, delivered and bounced",
+        width=CHART_WIDTH,
     )
 
 
@@ -73,6 +78,7 @@ def bounce_rate_chart(days: list[tuple[date, Counts]], *, subject: str) -> Chart
         fmt=format_rate,
         # The hold and pause thresholds apply to the hard bounce rate (campaigns.stats.rate_level).
         references=[(t.hold_bounce_rate, "hard: hold"), (t.pause_bounce_rate, "hard: pause")],
+        width=CHART_WIDTH,
     )
 
 
@@ -84,6 +90,7 @@ def complaint_rate_chart(days: list[tuple[date, Counts]], *, subject: str) -> Ch
         title=f"{subject}: complaint rate per day",
         fmt=format_rate,
         references=[(t.hold_complaint_rate, "hold"), (t.pause_complaint_rate, "pause")],
+        width=CHART_WIDTH,
     )
 
 

@@ -220,10 +220,14 @@ def _value_axis(
     chart: Chart, *, left: float, top: float, plot_w: float, plot_h: float, axis_max: float, fmt: Formatter
 ) -> None:
     chart.lines.append((left, top + plot_h, left + plot_w, top + plot_h))
-    for fraction in (0.5, 1.0):
+    shown = {fmt(0)}
+    for fraction in (1.0, 0.5):
         y = _r(top + plot_h - plot_h * fraction)
         chart.lines.append((left, y, left + plot_w, y))
-        chart.labels.append(Label(left - 4, y + 3, fmt(axis_max * fraction), "end"))
+        text = fmt(axis_max * fraction)
+        if text not in shown:  # a count axis up to 1 has no whole number half way: no "0" twice
+            chart.labels.append(Label(left - 4, y + 3, text, "end"))
+            shown.add(text)
     chart.labels.append(Label(left - 4, top + plot_h + 3, fmt(0), "end"))
 
 

@@ -63,4 +63,5 @@ def listings_chart(rows: list[tuple[date, int, int]], *, subject: str) -> Chart:
             Series("Found that day", "warn", [n for _, _, n in rows]),
         ],
         title=f"{subject}: blocklist listings per day",
+        width=480,  # as campaigns.trends.CHART_WIDTH: legible two abreast and on phones
     )

@@ -152,3 +152,9 @@ def test_it_rounds_the_axis_to_a_readable_maximum():
     assert nice_max(0.013) == 0.02
     assert nice_max(5) == 5
     assert len(PATTERNS) == len(MARKERS) == 4
+
+
+def test_it_never_labels_the_axis_with_the_same_number_twice():
+    chart = line_chart(["1", "2"], [Series("Listings", "", [0, 0])], title="t")
+    texts = [label.text for label in chart.labels if label.anchor == "end"]
+    assert sorted(texts) == ["0", "1"]
