@@ -16,17 +16,24 @@ from campaigns.models import (
     SuppressionImport,
     TenantHold,
 )
-from tenants.access import get_scoped_or_404, require_operator
+from core.access import get_scoped_object_or_404
+from tenants.access import actor_for, require_operator
 
 
 def get_campaign_for_user(request: HttpRequest, pk: object) -> Campaign:
-    return get_scoped_or_404(request, Campaign.objects.select_related("tenant"), pk, tenant_field="tenant")
+    return get_scoped_object_or_404(
+        actor_for(request), Campaign.objects.select_related("tenant"), pk, tenant_field="tenant"
+    )
 
 
 def get_suppression_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> Suppression:
     """Tenant admins change their own list, viewers read it (403 on a change), operators change all."""
-    return get_scoped_or_404(
-        request, Suppression.objects.select_related("tenant"), pk, tenant_field="tenant", write=write
+    return get_scoped_object_or_404(
+        actor_for(request),
+        Suppression.objects.select_related("tenant"),
+        pk,
+        tenant_field="tenant",
+        write=write,
     )
 
 
@@ -37,8 +44,8 @@ def get_accounting_file_for_user(request: HttpRequest, pk: object) -> Accounting
 
 def get_tenant_hold_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> TenantHold:
     """A tenant sees its own holds; only operators release one (403 for a tenant user's release)."""
-    return get_scoped_or_404(
-        request,
+    return get_scoped_object_or_404(
+        actor_for(request),
         TenantHold.objects.select_related("tenant"),
         pk,
         tenant_field="tenant",
@@ -56,4 +63,4 @@ def get_rejection_for_user(request: HttpRequest, pk: object) -> ImportRejection:
 def get_suppression_import_for_user(request: HttpRequest, pk: object) -> SuppressionImport:
     """A suppression import job: its tenant's members and operators see it; the upload is not loaded."""
     qs = SuppressionImport.objects.select_related("tenant").defer("data")
-    return get_scoped_or_404(request, qs, pk, tenant_field="tenant")
+    return get_scoped_object_or_404(actor_for(request), qs, pk, tenant_field="tenant")

@@ -45,10 +45,11 @@ from campaigns.models import (
 )
 from campaigns.stats import Counts, attempted_sql, rate_sql, sums
 from campaigns.trends import rate_charts
+from core.access import scoped
 from core.charts import Chart, Series, grouped_bars, horizontal_bars
 from core.dates import utc_today
 from ips.models import IPAddress
-from tenants.access import actor_for, scope
+from tenants.access import actor_for
 from tenants.models import Tenant
 
 # --- recipient providers -----------------------------------------------------------------------------
@@ -105,7 +106,7 @@ def day_range(start: date, end: date) -> list[date]:
 def campaigns_in_range(request: HttpRequest, *, start: date, end: date, q: str = "") -> QuerySet[Campaign]:
     """Campaigns active in [start, end], newest first; `attach_totals` adds a page's totals."""
     lo, hi = _time_bounds(start, end)
-    qs = scope(request, Campaign.objects.select_related("tenant"), tenant_field="tenant").filter(
+    qs = scoped(actor_for(request), Campaign.objects.select_related("tenant"), tenant_field="tenant").filter(
         last_seen__gte=lo, first_seen__lt=hi
     )
     if q:
@@ -218,10 +219,10 @@ def _bounce_stats(
     """The rows to sum: per day and tenant (a few hundred rows for a week of the whole fleet) unless a
     recipient domain is asked for, which only the detailed DailyStat rows carry."""
     if domain:
-        return scope(
-            request, DailyStat.objects.filter(day__gte=start, day__lte=end, rcpt_domain=domain)
+        return scoped(
+            actor_for(request), DailyStat.objects.filter(day__gte=start, day__lte=end, rcpt_domain=domain)
         ).order_by()
-    return scope(request, DailyTenantStat.objects.filter(day__gte=start, day__lte=end)).order_by()
+    return scoped(actor_for(request), DailyTenantStat.objects.filter(day__gte=start, day__lte=end)).order_by()
 
 
 def bounce_totals(request: HttpRequest, *, start: date, end: date, domain: str = "") -> Counts:
@@ -271,7 +272,7 @@ def top_diagnostics(
         qs = qs.filter(bounce_cat=category)
     if domain:
         qs = qs.filter(rcpt_domain=domain)
-    qs = scope(request, qs, tenant_field="tenant")
+    qs = scoped(actor_for(request), qs, tenant_field="tenant")
     latest = qs.order_by("-time_logged").values("dsn_diag", "bounce_cat", "outcome", "rcpt", "rcpt_domain")
     inner, params = latest[:DIAGNOSTICS_SAMPLE].query.sql_with_params()
     # ``inner`` is the SQL Django compiled from the queryset above; every value stays a parameter.
@@ -330,7 +331,7 @@ def _scope_events(request: HttpRequest, qs: QuerySet[DeliveryEvent]) -> QuerySet
     since = datetime.now(UTC) - timedelta(days=search_days())
     qs = qs.filter(time_logged__gte=since)
     if not actor_for(request).is_operator:
-        qs = scope(request, qs, tenant_field="tenant")
+        qs = scoped(actor_for(request), qs, tenant_field="tenant")
     return qs.order_by("-time_logged", "-pk")
 
 
@@ -367,8 +368,8 @@ def events_for_campaign(request: HttpRequest, campaign: Campaign) -> QuerySet[De
 def suppressions_for_address(request: HttpRequest, q: str) -> QuerySet[Suppression]:
     if search_kind(q) != "address":
         return Suppression.objects.none()
-    return scope(
-        request,
+    return scoped(
+        actor_for(request),
         Suppression.objects.select_related("tenant").filter(email=q.strip().lower()),
         tenant_field="tenant",
     )
@@ -380,7 +381,7 @@ def suppressions_for_address(request: HttpRequest, q: str) -> QuerySet[Suppressi
 def suppressions_filtered(
     request: HttpRequest, *, q: str = "", reason: str = "", tenant: Tenant | None = None
 ) -> QuerySet[Suppression]:
-    qs = scope(request, Suppression.objects.select_related("tenant"), tenant_field="tenant")
+    qs = scoped(actor_for(request), Suppression.objects.select_related("tenant"), tenant_field="tenant")
     if tenant is not None:
         qs = qs.filter(tenant=tenant)
     if reason:
@@ -533,7 +534,9 @@ def daily_stats(
     campaign: str = "",
 ) -> QuerySet:
     """Per day and per tenant, IP, campaign or provider: the summed counts (rows of dicts, newest first)."""
-    qs = scope(request, DailyStat.objects.all(), tenant_field="tenant").filter(day__gte=start, day__lte=end)
+    qs = scoped(actor_for(request), DailyStat.objects.all(), tenant_field="tenant").filter(
+        day__gte=start, day__lte=end
+    )
     if tenant:
         qs = qs.filter(tenant__slug=tenant)
     if ip:

@@ -16,8 +16,9 @@ from django.http import HttpRequest
 
 from campaigns.models import DailyStat, DailyTenantStat
 from campaigns.stats import Counts, format_rate, rate_level, sums, thresholds
+from core.access import scoped
 from core.charts import TREND_DAYS, Chart, Series, grouped_bars, line_chart, window
-from tenants.access import actor_for, scope
+from tenants.access import actor_for
 
 # Trend charts sit two abreast on wide screens and alone on phones: a narrower drawing keeps their text
 # legible at both sizes (the SVG scales with its box).
@@ -40,7 +41,7 @@ def daily_counts(
 def tenant_daily(request: HttpRequest, *, days: int) -> list[tuple[date, Counts]]:
     """The user's whole visible traffic per day (all tenants for an operator) from the per-tenant rollup."""
     start, end = window(days)
-    return daily_counts(scope(request, DailyTenantStat.objects.all()), start=start, end=end)
+    return daily_counts(scoped(actor_for(request), DailyTenantStat.objects.all()), start=start, end=end)
 
 
 def total(days: list[tuple[date, Counts]]) -> Counts:
@@ -122,7 +123,9 @@ def stat_trend(stats: QuerySet[DailyStat] | QuerySet[DailyTenantStat], *, days: 
 def tenant_trend(request: HttpRequest, tenant_id: int, *, days: int, subject: str) -> dict:
     """One tenant's trend, from the per-tenant rollup (scoped: another tenant's user gets no rows)."""
     return stat_trend(
-        scope(request, DailyTenantStat.objects.filter(tenant_id=tenant_id)), days=days, subject=subject
+        scoped(actor_for(request), DailyTenantStat.objects.filter(tenant_id=tenant_id)),
+        days=days,
+        subject=subject,
     )
 
 
@@ -133,7 +136,7 @@ def server_trend(request: HttpRequest, server_id: int, *, days: int, subject: st
     from ips.models import IPAddress
 
     addresses = IPAddress.objects.filter(server_id=server_id).annotate(text=Host("address")).values("text")
-    stats = scope(request, DailyStat.objects.filter(source_ip__in=addresses))
+    stats = scoped(actor_for(request), DailyStat.objects.filter(source_ip__in=addresses))
     return stat_trend(stats, days=days, subject=subject)
 
 
@@ -160,7 +163,7 @@ def tenants_over_threshold(request: HttpRequest, *, days: int = LEVEL_DAYS) -> l
 
     start, end = window(days)
     rows = (
-        scope(request, DailyTenantStat.objects.filter(day__gte=start, day__lte=end))
+        scoped(actor_for(request), DailyTenantStat.objects.filter(day__gte=start, day__lte=end))
         .order_by()
         .values("tenant_id")
         .annotate(**sums(DailyTenantStat))
@@ -209,7 +212,7 @@ def ips_over_threshold(request: HttpRequest, *, days: int = LEVEL_DAYS) -> list[
     over = {address: value for address, value in levels.items() if value[1] != "ok"}
     if not over:
         return []
-    visible = scope(request, IPAddress.objects.filter(address__in=list(over)), "pool__tenant")
+    visible = scoped(actor_for(request), IPAddress.objects.filter(address__in=list(over)), "pool__tenant")
     rows = []
     for pk, address in visible.values_list("pk", "address"):
         counts, level = over[str(address)]

@@ -64,10 +64,11 @@ from campaigns.services.suppression import (
 )
 from campaigns.services.suppression_import import report_of, suppression_import_create
 from campaigns.tasks import suppression_import_enqueue
+from core.access import scoped
 from core.dates import utc_today
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
-from tenants.access import actor_for, require_operator, require_writer, scope
+from tenants.access import actor_for, require_operator, require_writer
 
 # Detail pages chart at most this many days when no range is given.
 DETAIL_MAX_DAYS = 92
@@ -260,7 +261,9 @@ def suppression_import_view(request: HttpRequest) -> HttpResponse:
         )
         suppression_import_enqueue(job.pk)
         return redirect("suppression_import_detail", import_id=job.pk)
-    jobs = scope(request, SuppressionImport.objects.select_related("tenant").defer("data"), "tenant")[:20]
+    jobs = scoped(
+        actor_for(request), SuppressionImport.objects.select_related("tenant").defer("data"), "tenant"
+    )[:20]
     status = 400 if form.errors else 200
     return render(request, "campaigns/suppression_import.html", {"form": form, "jobs": jobs}, status=status)
 

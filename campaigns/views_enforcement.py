@@ -13,8 +13,9 @@ from campaigns.access import get_tenant_hold_for_user
 from campaigns.enforcement import EnforcementError, tenant_hold_release
 from campaigns.models import TenantHold
 from campaigns.stats import format_rate
+from core.access import scoped
 from core.paging import paginate
-from tenants.access import scope
+from tenants.access import actor_for
 
 
 class ReleaseForm(forms.Form):
@@ -22,7 +23,7 @@ class ReleaseForm(forms.Form):
 
 
 def tenant_hold_list(request: HttpRequest) -> HttpResponse:
-    holds = scope(request, TenantHold.objects.select_related("tenant"), tenant_field="tenant")
+    holds = scoped(actor_for(request), TenantHold.objects.select_related("tenant"), tenant_field="tenant")
     status = request.GET.get("status", "open")
     if status == "open":
         holds = holds.filter(released_at__isnull=True)

@@ -25,12 +25,17 @@ class Viewer(Protocol):
 
 
 def scoped[M: Model](viewer: Viewer, qs: QuerySet[M], tenant_field: str = "tenant") -> QuerySet[M]:
-    """Operators see every row; a tenant's users see their tenant's rows; anyone else sees none."""
+    """Operators see every row; a tenant's users see their tenant's rows; anyone else sees none.
+
+    `tenant_field` is the path from a row to its tenant ("tenant", "pool__tenant"), compared through its id
+    column (some rows keep a bare `tenant_id` integer); "pk" scopes the tenant rows themselves.
+    """
     if viewer.is_operator:
         return qs
     if viewer.tenant_id is None:
         return qs.none()
-    return qs.filter(**{f"{tenant_field}_id": viewer.tenant_id})
+    lookup = "pk" if tenant_field == "pk" else f"{tenant_field}_id"
+    return qs.filter(**{lookup: viewer.tenant_id})
 
 
 def get_scoped_object_or_404[M: Model](

@@ -5,13 +5,16 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from core.access import get_scoped_object_or_404
 from domains.models import SendingDomain
-from tenants.access import actor_for, get_scoped_or_404
+from tenants.access import actor_for
 
 
 def get_domain_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> SendingDomain:
     """404 for another tenant's domain; 403 when a viewer asks to change their own tenant's domain."""
-    return get_scoped_or_404(request, SendingDomain.objects.select_related("tenant"), pk, write=write)
+    return get_scoped_object_or_404(
+        actor_for(request), SendingDomain.objects.select_related("tenant"), pk, write=write
+    )
 
 
 def check_may_force_retire(request: HttpRequest, force: bool) -> None:

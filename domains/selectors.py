@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 
+from core.access import scoped
 from core.models import AuditEvent
 from domains.checks.dmarc import DEFAULT_POLICY
 from domains.checks.result import txt_record_line
@@ -27,11 +28,11 @@ from domains.services import bounce_hosts, pool_ips
 
 # The app-hook lookup the IP page's cards use (moving to core.app_hooks with dash-lists' tenant page).
 from ips.selectors import IPBlock, _app_hooks
-from tenants.access import scope
+from tenants.access import actor_for
 
 
 def domains_for_list(request: HttpRequest, q: str = "", *, problems: bool = False) -> QuerySet[SendingDomain]:
-    qs = scope(request, SendingDomain.objects.select_related("tenant")).prefetch_related(
+    qs = scoped(actor_for(request), SendingDomain.objects.select_related("tenant")).prefetch_related(
         Prefetch("checks", queryset=DomainCheck.objects.only("domain_id", "name", "status", "explanation"))
     )
     if problems:

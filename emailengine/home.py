@@ -17,12 +17,13 @@ from django.urls import reverse
 
 from campaigns import trends
 from campaigns.stats import Counts
+from core.access import scoped
 from core.charts import TREND_DAYS, window
 from domains.models import SendingDomain
 from ips.models import IPAddress, IPStatus
 from ips.selectors import servers_config_state, servers_with_config_problem
 from reputation.home import listed_ip_count, listings_chart, listings_daily, problem_target_count
-from tenants.access import Actor, scope
+from tenants.access import Actor, actor_for
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,18 @@ def _url(name: str, **params: object) -> str:
 
 def ip_counts(request: HttpRequest) -> dict[str, int]:
     """IPs per status, as the IP list's ``?status=`` shows them."""
-    rows = scope(request, IPAddress.objects.all(), "pool__tenant").values("status").annotate(n=Count("id"))
+    rows = (
+        scoped(actor_for(request), IPAddress.objects.all(), "pool__tenant")
+        .values("status")
+        .annotate(n=Count("id"))
+    )
     counts = {status: 0 for status in IPStatus.values}
     counts.update({r["status"]: r["n"] for r in rows})
     return counts
 
 
 def domain_counts(request: HttpRequest) -> dict[str, int]:
-    return scope(request, SendingDomain.objects.all()).aggregate(
+    return scoped(actor_for(request), SendingDomain.objects.all()).aggregate(
         total=Count("id"),
         # The domain list's ?problems=1 rows.
         problems=Count("id", filter=Q(status__in=SendingDomain.PROBLEM_STATUSES)),

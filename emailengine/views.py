@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from core.access import scoped
 from core.charts import trend_days
 from core.http import HtmxRequest
 from core.models import AuditEvent
@@ -17,7 +18,7 @@ from emailengine import home as selectors
 from emailengine.jobs_overview import scheduled_jobs_overview
 from ips.models import IPStatus, MtaServer
 from reputation.selectors import recent_changes
-from tenants.access import actor_for, scope
+from tenants.access import actor_for
 from tenants.models import Tenant
 from warmup.models import IPWarmup
 
@@ -49,9 +50,11 @@ def home(request: HtmxRequest) -> HttpResponse:
         **selectors.attention(request, actor),
         **selectors.home_trends(request, days=days, subject=subject),
         "changes": recent_changes(request, 8),
-        "recent": scope(request, AuditEvent.objects.select_related("tenant"))[:10],
+        "recent": scoped(actor_for(request), AuditEvent.objects.select_related("tenant"))[:10],
     }
-    warming = scope(request, IPWarmup.objects.exclude(status=IPWarmup.Status.COMPLETED), "ip__pool__tenant")
+    warming = scoped(
+        actor_for(request), IPWarmup.objects.exclude(status=IPWarmup.Status.COMPLETED), "ip__pool__tenant"
+    )
     context["warmup_counts"] = dict(warming.values_list("status").annotate(n=Count("id")))
     counts = context["ip_counts"]
     if actor.is_operator:

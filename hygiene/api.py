@@ -13,9 +13,10 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from hygiene import rules, services, views
+from hygiene.access import get_validation_job_for_user
 from hygiene.forms import ValidationUploadForm
 from hygiene.models import ValidationJob
-from hygiene.selectors import get_validation_job_for_user, validation_jobs_for
+from hygiene.selectors import validation_jobs_for
 from hygiene.tasks import validation_job_enqueue
 from tenants.access import require_writer
 from tenants.api_kit import Page, PageParams, conflict, form_input, paginate, validated

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from hygiene import rules
+from hygiene.access import get_validation_job_for_user
 from hygiene.forms import ValidationUploadForm
 from hygiene.models import ValidationJob
-from hygiene.selectors import get_validation_job_for_user, validation_jobs_for
+from hygiene.selectors import validation_jobs_for
 from hygiene.services import (
     max_upload_bytes,
     stale_minutes,

@@ -10,8 +10,9 @@ import ipaddress
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
+from core.access import get_scoped_object_or_404
 from ips.models import IPAddress, IPPool, MtaServer
-from tenants.access import get_scoped_or_404, require_operator
+from tenants.access import actor_for, require_operator
 
 # The tenant of an IP is its pool's tenant; an IP without a pool is visible to operators only.
 IP_TENANT_FIELD = "pool__tenant"
@@ -19,8 +20,8 @@ IP_TENANT_FIELD = "pool__tenant"
 
 def get_ip_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> IPAddress:
     qs = IPAddress.objects.select_related("server", "pool", "pool__tenant")
-    return get_scoped_or_404(
-        request, qs, pk, tenant_field=IP_TENANT_FIELD, write=write, write_needs_operator=True
+    return get_scoped_object_or_404(
+        actor_for(request), qs, pk, tenant_field=IP_TENANT_FIELD, write=write, write_needs_operator=True
     )
 
 
@@ -38,7 +39,9 @@ def get_ip_by_address_for_user(request: HttpRequest, address: str, *, write: boo
 
 def get_pool_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> IPPool:
     qs = IPPool.objects.select_related("server", "tenant")
-    return get_scoped_or_404(request, qs, pk, tenant_field="tenant", write=write, write_needs_operator=True)
+    return get_scoped_object_or_404(
+        actor_for(request), qs, pk, tenant_field="tenant", write=write, write_needs_operator=True
+    )
 
 
 def get_server_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> MtaServer:

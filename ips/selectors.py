@@ -9,10 +9,11 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
+from core.access import scoped
 from core.models import AuditEvent
 from ips.access import IP_TENANT_FIELD
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer
-from tenants.access import scope
+from tenants.access import actor_for
 
 STATUSES = [value for value, _ in IPStatus.choices]
 
@@ -23,8 +24,8 @@ IP_LIST_ORDER = ("server__name", "address")
 
 
 def ips_visible(request: HttpRequest) -> QuerySet[IPAddress]:
-    return scope(
-        request,
+    return scoped(
+        actor_for(request),
         IPAddress.objects.select_related("server", "pool", "pool__tenant").order_by(*IP_LIST_ORDER),
         tenant_field=IP_TENANT_FIELD,
     )
@@ -147,7 +148,7 @@ def pools_with_counts(request: HttpRequest) -> QuerySet[IPPool]:
     )
     # Grouped queries drop Meta.ordering, and pagination needs a stable order.
     qs = qs.order_by("server__name", "name")
-    return scope(request, qs, tenant_field="tenant")
+    return scoped(actor_for(request), qs, tenant_field="tenant")
 
 
 def _per_server(qs: QuerySet) -> Coalesce:
@@ -169,7 +170,7 @@ def servers_with_counts() -> QuerySet[MtaServer]:
 def pool_choices(request: HttpRequest) -> QuerySet[IPPool]:
     # Only what the option labels show: a filter bar may list hundreds of pools.
     qs = IPPool.objects.select_related("server", "tenant").only("name", "server__name", "tenant__name")
-    return scope(request, qs, tenant_field="tenant")
+    return scoped(actor_for(request), qs, tenant_field="tenant")
 
 
 def ip_timeline(ip: IPAddress, limit: int = 50) -> QuerySet[AuditEvent]:

@@ -1,33 +1,14 @@
-"""Reads the MailWizz pages (and the campaign pages) share, and the per-model access helpers."""
+"""Reads the MailWizz pages (and the campaign pages) share."""
 
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 
+from core.access import scoped
 from mailwizz.models import MailWizzCampaign, MailWizzConfig, MailWizzOutbox
-from tenants.access import actor_for, get_scoped_or_404, require_writer, scope
+from tenants.access import actor_for
 from tenants.models import Tenant
-
-
-def get_mailwizz_tenant_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> Tenant:
-    """The tenant whose MailWizz settings a page shows: own tenant for tenant users (404 for others),
-    any for operators. Changing needs a tenant admin or an operator (403 for viewers)."""
-    actor = actor_for(request)
-    qs = Tenant.objects.all()
-    if not actor.is_operator:
-        qs = qs.filter(pk=actor.tenant_id) if actor.tenant_id else qs.none()
-    tenant = get_object_or_404(qs, pk=pk)
-    if write:
-        require_writer(request)
-    return tenant
-
-
-def get_outbox_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> MailWizzOutbox:
-    return get_scoped_or_404(
-        request, MailWizzOutbox.objects.select_related("tenant"), pk, tenant_field="tenant", write=write
-    )
 
 
 def mailwizz_config_for(tenant: Tenant) -> MailWizzConfig | None:
@@ -61,7 +42,7 @@ def mailwizz_campaigns_filtered(*, tenant: Tenant, q: str = "") -> QuerySet[Mail
 def outbox_filtered(
     request: HttpRequest, *, q: str = "", status: str = "", kind: str = "", tenant: Tenant | None = None
 ) -> QuerySet[MailWizzOutbox]:
-    qs = scope(request, MailWizzOutbox.objects.select_related("tenant"), tenant_field="tenant")
+    qs = scoped(actor_for(request), MailWizzOutbox.objects.select_related("tenant"), tenant_field="tenant")
     if tenant is not None:
         qs = qs.filter(tenant=tenant)
     if status:

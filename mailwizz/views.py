@@ -12,11 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from mailwizz import services
+from mailwizz.access import get_mailwizz_tenant_for_user, get_outbox_for_user
 from mailwizz.forms import MailWizzConfigForm, OutboxFilterForm
 from mailwizz.models import MailWizzCampaign, MailWizzOutbox
 from mailwizz.selectors import (
-    get_mailwizz_tenant_for_user,
-    get_outbox_for_user,
     mailwizz_campaigns_filtered,
     mailwizz_config_for,
     mailwizz_overview,

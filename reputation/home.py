@@ -8,17 +8,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest
 
+from core.access import scoped
 from core.charts import Chart, Series, line_chart
 from ips.models import IPAddress
 from reputation.models import Listing
 from reputation.selectors import _problem_exists, _scope_by_target, visible_domains, visible_ips
-from tenants.access import scope
+from tenants.access import actor_for
 
 
 def listed_ip_count(request: HttpRequest) -> int:
     """Visible IPs with an open listing on an enabled list: the rows of the IP list's ``?listed=1``."""
     open_listing = Listing.objects.filter(ip=OuterRef("pk"), cleared_at__isnull=True, blocklist__enabled=True)
-    return scope(request, IPAddress.objects.all(), "pool__tenant").filter(Exists(open_listing)).count()
+    return (
+        scoped(actor_for(request), IPAddress.objects.all(), "pool__tenant")
+        .filter(Exists(open_listing))
+        .count()
+    )
 
 
 def problem_target_count(request: HttpRequest) -> int:

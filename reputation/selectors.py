@@ -15,10 +15,11 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Val
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
+from core.access import scoped
 from domains.models import SendingDomain
 from ips.models import IPAddress, IPStatus
 from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing, ProviderAccount, Sweep
-from tenants.access import actor_for, scope
+from tenants.access import actor_for
 
 PROBLEMS = (CheckStatus.LISTED, CheckStatus.ERROR)
 
@@ -28,11 +29,13 @@ PROBLEMS = (CheckStatus.LISTED, CheckStatus.ERROR)
 
 def visible_ips(request: HttpRequest) -> QuerySet[IPAddress]:
     """The IPs a sweep covers (not retired) that this user may see."""
-    return scope(request, IPAddress.objects.exclude(status=IPStatus.RETIRED), tenant_field="pool__tenant")
+    return scoped(
+        actor_for(request), IPAddress.objects.exclude(status=IPStatus.RETIRED), tenant_field="pool__tenant"
+    )
 
 
 def visible_domains(request: HttpRequest) -> QuerySet[SendingDomain]:
-    return scope(request, SendingDomain.objects.all(), tenant_field="tenant")
+    return scoped(actor_for(request), SendingDomain.objects.all(), tenant_field="tenant")
 
 
 def _scope_by_target(request: HttpRequest, qs: QuerySet) -> QuerySet:
@@ -276,6 +279,6 @@ def listings_visible(
 
 def provider_accounts_for(request: HttpRequest) -> QuerySet[ProviderAccount]:
     """The provider accounts the viewer may see (their tenant's; operators: all), with their tenant."""
-    return scope(request, ProviderAccount.objects.select_related("tenant"), tenant_field="tenant").order_by(
-        "kind", "label", "pk"
-    )
+    return scoped(
+        actor_for(request), ProviderAccount.objects.select_related("tenant"), tenant_field="tenant"
+    ).order_by("kind", "label", "pk")

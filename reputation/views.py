@@ -8,17 +8,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.access import scoped
 from core.dates import utc_today
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
+from domains.access import get_domain_for_user
 from domains.models import SendingDomain
+from ips.access import get_ip_for_user
 from ips.models import IPAddress
 from ips.services import ips_bulk_apply
 from reputation import services
 from reputation.access import (
     get_blocklist_for_operator,
-    get_domain_for_reputation,
-    get_ip_for_reputation,
     get_provider_account_for_user,
 )
 from reputation.forms import BlocklistForm, GridBulkForm, OverviewFilterForm, ProviderAccountForm
@@ -42,7 +43,7 @@ from reputation.selectors import (
     visible_domains,
     visible_ips,
 )
-from tenants.access import actor_for, require_operator, require_writer, scope
+from tenants.access import actor_for, require_operator, require_writer
 
 # A row is one line of compact cells, so a page holds a whole /25 of a fleet; listed targets come first.
 GRID_PAGE_SIZE = 100
@@ -176,12 +177,12 @@ def _history(request: HttpRequest, kind: str, obj, label: str) -> HttpResponse:
 
 
 def reputation_ip(request: HttpRequest, ip_id: int) -> HttpResponse:
-    ip = get_ip_for_reputation(request, ip_id)
+    ip = get_ip_for_user(request, ip_id)
     return _history(request, Kind.IP, ip, ip.address)
 
 
 def reputation_domain(request: HttpRequest, domain_id: int) -> HttpResponse:
-    domain = get_domain_for_reputation(request, domain_id)
+    domain = get_domain_for_user(request, domain_id)
     return _history(request, Kind.DOMAIN, domain, domain.display_name)
 
 
@@ -232,13 +233,13 @@ def provider_data(request: HttpRequest) -> HttpResponse:
     with its chart (reputation/provider_charts.py); the accounts the viewer may see, with links to manage."""
     days = day_axis(until=utc_today(), days=PROVIDER_DAYS)
     since = days[0]
-    domains = scope(request, SendingDomain.objects.all(), tenant_field="tenant")
+    domains = scoped(actor_for(request), SendingDomain.objects.all(), tenant_field="tenant")
     stats = (
         PostmasterDomainStat.objects.filter(domain__in=domains, day__gte=since)
         .select_related("domain")
         .order_by("domain__name", "day")
     )
-    ips = scope(request, IPAddress.objects.all(), tenant_field="pool__tenant").values("address")
+    ips = scoped(actor_for(request), IPAddress.objects.all(), tenant_field="pool__tenant").values("address")
     snds = SndsIpStat.objects.filter(address__in=ips, day__gte=since).order_by("address", "day")
     loops = (
         FeedbackLoopStat.objects.filter(domain__in=domains, day__gte=since)

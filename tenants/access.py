@@ -1,6 +1,7 @@
 """Who may see and change what.
 
-Every tenant-visible lookup goes through here, so no view can forget the scope.
+The request's viewer (`Actor`) and the role gates. Each app's `access.py` holds one lookup per model, built
+on core.access (scope and 404/403) with `actor_for(request)`, so no view can forget the scope.
 
 Operators (staff users) see every tenant. A tenant user sees only their tenant; another tenant's object is a
 404, never a 403 that would confirm it exists. A 403 is only for an object the user can see but not change.
@@ -9,11 +10,9 @@ Operators (staff users) see every tenant. A tenant user sees only their tenant; 
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 
-from core.access import get_scoped_object_or_404, scoped
+from core.access import get_scoped_object_or_404
 from tenants.models import Membership, Tenant
 
 
@@ -55,31 +54,6 @@ def actor_for(request: HttpRequest) -> Actor:
     return actor
 
 
-def scope[M: Model](request: HttpRequest, qs: QuerySet[M], tenant_field: str = "tenant") -> QuerySet[M]:
-    """Restrict a queryset to what the request's user may see."""
-    return scoped(actor_for(request), qs, tenant_field)
-
-
-def get_scoped_or_404[M: Model](
-    request: HttpRequest,
-    qs: QuerySet[M],
-    pk: object,
-    *,
-    tenant_field: str = "tenant",
-    write: bool = False,
-    write_needs_operator: bool = False,
-) -> M:
-    """Fetch one object inside the user's scope; 404 outside it, 403 when visible but not writable."""
-    return get_scoped_object_or_404(
-        actor_for(request),
-        qs,
-        pk,
-        tenant_field=tenant_field,
-        write=write,
-        write_needs_operator=write_needs_operator,
-    )
-
-
 def require_operator(request: HttpRequest) -> Actor:
     """Operator-only pages answer 404 to everyone else, like objects outside their scope."""
     actor = actor_for(request)
@@ -97,11 +71,11 @@ def require_writer(request: HttpRequest) -> Actor:
 
 def get_tenant_for_user(request: HttpRequest, pk: object, *, write: bool = False) -> Tenant:
     """A tenant user sees their own tenant (read-only); only operators change tenants."""
-    actor = actor_for(request)
-    qs = Tenant.objects.all()
-    if not actor.is_operator:
-        qs = qs.filter(pk=actor.tenant_id) if actor.tenant_id else qs.none()
-    tenant = get_object_or_404(qs, pk=pk)
-    if write and not actor.is_operator:
-        raise PermissionDenied("Only operators change tenants.")
-    return tenant
+    return get_scoped_object_or_404(
+        actor_for(request),
+        Tenant.objects.all(),
+        pk,
+        tenant_field="pk",
+        write=write,
+        write_needs_operator=True,
+    )

@@ -5,13 +5,14 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from core.access import scoped
 from core.models import AuditEvent
-from tenants.access import scope
+from tenants.access import actor_for
 
 
 def audit_events(request: HttpRequest, filters: dict[str, Any]) -> QuerySet[AuditEvent]:
     """The audit log the user may read, filtered as the audit page's filter form cleaned it."""
-    qs = scope(request, AuditEvent.objects.select_related("tenant"))
+    qs = scoped(actor_for(request), AuditEvent.objects.select_related("tenant"))
     if filters.get("q"):
         qs = qs.filter(
             Q(object_repr__icontains=filters["q"])

@@ -12,10 +12,12 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from core.access import scoped
 from ips.access import get_ip_by_address_for_user
-from tenants.access import require_operator, scope
+from tenants.access import actor_for, require_operator
 from tenants.api_kit import Page, PageParams, conflict, form_input, paginate, validated
 from warmup import selectors, services
+from warmup.access import get_warmup_for_user
 from warmup.forms import ActionForm, AssignPlanForm, CopyPlanForm, PlanEditForm, ReplyRuleForm
 from warmup.models import IPWarmup, ReplyRule, ReplyRuleAction, WarmupDecision, WarmupPlan, WarmupStep
 
@@ -299,7 +301,7 @@ def ip_action(request: HttpRequest, address: str, payload: ActionIn) -> IPWarmup
     pk = IPWarmup.objects.filter(ip=ip).values_list("pk", flat=True).first()
     if pk is None:
         raise conflict(f"{ip.address} is not on a warmup plan.")
-    warmup = selectors.get_warmup_for_user(request, pk, write=True)
+    warmup = get_warmup_for_user(request, pk, write=True)
     d = validated(ActionForm(form_input(payload.dict()))).cleaned_data
     try:
         if d["action"] == "hold":
@@ -322,8 +324,10 @@ class DecisionFilters(Schema):
 
 @router.get("/warmup/decisions", response=Page[DecisionOut], summary="The ramp's decisions, newest first")
 def decision_list(request: HttpRequest, filters: Query[DecisionFilters], page: Query[PageParams]) -> dict:
-    qs = scope(
-        request, WarmupDecision.objects.select_related("warmup__ip"), tenant_field="warmup__ip__pool__tenant"
+    qs = scoped(
+        actor_for(request),
+        WarmupDecision.objects.select_related("warmup__ip"),
+        tenant_field="warmup__ip__pool__tenant",
     )
     if filters.day:
         qs = qs.filter(day=filters.day)

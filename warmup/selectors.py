@@ -7,35 +7,16 @@ from django.http import HttpRequest
 
 from campaigns.models import DailyStat
 from campaigns.stats import Counts, sums, thresholds
+from core.access import scoped
 from core.dates import utc_today
 from ips.models import IPAddress
-from tenants.access import get_scoped_or_404, scope
+from tenants.access import actor_for
 from warmup.models import IPWarmup, WarmupDecision
 
 
 def warmups_for(request: HttpRequest) -> QuerySet[IPWarmup]:
-    return scope(request, IPWarmup.objects.select_related("ip__pool__tenant", "plan"), "ip__pool__tenant")
-
-
-def get_warmup_for_user(request: HttpRequest, pk: int, *, write: bool = False) -> IPWarmup:
-    return get_scoped_or_404(
-        request,
-        IPWarmup.objects.select_related("ip__pool__tenant", "plan"),
-        pk,
-        tenant_field="ip__pool__tenant",
-        write=write,
-        write_needs_operator=True,
-    )
-
-
-def get_ip_for_warmup_page(request: HttpRequest, pk: int, *, write: bool = False) -> IPAddress:
-    return get_scoped_or_404(
-        request,
-        IPAddress.objects.select_related("pool__tenant", "server"),
-        pk,
-        tenant_field="pool__tenant",
-        write=write,
-        write_needs_operator=True,
+    return scoped(
+        actor_for(request), IPWarmup.objects.select_related("ip__pool__tenant", "plan"), "ip__pool__tenant"
     )
 
 

@@ -10,9 +10,11 @@ from campaigns.stats import Counts
 from core.dates import utc_today
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
+from ips.access import get_ip_for_user
 from ips.models import IPPool
 from tenants.access import require_operator
 from warmup import charts, selectors, services
+from warmup.access import get_warmup_for_user
 from warmup.forms import ActionForm, AssignPlanForm, CopyPlanForm, PlanEditForm, ReplyRuleForm
 from warmup.models import IPWarmup, ReplyRule, ReplyRuleAction, WarmupPlan, WarmupStep
 from warmup.pmta_backoff import backoff_fragment
@@ -69,7 +71,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def warmup_action(request: HtmxRequest, warmup_id: int) -> HttpResponse:
-    warmup = selectors.get_warmup_for_user(request, warmup_id, write=True)
+    warmup = get_warmup_for_user(request, warmup_id, write=True)
     form = ActionForm(request.POST)
     error = ""
     if form.is_valid():
@@ -87,7 +89,7 @@ def warmup_action(request: HtmxRequest, warmup_id: int) -> HttpResponse:
             error = str(exc)
     else:
         error = "Unknown action."
-    warmup = selectors.get_warmup_for_user(request, warmup_id)
+    warmup = get_warmup_for_user(request, warmup_id)
     if request.htmx:
         response = render(request, "warmup/board.html#row", {"row": _rows([warmup])[0], "error": error})
         return response
@@ -109,7 +111,7 @@ def _local_next(request: HttpRequest) -> str:
 
 
 def ip_warmup(request: HttpRequest, ip_id: int) -> HttpResponse:
-    ip = selectors.get_ip_for_warmup_page(request, ip_id)
+    ip = get_ip_for_user(request, ip_id)
     warmup = IPWarmup.objects.filter(ip=ip).select_related("plan").first()
     days = selectors.timeline(ip, days=30)
     context = {
@@ -126,7 +128,7 @@ def ip_warmup(request: HttpRequest, ip_id: int) -> HttpResponse:
 
 @require_POST
 def ip_assign(request: HttpRequest, ip_id: int) -> HttpResponse:
-    ip = selectors.get_ip_for_warmup_page(request, ip_id, write=True)
+    ip = get_ip_for_user(request, ip_id, write=True)
     form = AssignPlanForm(request.POST)
     if form.is_valid():
         try:
