@@ -7,7 +7,6 @@ the page's own streaming view.
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -238,9 +237,7 @@ class SuppressionIn(Schema):
 def suppression_create(request: HttpRequest, payload: SuppressionIn) -> Status:
     require_writer(request)
     form = validated(SuppressionAddForm(form_input(payload.dict()), request=request))
-    tenant = form.tenant()
-    if tenant is None:
-        raise PermissionDenied("You are not a member of any tenant.")
+    tenant = form.acting_tenant()
     try:
         entry = suppression_add(
             tenant=tenant,
@@ -295,9 +292,7 @@ def suppression_import(
     require_writer(request)
     data = form_input({"tenant": tenant})
     form = validated(SuppressionImportForm(data, {"file": file}, request=request))
-    target = form.tenant()
-    if target is None:
-        raise PermissionDenied("You are not a member of any tenant.")
+    target = form.acting_tenant()
     upload = form.cleaned_data["file"]
     return suppression_import_csv(tenant=target, data=upload.read(), by=request.user, filename=upload.name)
 

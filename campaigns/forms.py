@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from django import forms
 from django.http import HttpRequest
@@ -14,8 +13,7 @@ from campaigns.services.suppression import SuppressionError, check_email
 from core.dates import utc_today
 from core.forms import AriaLabelled
 from ips.models import MtaServer
-from tenants.access import actor_for
-from tenants.models import Tenant
+from tenants.forms import TenantChoiceMixin
 
 DEFAULT_DAYS = 30
 MAX_RANGE_DAYS = 366
@@ -104,30 +102,7 @@ class MessageSearchForm(forms.Form):
         return q
 
 
-class _TenantChoiceMixin:
-    """Operators act for a tenant they pick; tenant users always act for their own, so no field."""
-
-    # Provided by the forms.Form this is mixed into.
-    fields: dict[str, forms.Field]
-    cleaned_data: dict[str, Any]
-
-    def _setup_tenant(self, request: HttpRequest, *, required: bool) -> None:
-        actor = actor_for(request)
-        if actor.is_operator:
-            self.fields["tenant"] = forms.ModelChoiceField(
-                queryset=Tenant.objects.order_by("name"),
-                required=required,
-                empty_label="choose a tenant" if required else "any tenant",
-            )
-            self.tenant_fixed = None
-        else:
-            self.tenant_fixed = Tenant.objects.filter(pk=actor.tenant_id).first() if actor.tenant_id else None
-
-    def tenant(self) -> Tenant | None:
-        return self.tenant_fixed or self.cleaned_data.get("tenant")
-
-
-class SuppressionFilterForm(AriaLabelled, _TenantChoiceMixin, forms.Form):
+class SuppressionFilterForm(AriaLabelled, TenantChoiceMixin, forms.Form):
     q = forms.CharField(
         required=False,
         label="Search",
@@ -150,7 +125,7 @@ class SuppressionFilterForm(AriaLabelled, _TenantChoiceMixin, forms.Form):
         }
 
 
-class SuppressionAddForm(_TenantChoiceMixin, forms.Form):
+class SuppressionAddForm(TenantChoiceMixin, forms.Form):
     email = forms.CharField(max_length=320, widget=forms.EmailInput(attrs={"placeholder": "bob@example.com"}))
     detail = forms.CharField(
         required=False,
@@ -170,7 +145,7 @@ class SuppressionAddForm(_TenantChoiceMixin, forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
 
-class SuppressionImportForm(_TenantChoiceMixin, forms.Form):
+class SuppressionImportForm(TenantChoiceMixin, forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text="One address per line, or a CSV with an 'email' column; a header line is optional.",

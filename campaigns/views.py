@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -207,9 +206,7 @@ def suppression_add_view(request: HttpRequest) -> HttpResponse:
     require_writer(request)
     form = SuppressionAddForm(request.POST if request.method == "POST" else None, request=request)
     if request.method == "POST" and form.is_valid():
-        tenant = form.tenant()
-        if tenant is None:
-            raise PermissionDenied("You are not a member of any tenant.")
+        tenant = form.acting_tenant()
         try:
             entry = suppression_add(
                 tenant=tenant,
@@ -252,9 +249,7 @@ def suppression_import_view(request: HttpRequest) -> HttpResponse:
         request.POST if bound else None, request.FILES if bound else None, request=request
     )
     if request.method == "POST" and form.is_valid():
-        tenant = form.tenant()
-        if tenant is None:
-            raise PermissionDenied("You are not a member of any tenant.")
+        tenant = form.acting_tenant()
         upload = form.cleaned_data["file"]
         job = suppression_import_create(
             tenant=tenant, data=upload.read(), by=request.user, filename=upload.name

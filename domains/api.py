@@ -6,7 +6,6 @@ The same access helper, forms and services as domains/views.py.
 from datetime import datetime
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from domains import services
@@ -17,7 +16,6 @@ from domains.models import DkimKey, DomainCheck, SendingDomain
 from domains.selectors import domains_for_list, ordered_checks, rotation_for, zone_snippet
 from tenants.access import require_writer
 from tenants.api_kit import Page, PageParams, conflict, form_input, paginate, validated
-from tenants.models import Tenant
 
 router = Router(tags=["domains"])
 
@@ -139,12 +137,12 @@ def domain_list(request: HttpRequest, filters: Query[DomainFilters], page: Query
 
 @router.post("/domains", response={201: DomainDetailOut}, summary="Add a domain (with its first DKIM key)")
 def domain_create(request: HttpRequest, payload: DomainCreateIn) -> Status:
-    actor = require_writer(request)
-    d = validated(DomainCreateForm(form_input(payload.dict()), operator=actor.is_operator)).cleaned_data
-    tenant = d["tenant"] if actor.is_operator else get_object_or_404(Tenant, pk=actor.tenant_id)
+    require_writer(request)
+    form = validated(DomainCreateForm(form_input(payload.dict()), request=request))
+    d = form.cleaned_data
     try:
         domain = services.domain_create(
-            tenant=tenant,
+            tenant=form.acting_tenant(),
             name=d["name"],
             return_path_domain=d["return_path_domain"],
             expected_dmarc_policy=d["expected_dmarc_policy"],

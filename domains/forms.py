@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.http import HttpRequest
 
 from domains.models import (
     DmarcPolicy,
@@ -9,6 +10,7 @@ from domains.models import (
     normalise_domain,
 )
 from domains.services import DEFAULT_KEY_BITS
+from tenants.forms import TenantChoiceMixin
 from tenants.models import Tenant
 
 KEY_SIZE_CHOICES = [
@@ -24,8 +26,7 @@ def _clean_domain(value: str) -> str:
         raise forms.ValidationError(str(exc)) from None
 
 
-class DomainCreateForm(forms.Form):
-    tenant = forms.ModelChoiceField(queryset=Tenant.objects.filter(is_active=True), required=True)
+class DomainCreateForm(TenantChoiceMixin, forms.Form):
     name = forms.CharField(
         label="Domain", max_length=300, help_text="The From domain, e.g. news.example.com (IDNs are fine)"
     )
@@ -48,13 +49,15 @@ class DomainCreateForm(forms.Form):
         help_text="Operators only: mark the domain verified without its DNS proof (audited)",
     )
 
-    def __init__(self, *args, operator: bool, **kwargs) -> None:
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if not operator:
-            # A tenant admin adds domains to their own tenant only; the view supplies it. Whether another
-            # tenant has claimed the name is never checked here: the service only refuses a repeat within
-            # the same tenant, so the answer reveals nothing about anyone else.
-            del self.fields["tenant"]
+        # A tenant admin adds domains to their own tenant only (no tenant field). Whether another tenant has
+        # claimed the name is never checked here: the service only refuses a repeat within the same tenant,
+        # so the answer reveals nothing about anyone else.
+        self._setup_tenant(request, required=True, queryset=Tenant.objects.filter(is_active=True))
+        if "tenant" in self.fields:
+            self.order_fields(["tenant"])
+        else:
             del self.fields["skip_verification"]
 
     def clean_name(self) -> str:

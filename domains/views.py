@@ -25,7 +25,6 @@ from domains.selectors import (
 )
 from ips.models import MtaServer
 from tenants.access import actor_for, require_operator, require_writer
-from tenants.models import Tenant
 
 
 @require_GET
@@ -51,13 +50,12 @@ def domain_list(request: HtmxRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def domain_create(request: HttpRequest) -> HttpResponse:
     actor = require_writer(request)
-    form = DomainCreateForm(request.POST or None, operator=actor.is_operator)
+    form = DomainCreateForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        tenant = data["tenant"] if actor.is_operator else get_object_or_404(Tenant, pk=actor.tenant_id)
         try:
             domain = services.domain_create(
-                tenant=tenant,
+                tenant=form.acting_tenant(),
                 name=data["name"],
                 return_path_domain=data["return_path_domain"],
                 expected_dmarc_policy=data["expected_dmarc_policy"],

@@ -6,7 +6,6 @@ The same form (its checks and size limits), services, task and access helpers as
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -62,9 +61,7 @@ def validation_job_list(request: HttpRequest, filters: Query[Filters], page: Que
 
 def _create(request: HttpRequest, form: ValidationUploadForm) -> Status:
     validated(form)
-    tenant = form.tenant()
-    if tenant is None:
-        raise PermissionDenied("You are not a member of any tenant.")
+    tenant = form.acting_tenant()
     assert form.parsed is not None
     job = services.validation_job_create(tenant=tenant, upload=form.parsed, by=request.user)
     validation_job_enqueue(job.pk)

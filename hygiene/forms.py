@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.http import HttpRequest
 
-from campaigns.forms import _TenantChoiceMixin
 from hygiene.services import (
     ParsedUpload,
     UploadError,
@@ -13,12 +12,13 @@ from hygiene.services import (
     paste_parse,
     upload_parse,
 )
+from tenants.forms import TenantChoiceMixin
 
 # Names a browser may send for things that are not CSV; refused before reading them.
 REFUSED_EXTENSIONS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers", ".pdf", ".zip", ".gz", ".doc", ".docx")
 
 
-class ValidationUploadForm(_TenantChoiceMixin, forms.Form):
+class ValidationUploadForm(TenantChoiceMixin, forms.Form):
     file = forms.FileField(
         required=False,
         label="CSV file",

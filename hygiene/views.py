@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.datastructures import MultiValueDict
@@ -59,9 +59,7 @@ def validation_list(request: HttpRequest) -> HttpResponse:
             form.errors.clear()
             form.add_error(None, too_big)
         elif form.is_valid() and form.parsed is not None:
-            tenant = form.tenant()
-            if tenant is None:
-                raise PermissionDenied("You are not a member of any tenant.")
+            tenant = form.acting_tenant()
             job = validation_job_create(tenant=tenant, upload=form.parsed, by=request.user)
             if validation_job_enqueue(job.pk).sent is False:
                 messages.warning(

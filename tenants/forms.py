@@ -1,8 +1,46 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from tenants.access import actor_for
 from tenants.models import Membership, Tenant
+
+
+class TenantChoiceMixin:
+    """Operators act for a tenant they pick; tenant users always act for their own, so no field."""
+
+    # Provided by the forms.Form this is mixed into.
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def _setup_tenant(
+        self, request: HttpRequest, *, required: bool, queryset: QuerySet[Tenant] | None = None
+    ) -> None:
+        actor = actor_for(request)
+        if actor.is_operator:
+            self.fields["tenant"] = forms.ModelChoiceField(
+                queryset=Tenant.objects.order_by("name") if queryset is None else queryset,
+                required=required,
+                empty_label="choose a tenant" if required else "any tenant",
+            )
+            self.tenant_fixed = None
+        else:
+            self.tenant_fixed = Tenant.objects.filter(pk=actor.tenant_id).first() if actor.tenant_id else None
+
+    def tenant(self) -> Tenant | None:
+        return self.tenant_fixed or self.cleaned_data.get("tenant")
+
+    def acting_tenant(self) -> Tenant:
+        """The tenant a change is made for (after is_valid()): a user of no tenant changes nothing (403)."""
+        tenant = self.tenant()
+        if tenant is None:
+            raise PermissionDenied("You are not a member of any tenant.")
+        return tenant
 
 
 class TenantForm(forms.ModelForm):
