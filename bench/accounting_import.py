@@ -302,10 +302,11 @@ def main() -> None:
     bad_path = tmp / "acct-webhook-bad.csv"
     size = 1000
     try:
-        print(f"generating {args.records:,} records ...", flush=True)
+        records = 0 if args.only_webhook else args.records
+        print(f"generating {records:,} + 2 x {args.batches * size:,} records ...", flush=True)
         # Three files, numbered apart: no record of the run is sent twice (bench/gen_accounting.py).
         hooked = args.batches * size
-        generate(path, 0 if args.only_webhook else args.records, seed=1)
+        generate(path, records, seed=1)
         generate(webhook_path, hooked, seed=2, first_serial=args.records)
         generate(bad_path, hooked, seed=3, first_serial=args.records + hooked)
 
