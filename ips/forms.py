@@ -3,6 +3,7 @@ from collections.abc import Sequence
 from django import forms
 from django.http import HttpRequest
 
+from core.forms import AriaLabelled
 from core.widgets import FastSelect
 from ips.models import IPPool, IPStatus, MtaServer
 from ips.selectors import IPColumn, ip_sort_keys, pool_choices
@@ -31,7 +32,7 @@ class PoolChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.server.name}, {owner})"
 
 
-class IPFilterForm(forms.Form):
+class IPFilterForm(AriaLabelled, forms.Form):
     q = forms.CharField(
         required=False,
         label="Search",

@@ -3,12 +3,13 @@ from typing import Any
 
 from django import forms
 
+from core.forms import AriaLabelled
 from reputation.models import Kind, ProviderAccount, Severity
 from reputation.services import PROVIDER_FIELD_NAMES, PROVIDER_REQUIRED
 from tenants.models import Tenant
 
 
-class OverviewFilterForm(forms.Form):
+class OverviewFilterForm(AriaLabelled, forms.Form):
     q = forms.CharField(
         required=False,
         label="Search",
