@@ -1,15 +1,14 @@
 """Reads the IP, pool and server pages share. Every list is scoped and N+1 free."""
 
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from core.access import scoped
+from core.app_hooks import app_hooks
 from core.models import AuditEvent
 from ips.access import IP_TENANT_FIELD
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer
@@ -50,27 +49,8 @@ class IPColumn:
     order: int = 100
 
 
-def _app_hooks(module_name: str, function: str) -> list[Any]:
-    """``function`` of every installed app's ``<app>.<module_name>`` module (apps above ips plug in here;
-    ips never imports them, so dependencies still point at ips)."""
-    found = []
-    for config in apps.get_app_configs():
-        if config.name == "ips":
-            continue
-        try:
-            module = import_module(f"{config.name}.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.{module_name}":
-                raise
-            continue
-        provider = getattr(module, function, None)
-        if provider is not None:
-            found.append(provider)
-    return found
-
-
 def ip_list_columns(request: HttpRequest) -> list[IPColumn]:
-    columns = [c for provider in _app_hooks("ip_columns", "columns") for c in provider(request)]
+    columns = [c for provider in app_hooks("ip_columns", "columns", skip="ips") for c in provider(request)]
     return sorted(columns, key=lambda c: c.order)
 
 
@@ -197,7 +177,9 @@ def server_detail_blocks(request: HttpRequest, server: MtaServer) -> list[IPBloc
     """Cards from other apps on the server page (the traffic trend), in `order`: an app opts in with a
     `server_blocks.py` module defining `blocks(request, server) -> list[IPBlock]` (the IP card shape)."""
     found = [
-        block for provider in _app_hooks("server_blocks", "blocks") for block in provider(request, server)
+        block
+        for provider in app_hooks("server_blocks", "blocks", skip="ips")
+        for block in provider(request, server)
     ]
     return sorted(found, key=lambda b: b.order)
 
@@ -206,7 +188,8 @@ def ip_detail_blocks(request: HttpRequest, ip: IPAddress) -> list[IPBlock]:
     """Cards from other apps, in `order`. An app opts in with an `ip_blocks.py` module defining
     `blocks(request, ip) -> list[IPBlock]`; ips never imports those apps, so dependencies still point at ips.
     """
-    found = [block for provider in _app_hooks("ip_blocks", "blocks") for block in provider(request, ip)]
+    providers = app_hooks("ip_blocks", "blocks", skip="ips")
+    found = [block for provider in providers for block in provider(request, ip)]
     return sorted(found, key=lambda b: b.order)
 
 

@@ -1,13 +1,34 @@
 """Reads shared by the tenants pages and the API."""
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from core.access import scoped
+from core.app_hooks import app_hooks
 from core.models import AuditEvent
 from tenants.access import actor_for
+from tenants.models import Tenant
+
+
+@dataclass(frozen=True)
+class TenantBlock:
+    """A section another app adds to the tenant page (pools and IPs, domains, sending)."""
+
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 100
+
+
+def tenant_detail_blocks(request: HttpRequest, tenant: Tenant) -> list[TenantBlock]:
+    """Sections from the apps above tenants, in ``order``: an app opts in with a ``tenant_blocks.py`` module
+    defining ``blocks(request, tenant) -> list[TenantBlock]`` (tenants never imports those apps)."""
+    providers = app_hooks("tenant_blocks", "blocks", skip="tenants")
+    found = [block for provider in providers for block in provider(request, tenant)]
+    return sorted(found, key=lambda b: b.order)
 
 
 def audit_events(request: HttpRequest, filters: dict[str, Any]) -> QuerySet[AuditEvent]:

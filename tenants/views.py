@@ -14,7 +14,7 @@ from tenants import services
 from tenants.access import actor_for, get_tenant_for_user, require_operator
 from tenants.forms import ApiTokenForm, AuditFilterForm, MemberAddForm, MemberRoleForm, TenantForm
 from tenants.models import ApiToken, Membership, Tenant
-from tenants.selectors import audit_events
+from tenants.selectors import audit_events, tenant_detail_blocks
 
 
 def tenant_list(request: HttpRequest) -> HttpResponse:
@@ -51,6 +51,7 @@ def tenant_detail(request: HttpRequest, tenant_id: int) -> HttpResponse:
         "tenants/tenant_detail.html",
         {
             "tenant": tenant,
+            "tenant_blocks": tenant_detail_blocks(request, tenant),
             "members": members,
             "member_form": MemberAddForm(),
             "roles": Membership.Role.choices,
