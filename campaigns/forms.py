@@ -7,13 +7,16 @@ from datetime import date, timedelta
 from django import forms
 from django.http import HttpRequest
 
-from campaigns.models import ImportRejection, Suppression
-from campaigns.selectors import search_kind
+from campaigns.models import Campaign, ImportRejection, Suppression
+from campaigns.selectors import EventFilters, provider_names, search_kind
 from campaigns.services.suppression import SuppressionError, check_email
 from core.dates import utc_today
 from core.forms import AriaLabelled
+from core.widgets import FastSelect
 from ips.models import MtaServer
+from tenants.access import actor_for
 from tenants.forms import TenantChoiceMixin
+from tenants.models import Tenant
 
 DEFAULT_DAYS = 30
 MAX_RANGE_DAYS = 366
@@ -61,11 +64,49 @@ class CampaignFilterForm(DateRangeForm):
     )
 
 
-class BounceFilterForm(DateRangeForm):
-    default_days = 7
+class DrillDownForm(DateRangeForm):
+    """The filters the bounce explorer and the message search share. Field names are URL parameters other
+    pages link with (?tenant=<id>&ip=<address>&campaign=<id>&provider=<name>&category=<cat>&start=&end=)."""
+
+    tenant = forms.ModelChoiceField(
+        queryset=Tenant.objects.order_by("name"), required=False, empty_label="any tenant", widget=FastSelect
+    )
+    ip = forms.GenericIPAddressField(
+        required=False, label="Sending IP", widget=forms.TextInput(attrs={"placeholder": "sending IP"})
+    )
+    # The campaign's id (its page links here); the view checks it through the campaign access helper.
+    campaign = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    provider = forms.ChoiceField(required=False, choices=[])
     category = forms.CharField(
         required=False, max_length=50, widget=forms.TextInput(attrs={"placeholder": "any category"})
     )
+
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        provider = self.fields["provider"]
+        assert isinstance(provider, forms.ChoiceField)
+        provider.choices = [("", "any provider"), *((p, p) for p in provider_names())]
+        if not actor_for(request).is_operator:
+            del self.fields["tenant"]  # a tenant user's pages show only their own tenant anyway
+
+    def clean_category(self) -> str:
+        return self.cleaned_data["category"].strip().lower()
+
+    def event_filters(self, campaign: Campaign | None) -> EventFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        tenant = data.get("tenant")
+        return EventFilters(
+            tenant_id=tenant.pk if tenant else None,
+            ip=data.get("ip") or "",
+            campaign_id=campaign.pk if campaign else None,
+            provider=data.get("provider", ""),
+            category=data.get("category", ""),
+            domain=data.get("domain", ""),
+        )
+
+
+class BounceFilterForm(DrillDownForm):
+    default_days = 7
     domain = forms.CharField(
         required=False,
         max_length=255,
@@ -79,23 +120,35 @@ class BounceFilterForm(DateRangeForm):
             raise forms.ValidationError("Enter a domain such as gmail.com.")
         return domain
 
-    def clean_category(self) -> str:
-        return self.cleaned_data["category"].strip().lower()
 
-
-class MessageSearchForm(forms.Form):
+class MessageSearchForm(DrillDownForm):
     q = forms.CharField(
         label="Recipient",
         max_length=320,
+        required=False,
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": "full address, domain or sending IP", "autofocus": True}
         ),
     )
 
+    def clean(self) -> dict:
+        # No default range here: a search for one address reaches back over the whole retention.
+        data = forms.Form.clean(self) or self.cleaned_data
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("The start day is after the end day.")
+        wanted = ("q", "campaign", "tenant", "ip", "provider", "category")
+        if not self.has_error("q") and not any(data.get(name) for name in wanted):
+            raise forms.ValidationError(
+                "Enter an address, a domain or a sending IP, "
+                "or choose a campaign, tenant, provider or category."
+            )
+        return data
+
     def clean_q(self) -> str:
         q = self.cleaned_data["q"].strip()
         # Exact lookups only: a substring search would scan every retained event.
-        if search_kind(q) is None:
+        if q and search_kind(q) is None:
             raise forms.ValidationError(
                 "Enter a full email address (bob@example.com), a domain (example.com) or an IP address."
             )

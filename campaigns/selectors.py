@@ -213,28 +213,75 @@ class RegexpReplace(Func):
 _DIAG_VARIABLE = r"[^\s<>()\[\];:,]+@[^\s<>()\[\];:,]+|\d{1,3}(\.\d{1,3}){3}|\m[0-9A-Fa-f]{8,}\M|\d{4,}"
 
 
+def provider_names() -> list[str]:
+    """The mailbox providers provider_for_domain() knows by name (any other domain stands for itself)."""
+    return sorted({*_PROVIDER_EXACT.values(), *(p for _, p in _PROVIDER_PREFIX)})
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """The drill-down filters the bounce explorer and the message search share (and other pages link with:
+    ?tenant=<id>&ip=<address>&campaign=<id>&provider=<name>&category=<cat>&domain=<rcpt domain>)."""
+
+    tenant_id: int | None = None
+    ip: str = ""
+    campaign_id: int | None = None
+    provider: str = ""
+    category: str = ""
+    domain: str = ""
+
+    @property
+    def needs_detail(self) -> bool:
+        """Only the detailed DailyStat rows carry the IP, campaign and recipient domain."""
+        return bool(self.ip or self.campaign_id or self.provider or self.domain)
+
+    def apply(self, qs: QuerySet, *, category_field: str = "") -> QuerySet:
+        """These filters on DailyStat or DeliveryEvent rows (same column names); ``category_field`` when
+        the category is a column (events' bounce_cat), not a key of the daily rows' category counts."""
+        if self.tenant_id is not None:
+            qs = qs.filter(tenant_id=self.tenant_id)
+        if self.ip:
+            qs = qs.filter(source_ip=self.ip)
+        if self.campaign_id is not None:
+            qs = qs.filter(campaign_id=self.campaign_id)
+        if self.domain:
+            qs = qs.filter(rcpt_domain=self.domain)
+        if self.provider:
+            qs = qs.alias(provider=provider_expression("rcpt_domain")).filter(provider=self.provider)
+        if self.category and category_field:
+            qs = qs.filter(**{category_field: self.category})
+        return qs
+
+
+NO_FILTERS = EventFilters()
+
+
 def _bounce_stats(
-    request: HttpRequest, *, start: date, end: date, domain: str = ""
+    request: HttpRequest, *, start: date, end: date, filters: EventFilters = NO_FILTERS
 ) -> QuerySet[DailyStat] | QuerySet[DailyTenantStat]:
-    """The rows to sum: per day and tenant (a few hundred rows for a week of the whole fleet) unless a
-    recipient domain is asked for, which only the detailed DailyStat rows carry."""
-    if domain:
-        return scoped(
-            actor_for(request), DailyStat.objects.filter(day__gte=start, day__lte=end, rcpt_domain=domain)
-        ).order_by()
-    return scoped(actor_for(request), DailyTenantStat.objects.filter(day__gte=start, day__lte=end)).order_by()
+    """The rows to sum: per day and tenant (a few hundred rows for a week of the whole fleet) unless an IP,
+    campaign, provider or recipient domain is asked for, which only the detailed DailyStat rows carry."""
+    if filters.needs_detail:
+        detail = scoped(actor_for(request), DailyStat.objects.filter(day__gte=start, day__lte=end))
+        return filters.apply(detail).order_by()
+    per_tenant = scoped(actor_for(request), DailyTenantStat.objects.filter(day__gte=start, day__lte=end))
+    if filters.tenant_id is not None:
+        per_tenant = per_tenant.filter(tenant_id=filters.tenant_id)
+    return per_tenant.order_by()
 
 
-def bounce_totals(request: HttpRequest, *, start: date, end: date, domain: str = "") -> Counts:
-    qs = _bounce_stats(request, start=start, end=end, domain=domain)
+def bounce_totals(
+    request: HttpRequest, *, start: date, end: date, filters: EventFilters = NO_FILTERS
+) -> Counts:
+    qs = _bounce_stats(request, start=start, end=end, filters=filters)
     return Counts.from_row(qs.aggregate(**_sums(qs.model)))
 
 
 def bounce_category_counts(
-    request: HttpRequest, *, start: date, end: date, domain: str = ""
+    request: HttpRequest, *, start: date, end: date, filters: EventFilters = NO_FILTERS
 ) -> list[tuple[str, int]]:
     """(category, bounces) over DailyStat.bounce_categories, largest first: one query, summed in Postgres."""
-    inner = _bounce_stats(request, start=start, end=end, domain=domain).values("bounce_categories")
+    inner = _bounce_stats(request, start=start, end=end, filters=filters).values("bounce_categories")
     sql, params = inner.query.sql_with_params()
     # Only Django's own compiled SQL is interpolated; every value stays a bound parameter.
     query = (
@@ -259,7 +306,7 @@ DIAGNOSTICS_SAMPLE = 5_000
 
 
 def top_diagnostics(
-    request: HttpRequest, *, start: date, end: date, category: str = "", domain: str = "", limit: int = 25
+    request: HttpRequest, *, start: date, end: date, filters: EventFilters = NO_FILTERS, limit: int = 25
 ) -> list[dict]:
     """The most frequent texts among the period's latest DIAGNOSTICS_SAMPLE bounces (variable parts
     normalised), with a sample recipient to search for. The latest bounces come from the partial
@@ -268,10 +315,7 @@ def top_diagnostics(
     qs = DeliveryEvent.objects.filter(
         time_logged__gte=lo, time_logged__lt=hi, outcome__in=(HARD_BOUNCE, SOFT_BOUNCE)
     )
-    if category:
-        qs = qs.filter(bounce_cat=category)
-    if domain:
-        qs = qs.filter(rcpt_domain=domain)
+    qs = filters.apply(qs, category_field="bounce_cat")
     qs = scoped(actor_for(request), qs, tenant_field="tenant")
     latest = qs.order_by("-time_logged").values("dsn_diag", "bounce_cat", "outcome", "rcpt", "rcpt_domain")
     inner, params = latest[:DIAGNOSTICS_SAMPLE].query.sql_with_params()
@@ -363,6 +407,40 @@ def events_for_campaign(request: HttpRequest, campaign: Campaign) -> QuerySet[De
     helper; the scope is applied again all the same)."""
     qs = DeliveryEvent.objects.select_related("campaign", "tenant", "ip").filter(campaign=campaign)
     return _scope_events(request, qs)
+
+
+# Without an address, IP, domain or campaign to lead the index, a search looks at this many recent days.
+BROAD_SEARCH_DAYS = 1
+
+
+def events_filtered(
+    request: HttpRequest,
+    *,
+    q: str = "",
+    campaign: Campaign | None = None,
+    filters: EventFilters = NO_FILTERS,
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[DeliveryEvent]:
+    """Retained events, newest first: for ``q`` (address, IP or recipient domain) or ``campaign`` as
+    events_for_recipient / events_for_campaign find them, narrowed by ``filters`` and the UTC days
+    [start, end]; with neither, the last BROAD_SEARCH_DAYS days of the filtered events (the caller checked
+    the campaign through its access helper)."""
+    if q:
+        qs = events_for_recipient(request, q)
+    elif campaign is not None:
+        qs = events_for_campaign(request, campaign)
+    else:
+        days = BROAD_SEARCH_DAYS if start is None else search_days()
+        since = datetime.now(UTC) - timedelta(days=days)
+        recent = DeliveryEvent.objects.select_related("campaign", "tenant", "ip").filter(
+            time_logged__gte=since
+        )
+        qs = _scope_events(request, recent).order_by("-time_logged", "-pk")
+    if start is not None or end is not None:
+        lo, hi = _time_bounds(start or date.min, end or utc_today())
+        qs = qs.filter(time_logged__gte=lo, time_logged__lt=hi)
+    return filters.apply(qs, category_field="bounce_cat")
 
 
 def suppressions_for_address(request: HttpRequest, q: str) -> QuerySet[Suppression]:

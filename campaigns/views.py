@@ -26,6 +26,7 @@ from campaigns.forms import (
     BounceFilterForm,
     CampaignFilterForm,
     DateRangeForm,
+    DrillDownForm,
     MessageSearchForm,
     RejectionActionForm,
     RejectionFilterForm,
@@ -34,8 +35,9 @@ from campaigns.forms import (
     SuppressionImportForm,
     SuppressionRemoveForm,
 )
-from campaigns.models import ImportRejection, SuppressionImport
+from campaigns.models import Campaign, ImportRejection, SuppressionImport
 from campaigns.selectors import (
+    BROAD_SEARCH_DAYS,
     SEARCH_COUNT_CAP,
     accounting_files,
     attach_totals,
@@ -44,8 +46,7 @@ from campaigns.selectors import (
     campaign_report,
     campaigns_in_range,
     category_chart,
-    events_for_campaign,
-    events_for_recipient,
+    events_filtered,
     import_rejections,
     search_days,
     search_kind,
@@ -120,23 +121,31 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 # --- bounces -----------------------------------------------------------------------------------------------
 
 
+def _campaign_filter(request: HttpRequest, form: DrillDownForm) -> Campaign | None:
+    """The ?campaign=<id> of a drill-down link, through the access helper: another tenant's is a 404."""
+    campaign_id = form.cleaned_data.get("campaign") if form.is_valid() else None
+    return get_campaign_for_user(request, campaign_id) if campaign_id else None
+
+
 @require_GET
 def bounce_explorer(request: HtmxRequest) -> HttpResponse:
-    form = BounceFilterForm(request.GET or None)
+    form = BounceFilterForm(request.GET or None, request=request)
     start, end = form.window()
-    data = form.cleaned_data if form.is_valid() else {}
-    category, domain = data.get("category", ""), data.get("domain", "")
-    counts = bounce_category_counts(request, start=start, end=end, domain=domain)
+    campaign = _campaign_filter(request, form)
+    filters = form.event_filters(campaign)
+    counts = bounce_category_counts(request, start=start, end=end, filters=filters)
     context = {
         "form": form,
         "start": start,
         "end": end,
-        "category": category,
-        "domain": domain,
-        "totals": bounce_totals(request, start=start, end=end, domain=domain),
+        "category": filters.category,
+        "domain": filters.domain,
+        "filters": filters,
+        "campaign": campaign,
+        "totals": bounce_totals(request, start=start, end=end, filters=filters),
         "categories": counts,
         "chart": category_chart(counts),
-        "diagnostics": top_diagnostics(request, start=start, end=end, category=category, domain=domain),
+        "diagnostics": top_diagnostics(request, start=start, end=end, filters=filters),
         "diagnostics_sample": selectors.DIAGNOSTICS_SAMPLE,
         "qs": query_without_page(request),
     }
@@ -150,27 +159,30 @@ def bounce_explorer(request: HtmxRequest) -> HttpResponse:
 
 @require_GET
 def message_search(request: HtmxRequest) -> HttpResponse:
-    """Events for an address, a sending IP or a recipient domain (``q``), or for a campaign
-    (``campaign``, the link on its page)."""
-    campaign = get_campaign_for_user(request, request.GET["campaign"]) if "campaign" in request.GET else None
-    form = MessageSearchForm(request.GET if "q" in request.GET and not campaign else None)
+    """Events for an address, a sending IP or a recipient domain (``q``) or for a campaign (``campaign``,
+    the link on its page), narrowed by tenant, sending IP, provider, category and UTC days; or, without
+    any of q/campaign, the latest day of events matching those filters."""
+    form = MessageSearchForm(request.GET or None, request=request)
+    campaign = _campaign_filter(request, form)
     context: dict = {"form": form, "domain_days": search_days(), "campaign": campaign}
-    if campaign is not None:
-        context.update(
-            q=str(campaign),
-            kind="campaign",
-            page=paginate(request, events_for_campaign(request, campaign), count_cap=SEARCH_COUNT_CAP),
-            suppressions=[],
-            qs=query_without_page(request),
-        )
-    elif form.is_bound and form.is_valid():
-        q = form.cleaned_data["q"]
-        context.update(
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        q = data["q"]
+        events = events_filtered(
+            request,
             q=q,
-            kind=search_kind(q),
-            page=paginate(request, events_for_recipient(request, q), count_cap=SEARCH_COUNT_CAP),
-            suppressions=list(suppressions_for_address(request, q)),
+            campaign=campaign,
+            filters=form.event_filters(campaign),
+            start=data.get("start"),
+            end=data.get("end"),
+        )
+        context.update(
+            q=q or (str(campaign) if campaign else ""),
+            kind=search_kind(q) if q else "campaign" if campaign else "filters",
+            page=paginate(request, events, count_cap=SEARCH_COUNT_CAP),
+            suppressions=list(suppressions_for_address(request, q)) if q else [],
             qs=query_without_page(request),
+            broad_days=BROAD_SEARCH_DAYS,
         )
     return render(
         request, _partial(request, "campaigns/message_search.html", "message-results", "results"), context
