@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 
 from core.access import scoped
+from core.app_hooks import app_hooks
 from core.models import AuditEvent
 from domains.checks.dmarc import DEFAULT_POLICY
 from domains.checks.result import txt_record_line
@@ -27,7 +28,7 @@ from domains.models import (
 from domains.services import bounce_hosts, pool_ips
 
 # The app-hook lookup the IP page's cards use (moving to core.app_hooks with dash-lists' tenant page).
-from ips.selectors import IPBlock, _app_hooks
+from ips.selectors import IPBlock
 from tenants.access import actor_for
 
 
@@ -159,6 +160,8 @@ def domain_detail_blocks(request: HttpRequest, domain: SendingDomain) -> list[IP
     opts in with a `domain_blocks.py` module defining `blocks(request, domain) -> list[IPBlock]` (the card
     shape the IP page uses); domains never imports those apps."""
     found = [
-        block for provider in _app_hooks("domain_blocks", "blocks") for block in provider(request, domain)
+        block
+        for provider in app_hooks("domain_blocks", "blocks", skip="domains")
+        for block in provider(request, domain)
     ]
     return sorted(found, key=lambda b: b.order)
