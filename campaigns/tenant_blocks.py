@@ -1,5 +1,6 @@
 """The tenant page's "Sending" section: the last 7 and 30 UTC days (campaigns.stats definitions), the latest
-campaigns, and links into the bounces and messages filtered to the tenant.
+campaigns, and links into the bounces and messages filtered to the tenant; and its "Traffic trend" charts
+(sent, bounce and complaint rate per day over 7 or 30 days, campaigns.trends).
 
 tenants.selectors.tenant_detail_blocks discovers this module; tenants never imports campaigns.
 """
@@ -11,7 +12,9 @@ from django.http import HttpRequest
 from campaigns.models import Campaign, DailyTenantStat
 from campaigns.selectors import attach_totals
 from campaigns.stats import Counts, sums
+from campaigns.trends import tenant_trend
 from core.access import scoped
+from core.charts import trend_days
 from core.dates import utc_today
 from tenants.access import actor_for
 from tenants.models import Tenant
@@ -40,4 +43,9 @@ def blocks(request: HttpRequest, tenant: Tenant) -> list[TenantBlock]:
         "month_start": month_start,
         "today": today,
     }
-    return [TenantBlock("Sending", "campaigns/_tenant_block.html", context, order=30)]
+    days = trend_days(request.GET.get("days"), default=30)
+    trend = tenant_trend(request, tenant.pk, days=days, subject=tenant.name)
+    return [
+        TenantBlock("Sending", "campaigns/_tenant_block.html", context, order=30),
+        TenantBlock("Traffic trend", "campaigns/_trend_card.html", {"trend": trend}, order=31),
+    ]

@@ -132,3 +132,13 @@ def test_detail_page_query_counts_do_not_grow_with_the_data(login, operator, ten
             )
             make_stat(campaign, day, source_ip=ip.address, ip=ip, rcpt_domain=f"d{i}.example", delivered=5)
     assert [_queries(client, url) for url in urls] == few
+
+
+def test_the_tenant_page_charts_its_trend(login, admin_a, admin_b, tenant_a, traffic):
+    response = login(admin_a).get(f"/tenants/{tenant_a.pk}/?days=7")
+    assert response.status_code == 200
+    [block] = [b for b in response.context["tenant_blocks"] if b.template == "campaigns/_trend_card.html"]
+    trend = block.context["trend"]
+    assert trend["days"] == 7 and trend["totals"].attempted == 1100
+    assert f"{tenant_a.name}: complaint rate per day" in response.content.decode()
+    assert login(admin_b).get(f"/tenants/{tenant_a.pk}/").status_code == 404

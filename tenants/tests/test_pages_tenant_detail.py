@@ -44,6 +44,7 @@ def test_it_shows_the_tenants_pools_ips_domains_and_sending(request, login, pers
         "Pools and IPs",
         "Sending domains",
         "Sending",
+        "Traffic trend",
     ]
     assert "a-main" in html and f"/ips/?pool={estate['pool_a'].pk}" in html
     assert "a-send.test" in html and "1 with problems" in html
