@@ -1,7 +1,7 @@
 """MailWizz integration: per-tenant connection settings, the campaigns synced from MailWizz, and the
 outbox of hard bounces and complaints posted back to it.
 
-Imported at the end of campaigns/models.py so Django registers these models with the campaigns app.
+The tables keep the names they had when these models lived in campaigns (moved with their rows).
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ from django.utils import timezone
 
 from tenants.models import Tenant
 
-__all__ = ["TenantHold"]
-
 
 class TenantHold(models.Model):
     """One period during which a tenant's traffic was held, why (with the numbers), and who released it."""

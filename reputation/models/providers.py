@@ -11,8 +11,6 @@ from domains.models import SendingDomain
 from ips.models import IPAddress
 from tenants.models import Tenant
 
-__all__ = ["FeedbackLoopStat", "PostmasterDomainStat", "ProviderAccount", "SndsIpStat"]
-
 
 class ProviderAccount(models.Model):
     """Credentials for one provider data source, the operator's (no tenant) or one tenant's.

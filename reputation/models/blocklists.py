@@ -248,6 +248,3 @@ class CheckState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} / {self.blocklist_id}: {self.status}"
-
-
-from reputation.models_providers import *  # noqa: E402,F403
