@@ -237,13 +237,10 @@ class SuppressionIn(Schema):
 def suppression_create(request: HttpRequest, payload: SuppressionIn) -> Status:
     require_writer(request)
     form = validated(SuppressionAddForm(form_input(payload.dict()), request=request))
-    tenant = form.acting_tenant()
+    data = form.cleaned_data
     try:
         entry = suppression_add(
-            tenant=tenant,
-            email=form.cleaned_data["email"],
-            detail=form.cleaned_data["detail"],
-            by=request.user,
+            tenant=form.acting_tenant(), email=data["email"], detail=data["detail"], by=request.user
         )
     except SuppressionError as exc:
         raise conflict(str(exc)) from None

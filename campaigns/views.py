@@ -218,13 +218,10 @@ def suppression_add_view(request: HttpRequest) -> HttpResponse:
     require_writer(request)
     form = SuppressionAddForm(request.POST if request.method == "POST" else None, request=request)
     if request.method == "POST" and form.is_valid():
-        tenant = form.acting_tenant()
+        tenant, data = form.acting_tenant(), form.cleaned_data
         try:
             entry = suppression_add(
-                tenant=tenant,
-                email=form.cleaned_data["email"],
-                detail=form.cleaned_data["detail"],
-                by=request.user,
+                tenant=tenant, email=data["email"], detail=data["detail"], by=request.user
             )
         except SuppressionError as exc:
             form.add_error("email", str(exc))

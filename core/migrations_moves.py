@@ -5,21 +5,32 @@ The content types are renamed so permissions, admin log entries and generic refe
 instead of being orphaned beside a fresh content type.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
+type _Move = Callable[[StateApps, BaseDatabaseSchemaEditor, str, str, list[str]], None]
+
 
 def rename_content_types(old_app: str, new_app: str, models: Iterable[str]) -> migrations.RunPython:
+    return _both_ways(_move, old_app, new_app, models)
+
+
+def rename_audit_labels(old_app: str, new_app: str, models: Iterable[str]) -> migrations.RunPython:
+    """Audit events name their object as "app.model"; they follow the model to its new app."""
+    return _both_ways(_relabel, old_app, new_app, models)
+
+
+def _both_ways(move: _Move, old_app: str, new_app: str, models: Iterable[str]) -> migrations.RunPython:
     names = [m.lower() for m in models]
 
     def forward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-        _move(apps, schema_editor, old_app, new_app, names)
+        move(apps, schema_editor, old_app, new_app, names)
 
     def backward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-        _move(apps, schema_editor, new_app, old_app, names)
+        move(apps, schema_editor, new_app, old_app, names)
 
     return migrations.RunPython(forward, backward, elidable=True)
 
@@ -34,19 +45,6 @@ def _move(
         # the old one carries the permissions and log entries, so it wins.
         ContentType.objects.using(db).filter(app_label=dst, model=name).delete()
         ContentType.objects.using(db).filter(app_label=src, model=name).update(app_label=dst)
-
-
-def rename_audit_labels(old_app: str, new_app: str, models: Iterable[str]) -> migrations.RunPython:
-    """Audit events name their object as "app.model"; they follow the model to its new app."""
-    names = [m.lower() for m in models]
-
-    def forward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-        _relabel(apps, schema_editor, old_app, new_app, names)
-
-    def backward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-        _relabel(apps, schema_editor, new_app, old_app, names)
-
-    return migrations.RunPython(forward, backward, elidable=True)
 
 
 def _relabel(

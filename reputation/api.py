@@ -66,24 +66,9 @@ def blocklist_list(request: HttpRequest, page: Query[PageParams]) -> dict:
 @router.patch("/blocklists/{int:blocklist_id}", response=BlocklistOut, summary="Enable, grade or key a list")
 def blocklist_update(request: HttpRequest, blocklist_id: int, payload: BlocklistUpdateIn) -> Blocklist:
     blocklist = get_blocklist_for_operator(request, blocklist_id)
-    current = {
-        "enabled": blocklist.enabled,
-        "severity": blocklist.severity,
-        "delist_url": blocklist.delist_url,
-    }
-    form = BlocklistForm(form_input(current | payload.dict(exclude_unset=True)))
-    if not blocklist.supports_dqs:
-        del form.fields["dqs_key"], form.fields["clear_dqs_key"]
-    data = validated(form).cleaned_data
-    key: str | None = "" if data.get("clear_dqs_key") else (data.get("dqs_key") or None)
-    return services.blocklist_update(
-        blocklist=blocklist,
-        by=request.user,
-        dqs_key=key,
-        enabled=data["enabled"],
-        severity=data["severity"],
-        delist_url=data["delist_url"],
-    )
+    data = form_input(BlocklistForm.current(blocklist) | payload.dict(exclude_unset=True))
+    form = validated(BlocklistForm(data, blocklist=blocklist))
+    return services.blocklist_update(blocklist=blocklist, by=request.user, **form.changes())
 
 
 class ListingOut(Schema):

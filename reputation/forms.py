@@ -4,7 +4,7 @@ from typing import Any
 from django import forms
 
 from core.forms import AriaLabelled
-from reputation.models import Kind, ProviderAccount, Severity
+from reputation.models import Blocklist, Kind, ProviderAccount, Severity
 from reputation.services import PROVIDER_FIELD_NAMES, PROVIDER_REQUIRED
 from tenants.models import Tenant
 
@@ -77,6 +77,31 @@ class BlocklistForm(forms.Form):
         help_text="Leave empty to keep the current key.",
     )
     clear_dqs_key = forms.BooleanField(label="Remove the DQS key", required=False)
+
+    def __init__(self, *args: Any, blocklist: Blocklist, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", self.current(blocklist))
+        super().__init__(*args, **kwargs)
+        if not blocklist.supports_dqs:
+            del self.fields["dqs_key"], self.fields["clear_dqs_key"]
+
+    @staticmethod
+    def current(blocklist: Blocklist) -> dict[str, Any]:
+        """The list's settings as the form's values (never its DQS key, which is write-only)."""
+        return {
+            "enabled": blocklist.enabled,
+            "severity": blocklist.severity,
+            "delist_url": blocklist.delist_url,
+        }
+
+    def changes(self) -> dict[str, Any]:
+        """services.blocklist_update's arguments: dqs_key "" removes the key, None keeps the current one."""
+        data = self.cleaned_data
+        return {
+            "dqs_key": "" if data.get("clear_dqs_key") else (data.get("dqs_key") or None),
+            "enabled": data["enabled"],
+            "severity": data["severity"],
+            "delist_url": data["delist_url"],
+        }
 
     def clean_dqs_key(self) -> str:
         key = self.cleaned_data["dqs_key"].strip()

@@ -196,28 +196,9 @@ def blocklist_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def blocklist_edit(request: HttpRequest, blocklist_id: int) -> HttpResponse:
     blocklist = get_blocklist_for_operator(request, blocklist_id)
-    initial = {
-        "enabled": blocklist.enabled,
-        "severity": blocklist.severity,
-        "delist_url": blocklist.delist_url,
-    }
-    form = BlocklistForm(request.POST or None, initial=initial)
-    if not blocklist.supports_dqs:
-        del form.fields["dqs_key"], form.fields["clear_dqs_key"]
+    form = BlocklistForm(request.POST or None, blocklist=blocklist)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if data.get("clear_dqs_key"):
-            key: str | None = ""
-        else:
-            key = data.get("dqs_key") or None
-        services.blocklist_update(
-            blocklist=blocklist,
-            by=request.user,
-            dqs_key=key,
-            enabled=data["enabled"],
-            severity=data["severity"],
-            delist_url=data["delist_url"],
-        )
+        services.blocklist_update(blocklist=blocklist, by=request.user, **form.changes())
         messages.success(request, f"{blocklist.name} saved.")
         return redirect("blocklist_list")
     return render(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import models
 
 from campaigns.accounting.classify import HARD_BOUNCE, SOFT_BOUNCE
@@ -35,6 +37,21 @@ class Campaign(models.Model):
 BOUNCES = (HARD_BOUNCE, SOFT_BOUNCE)
 
 
+def _unconstrained_fk[M: models.Model](
+    to: type[M], *, on_delete: Callable[..., None], related_name: str = "+"
+) -> models.ForeignKey[M | None, M | None]:
+    """An optional reference with neither a database constraint nor an index (see DeliveryEvent)."""
+    return models.ForeignKey(
+        to,
+        on_delete=on_delete,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        db_index=False,
+        db_constraint=False,
+    )
+
+
 class DeliveryEvent(models.Model):
     """One accounting record, kept ACCOUNTING_EVENT_RETENTION_DAYS for drill-down.
 
@@ -65,42 +82,10 @@ class DeliveryEvent(models.Model):
     # No database-level FK constraints on this table, and no index the pages do not need: each one
     # costs every insert (deferred FK checks run per row at commit), and it takes millions of rows a day.
     # Django still applies on_delete.
-    campaign = models.ForeignKey(
-        Campaign,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="events",
-        db_index=False,
-        db_constraint=False,
-    )
-    tenant = models.ForeignKey(
-        Tenant,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    server = models.ForeignKey(
-        MtaServer,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    ip = models.ForeignKey(
-        IPAddress,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    campaign = _unconstrained_fk(Campaign, on_delete=models.SET_NULL, related_name="events")
+    tenant = _unconstrained_fk(Tenant, on_delete=models.CASCADE)
+    server = _unconstrained_fk(MtaServer, on_delete=models.SET_NULL)
+    ip = _unconstrained_fk(IPAddress, on_delete=models.SET_NULL)
     message_id = models.TextField(blank=True)
     job_id = models.TextField(blank=True)
     fingerprint = models.UUIDField()

@@ -9,7 +9,22 @@ from ips.models import IPAddress
 from tenants.models import Tenant
 
 
-class DailyStat(models.Model):
+class DailyCounters(models.Model):
+    """The record counts a daily row keeps (campaigns/stats.py turns them into sent and rates)."""
+
+    delivered = models.BigIntegerField(default=0)
+    hard_bounces = models.BigIntegerField(default=0)
+    soft_bounces = models.BigIntegerField(default=0)
+    transient = models.BigIntegerField(default=0)
+    complaints = models.BigIntegerField(default=0)
+    received = models.BigIntegerField(default=0)
+    other = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyStat(DailyCounters):
     """Counts per UTC day x sending IP x vmta x recipient domain x campaign x tenant; kept for good."""
 
     day = models.DateField()
@@ -27,13 +42,6 @@ class DailyStat(models.Model):
     ip = models.ForeignKey(
         IPAddress, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
-    delivered = models.BigIntegerField(default=0)
-    hard_bounces = models.BigIntegerField(default=0)
-    soft_bounces = models.BigIntegerField(default=0)
-    transient = models.BigIntegerField(default=0)
-    complaints = models.BigIntegerField(default=0)
-    received = models.BigIntegerField(default=0)
-    other = models.BigIntegerField(default=0)
     bounce_categories = models.JSONField(default=dict, blank=True, help_text="b/rb records per category")
     transient_categories = models.JSONField(default=dict, blank=True, help_text="t/tq records per category")
 
@@ -64,7 +72,7 @@ class DailyStat(models.Model):
         return Counts.from_row(self).bounces
 
 
-class DailyTenantStat(models.Model):
+class DailyTenantStat(DailyCounters):
     """DailyStat summed per UTC day and tenant, for pages that look at the whole fleet or a whole tenant.
 
     Kept by a Postgres trigger on DailyStat (migration 0006), so every way of writing DailyStat (the
@@ -74,13 +82,6 @@ class DailyTenantStat(models.Model):
 
     day = models.DateField()
     tenant_id = models.BigIntegerField(null=True, blank=True)
-    delivered = models.BigIntegerField(default=0)
-    hard_bounces = models.BigIntegerField(default=0)
-    soft_bounces = models.BigIntegerField(default=0)
-    transient = models.BigIntegerField(default=0)
-    complaints = models.BigIntegerField(default=0)
-    received = models.BigIntegerField(default=0)
-    other = models.BigIntegerField(default=0)
     bounce_categories = models.JSONField(default=dict, blank=True)
 
     class Meta:

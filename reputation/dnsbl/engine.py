@@ -27,7 +27,7 @@ import ipaddress
 import secrets
 import socket
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -493,23 +493,14 @@ async def sweep(
     return results
 
 
-def sweep_blocking(
-    targets: Sequence[tuple[str, str]],
-    lists: Sequence[Blocklist | Mapping[str, Any]],
-    *,
-    nameservers: str | list[str] | list[tuple[str, int]],
-    timeout: float = 2.0,
-    concurrency: int = 200,
-    dqs_key: str | None = None,
-) -> list[Result]:
-    """``sweep`` for synchronous callers (management commands, Celery tasks)."""
-    return asyncio.run(
-        sweep(
-            targets,
-            lists,
-            nameservers=nameservers,
-            timeout=timeout,
-            concurrency=concurrency,
-            dqs_key=dqs_key,
-        )
-    )
+def _blocking[**P, R](coroutine: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """The coroutine function for synchronous callers: the same arguments, run to completion."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return asyncio.run(coroutine(*args, **kwargs))
+
+    return run
+
+
+# ``sweep`` for synchronous callers (management commands, Celery tasks).
+sweep_blocking = _blocking(sweep)
