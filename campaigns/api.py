@@ -12,7 +12,11 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from campaigns import views
-from campaigns.access import get_campaign_for_user, get_suppression_for_user
+from campaigns.access import (
+    get_campaign_for_user,
+    get_suppression_for_user,
+    get_suppression_import_for_user,
+)
 from campaigns.forms import (
     CampaignFilterForm,
     DateRangeForm,
@@ -21,23 +25,25 @@ from campaigns.forms import (
     SuppressionImportForm,
     SuppressionRemoveForm,
 )
-from campaigns.models import Campaign, Suppression
+from campaigns.models import Campaign, Suppression, SuppressionImport
 from campaigns.selectors import (
     STAT_GROUPS,
     attach_totals,
     campaign_report,
     campaigns_in_range,
     daily_stats,
+    suppression_imports_visible,
     suppressions_filtered,
 )
 from campaigns.services.suppression import (
     SuppressionError,
     normalise_email,
     suppression_add,
-    suppression_import_csv,
     suppression_remove,
 )
+from campaigns.services.suppression_import import report_of, suppression_import_create
 from campaigns.stats import Counts
+from campaigns.tasks import suppression_import_enqueue
 from tenants.access import require_writer
 from tenants.api_kit import Page, PageParams, conflict, form_input, paginate, validated
 
@@ -264,34 +270,84 @@ def suppression_delete(request: HttpRequest, suppression_id: int, payload: Remov
     return Status(204, None)
 
 
-class ImportReportOut(Schema):
-    lines: int
+class ImportErrorOut(Schema):
+    line: int
+    reason: str
+    excerpt: str
+
+
+class SuppressionImportOut(Schema):
+    """A suppression CSV import job (the dashboard's import page runs the same job)."""
+
+    id: int
+    tenant: str = Field(alias="tenant.slug")
+    filename: str
+    status: Literal["new", "running", "done", "failed"]
+    percent: int = Field(description="Progress, 0 to 100")
+    total_lines: int
+    lines: int = Field(description="Data lines read so far")
     added: int
-    duplicates: int
-    already: int
+    already: int = Field(description="Already on the list before")
+    duplicates: int = Field(description="The same address again in this file")
     errors: int = Field(alias="errors_total")
-    first_errors: list[dict] = Field(description="Up to the first errors: line, reason, excerpt")
+    first_errors: list[ImportErrorOut] = Field(description="The first bad lines: line, reason, excerpt")
+    error: str = Field(description="Why the job failed, when it did")
+    created_by: str = Field(alias="created_by_label")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
 
     @staticmethod
-    def resolve_first_errors(obj: Any) -> list[dict]:
-        return [{"line": e.line, "reason": e.reason, "excerpt": e.excerpt} for e in obj.errors]
+    def resolve_first_errors(obj: SuppressionImport) -> list[dict[str, Any]]:
+        return [{"line": e.line, "reason": e.reason, "excerpt": e.excerpt} for e in report_of(obj).errors]
 
 
 @router.post(
     "/suppressions/import",
-    response=ImportReportOut,
+    response={202: SuppressionImportOut},
     tags=["suppressions"],
-    summary="Import a CSV of addresses (multipart: file, and tenant for operators)",
+    summary="Import a CSV of addresses as a background job (multipart: file, and tenant for operators)",
 )
 def suppression_import(
     request: HttpRequest, file: File[UploadedFile], tenant: Form[int | None] = None
-) -> Any:
+) -> Status:
     require_writer(request)
     data = form_input({"tenant": tenant})
     form = validated(SuppressionImportForm(data, {"file": file}, request=request))
     target = form.acting_tenant()
     upload = form.cleaned_data["file"]
-    return suppression_import_csv(tenant=target, data=upload.read(), by=request.user, filename=upload.name)
+    job = suppression_import_create(tenant=target, data=upload.read(), by=request.user, filename=upload.name)
+    suppression_import_enqueue(job.pk)
+    return Status(202, get_suppression_import_for_user(request, job.pk))
+
+
+class ImportJobFilters(Schema):
+    status: Literal["", "new", "running", "done", "failed"] = ""
+
+
+@router.get(
+    "/suppressions/imports",
+    response=Page[SuppressionImportOut],
+    tags=["suppressions"],
+    summary="Suppression import jobs, newest first",
+)
+def suppression_import_list(
+    request: HttpRequest, filters: Query[ImportJobFilters], page: Query[PageParams]
+) -> dict:
+    qs = suppression_imports_visible(request)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    return paginate(request, qs, page)
+
+
+@router.get(
+    "/suppressions/imports/{int:import_id}",
+    response=SuppressionImportOut,
+    tags=["suppressions"],
+    summary="One suppression import job: poll it until status is done or failed",
+)
+def suppression_import_detail(request: HttpRequest, import_id: int) -> SuppressionImport:
+    return get_suppression_import_for_user(request, import_id)
 
 
 @router.get(

@@ -42,6 +42,7 @@ from campaigns.models import (
     DeliveryEvent,
     ImportRejection,
     Suppression,
+    SuppressionImport,
 )
 from campaigns.stats import Counts, attempted_sql, rate_sql, sums
 from campaigns.trends import rate_charts
@@ -467,6 +468,13 @@ def suppressions_filtered(
     if q:
         qs = qs.filter(email__icontains=q.strip().lower())
     return qs.order_by("-created_at", "-pk")
+
+
+def suppression_imports_visible(request: HttpRequest) -> QuerySet[SuppressionImport]:
+    """Suppression import jobs the user may see (their tenant's; all for operators), newest first, without
+    the uploads themselves."""
+    qs = SuppressionImport.objects.select_related("tenant").defer("data").order_by("-created_at", "-pk")
+    return scoped(actor_for(request), qs, tenant_field="tenant")
 
 
 def suppression_reason_counts(qs: QuerySet[Suppression]) -> list[tuple[str, str, int]]:

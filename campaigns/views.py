@@ -35,7 +35,7 @@ from campaigns.forms import (
     SuppressionImportForm,
     SuppressionRemoveForm,
 )
-from campaigns.models import Campaign, ImportRejection, SuppressionImport
+from campaigns.models import Campaign, ImportRejection
 from campaigns.selectors import (
     BROAD_SEARCH_DAYS,
     SEARCH_COUNT_CAP,
@@ -50,6 +50,7 @@ from campaigns.selectors import (
     import_rejections,
     search_days,
     search_kind,
+    suppression_imports_visible,
     suppression_reason_counts,
     suppressions_filtered,
     suppressions_for_address,
@@ -64,7 +65,6 @@ from campaigns.services.suppression import (
 )
 from campaigns.services.suppression_import import report_of, suppression_import_create
 from campaigns.tasks import suppression_import_enqueue
-from core.access import scoped
 from core.dates import utc_today
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
@@ -265,9 +265,7 @@ def suppression_import_view(request: HttpRequest) -> HttpResponse:
         )
         suppression_import_enqueue(job.pk)
         return redirect("suppression_import_detail", import_id=job.pk)
-    jobs = scoped(
-        actor_for(request), SuppressionImport.objects.select_related("tenant").defer("data"), "tenant"
-    )[:20]
+    jobs = suppression_imports_visible(request)[:20]
     status = 400 if form.errors else 200
     return render(request, "campaigns/suppression_import.html", {"form": form, "jobs": jobs}, status=status)
 

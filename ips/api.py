@@ -23,8 +23,28 @@ from ips.forms import (
     ServerCreateForm,
     ServerEditForm,
 )
+from ips.health import server_health_poll
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, TransitionError
-from ips.selectors import STATUSES, ips_filtered, pools_with_counts, servers_with_counts
+from ips.pmta_config import (
+    config_diff,
+    config_digest,
+    config_render_and_store,
+    diff_stats,
+    latest_render,
+    render_server_config,
+)
+from ips.rdns_service import ip_rdns_check
+from ips.selectors import (
+    STATUSES,
+    ConfigState,
+    ips_filtered,
+    ips_for_vmtas,
+    pools_with_counts,
+    server_config_state,
+    servers_config_state,
+    servers_with_counts,
+)
+from ips.topqueues import TopQueuesError, parse_topqueues
 from tenants.access import require_operator
 from tenants.api_kit import Page, PageParams, conflict, form_input, invalid, paginate, validated
 
@@ -50,6 +70,22 @@ class ServerHealth(Schema):
     backoff_queues: list = Field(alias="health_backoff_queues")
 
 
+class ConfigStateOut(Schema):
+    """Config delivery (ips.selectors.ConfigState): what Email Engine wants on a host, what its agent did."""
+
+    desired_version: int | None = Field(description="The latest saved render; null before the first")
+    desired_at: datetime | None
+    applied_version: int | None = Field(description="What the host's agent last reported applied")
+    applied_at: datetime | None
+    agent_last_seen: datetime | None
+    last_error: str = Field(description="The agent's last failure (PMTA's output), empty when none")
+    last_error_at: datetime | None
+    pending_commands: int
+    in_sync: bool
+    drift: bool = Field(description="A desired version the agent has not applied (yet, or it failed)")
+    label: str = Field(description="no agent, failed, agent silent, in sync or pending")
+
+
 class ServerOut(Schema):
     id: int
     name: str
@@ -63,6 +99,11 @@ class ServerOut(Schema):
     ips: dict[str, int] = Field(description="IPs on this server by status")
     n_ips: int
     n_pools: int
+    config: ConfigStateOut | None = Field(description="Config delivery state (see GET .../config)")
+
+    @staticmethod
+    def resolve_config(obj: MtaServer) -> ConfigState | None:
+        return getattr(obj, "config_state", None)
 
     @staticmethod
     def resolve_mgmt_api_key_set(obj: MtaServer) -> bool:
@@ -106,14 +147,24 @@ class ServerUpdateIn(Schema):
     notes: str | None = None
 
 
+def _with_config_state(servers: list[MtaServer]) -> list[MtaServer]:
+    """Each server with its config delivery state: one query for the whole page."""
+    states = servers_config_state(MtaServer.objects.filter(pk__in=[s.pk for s in servers]))
+    for server in servers:
+        server.config_state = states.get(server.pk)  # type: ignore[attr-defined]
+    return servers
+
+
 def _server_row(pk: int) -> MtaServer:
-    return servers_with_counts().get(pk=pk)
+    return _with_config_state([servers_with_counts().get(pk=pk)])[0]
 
 
 @router.get("/servers", response=Page[ServerOut], tags=["servers"], summary="PMTA servers")
 def server_list(request: HttpRequest, page: Query[PageParams]) -> dict:
     require_operator(request)
-    return paginate(request, servers_with_counts(), page)
+    result = paginate(request, servers_with_counts(), page)
+    result["items"] = _with_config_state(result["items"])
+    return result
 
 
 @router.post("/servers", response={201: ServerCreated}, tags=["servers"], summary="Add a PMTA server")
@@ -161,6 +212,170 @@ def server_rotate_token(request: HttpRequest, server_id: int) -> dict:
     server = get_server_for_user(request, server_id, write=True)
     token = services.server_rotate_token(server=server, by=request.user)
     return {"webhook_token": token, "webhook_token_hint": server.webhook_token_hint}
+
+
+@router.post(
+    "/servers/{int:server_id}/health/poll",
+    response=ServerOut,
+    tags=["servers"],
+    summary="Poll the server's PMTA management API now (the server page's Poll now)",
+)
+def server_health_poll_now(request: HttpRequest, server_id: int) -> MtaServer:
+    server = get_server_for_user(request, server_id, write=True)
+    server_health_poll(server=server)
+    return _server_row(server.pk)
+
+
+# --- rendered PMTA config and its delivery (operators) ---------------------------------------------------
+
+
+@router.get(
+    "/servers/{int:server_id}/config",
+    response=ConfigStateOut,
+    tags=["servers"],
+    summary="Config delivery: desired and applied versions, agent last seen, last error, pending commands",
+)
+def server_config_state_detail(request: HttpRequest, server_id: int) -> ConfigState:
+    return server_config_state(get_server_for_user(request, server_id))
+
+
+class RenderRef(Schema):
+    version: int
+    digest: str
+    created_at: datetime
+    created_by: str
+
+
+class ConfigRenderOut(Schema):
+    digest: str = Field(description="Digest of the config as it renders now")
+    files: dict[str, str] = Field(description="{file name: text} as rendered now")
+    saved: RenderRef | None = Field(description="The last saved render (desired version); null before one")
+    unsaved: bool = Field(description="The config renders differently from the last saved render")
+    diff: str = Field(description="Unified diff from the last saved render to now; empty when identical")
+    lines_added: int
+    lines_removed: int
+
+
+@router.get(
+    "/servers/{int:server_id}/config/render",
+    response=ConfigRenderOut,
+    tags=["servers"],
+    summary="The server's PMTA config as it renders now, and its diff against the last saved render",
+)
+def server_config_render(request: HttpRequest, server_id: int) -> dict:
+    server = get_server_for_user(request, server_id)
+    files = render_server_config(server)
+    previous = latest_render(server)
+    digest = config_digest(files)
+    diff = config_diff(previous.files, files) if previous else ""
+    added, removed = diff_stats(diff)
+    return {
+        "digest": digest,
+        "files": files,
+        "saved": previous,
+        "unsaved": previous is None or previous.digest != digest,
+        "diff": diff,
+        "lines_added": added,
+        "lines_removed": removed,
+    }
+
+
+class ConfigSaveOut(Schema):
+    saved: RenderRef = Field(description="The render now desired (the previous one when nothing changed)")
+    changed: bool
+    diff: str
+    lines_added: int
+    lines_removed: int
+
+
+@router.post(
+    "/servers/{int:server_id}/config/render",
+    response=ConfigSaveOut,
+    tags=["servers"],
+    summary="Save the rendered config as the next version (the host's agent then fetches it)",
+)
+def server_config_save(request: HttpRequest, server_id: int) -> dict:
+    server = get_server_for_user(request, server_id, write=True)
+    render, diff = config_render_and_store(server=server, by=request.user)
+    added, removed = diff_stats(diff)
+    return {
+        "saved": render,
+        "changed": bool(diff),
+        "diff": diff,
+        "lines_added": added,
+        "lines_removed": removed,
+    }
+
+
+# --- pasted `pmta --dom show topqueues` (operators) ------------------------------------------------------
+
+
+class TopQueuesIn(Schema):
+    output: str = Field(
+        max_length=2_000_000, description="The output of `pmta --dom show topqueues` (XML or JSON)"
+    )
+
+
+class QueueEventOut(Schema):
+    type: str
+    time: str
+    text: str
+
+
+class QueueOut(Schema):
+    name: str = Field(description="domain/vmta")
+    domain: str
+    vmta: str
+    recipients: int
+    kb: float | None
+    connections: int | None
+    mode: str
+    paused: bool
+    retry_time: str
+    last_error: str
+    events: list[QueueEventOut]
+    ip: str | None = Field(description="Our IP behind the queue's vmta, when known")
+
+
+class TopQueuesOut(Schema):
+    title: str
+    total_recipients: int | None
+    total_queues_with_recipients: int | None
+    backoff: int = Field(description="Queues in backoff mode")
+    queues: list[QueueOut] = Field(description="Most recipients first")
+
+
+@router.post(
+    "/servers/topqueues",
+    response=TopQueuesOut,
+    tags=["servers"],
+    summary="Read pasted `pmta --dom show topqueues` output: queues by recipients, with our IP behind each",
+)
+def topqueues_read(request: HttpRequest, payload: TopQueuesIn) -> dict:
+    require_operator(request)
+    try:
+        result = parse_topqueues(payload.output)
+    except TopQueuesError as exc:
+        raise invalid([{"field": "output", "message": str(exc)}]) from None
+    queues = result.by_recipients()
+    known = ips_for_vmtas(queues)
+    rows = []
+    for q in queues:
+        ip = known.get(q.vmta)
+        rows.append(
+            {
+                **{f: getattr(q, f) for f in ("name", "domain", "vmta", "recipients", "kb", "connections")},
+                **{f: getattr(q, f) for f in ("mode", "paused", "retry_time", "last_error", "events")},
+                "ip": ip.address if ip else None,
+            }
+        )
+    return {
+        "title": result.title,
+        "total_recipients": result.total_recipients,
+        "total_queues_with_recipients": result.total_queues_with_recipients,
+        "backoff": len(result.backoff),
+        "queues": rows,
+    }
 
 
 # --- pools ---------------------------------------------------------------------------------------------
@@ -420,6 +635,18 @@ def ip_move(request: HttpRequest, address: str, payload: MoveIn) -> IPAddress:
 
 class IPUpdateIn(Schema):
     hostname: str = Field(description="HELO / PTR hostname")
+
+
+@router.post(
+    "/ips/{address}/rdns/check",
+    response=IPOut,
+    tags=["ips"],
+    summary="Check the IP's reverse DNS (PTR, and that it resolves back) now",
+)
+def ip_rdns_check_now(request: HttpRequest, address: str) -> IPAddress:
+    ip = get_ip_by_address_for_user(request, address, write=True)
+    ip_rdns_check(ip=ip, by=request.user)
+    return ip
 
 
 @router.patch("/ips/{address}", response=IPOut, tags=["ips"], summary="Change an IP's hostname")

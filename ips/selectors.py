@@ -1,5 +1,7 @@
 """Reads the IP, pool and server pages share. Every list is scoped and N+1 free."""
 
+import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +147,30 @@ def servers_with_counts() -> QuerySet[MtaServer]:
         n_total=_per_server(ips),
         **{f"n_{status}": _per_server(ips.filter(status=status)) for status in STATUSES},
     ).order_by("name")
+
+
+def ips_for_vmtas(queues: Iterable[Any]) -> dict[str, IPAddress]:
+    """Our IPs behind PMTA queues (`domain/vmta`), by the queue's vmta part: a vmta name, or an IP in older
+    setups. Two queries whatever the number of queues (top queues page and API)."""
+    names = {q.vmta for q in queues if q.vmta}
+    if not names:
+        return {}
+    known: dict[str, IPAddress] = {}
+    for ip in IPAddress.objects.filter(vmta_name__in=names).select_related("server", "pool"):
+        known[ip.vmta_name] = ip
+    addresses = [n for n in names if n not in known and _looks_like_ip(n)]
+    if addresses:
+        for ip in IPAddress.objects.filter(address__in=addresses).select_related("server", "pool"):
+            known[ip.address] = ip
+    return known
+
+
+def _looks_like_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def pool_choices(request: HttpRequest) -> QuerySet[IPPool]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import ipaddress
 import tarfile
 import time
 
@@ -16,7 +15,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.http import HtmxRequest
 from ips.access import get_ip_for_user, get_server_for_user
 from ips.health import server_health_poll
-from ips.models import IPAddress
 from ips.pmta_config import (
     config_diff,
     config_digest,
@@ -27,7 +25,8 @@ from ips.pmta_config import (
     render_server_config,
 )
 from ips.rdns_service import ip_rdns_check
-from ips.topqueues import Queue, TopQueuesError, parse_topqueues
+from ips.selectors import ips_for_vmtas
+from ips.topqueues import TopQueuesError, parse_topqueues
 from tenants.access import require_operator
 
 MAX_PASTE_CHARS = 2_000_000
@@ -165,30 +164,7 @@ def topqueues_paste(request: HttpRequest) -> HttpResponse:
                 status = 400
             else:
                 queues = result.by_recipients()
-                known = _known_vmtas(queues)
+                known = ips_for_vmtas(queues)
                 rows = [(q, known.get(q.vmta)) for q in queues]
                 context.update(result=result, queues=queues, rows=rows)
     return render(request, "ips/ops/topqueues.html", context, status=status)
-
-
-def _known_vmtas(queues: list[Queue]) -> dict[str, IPAddress]:
-    """Our IPs behind the listed queues, by the queue's vmta part: a vmta name, or an IP in older setups."""
-    names = {q.vmta for q in queues if q.vmta}
-    if not names:
-        return {}
-    known: dict[str, IPAddress] = {}
-    for ip in IPAddress.objects.filter(vmta_name__in=names).select_related("server", "pool"):
-        known[ip.vmta_name] = ip
-    addresses = [n for n in names if n not in known and _looks_like_ip(n)]
-    if addresses:
-        for ip in IPAddress.objects.filter(address__in=addresses).select_related("server", "pool"):
-            known[ip.address] = ip
-    return known
-
-
-def _looks_like_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True

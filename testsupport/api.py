@@ -12,8 +12,9 @@ from tenants.services import api_token_create
 class ApiClient:
     """A test client that sends `Authorization: Bearer <token>` and JSON bodies."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: str | None, token_name: str = "") -> None:
         self.client = Client()
+        self.token_name = token_name  # what audit events made through it show as `via: api token: <name>`
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def _call(self, method: str, path: str, data: Any = None, **params: Any):
@@ -42,5 +43,6 @@ class ApiClient:
 
 def api_as(user, name: str = "tests") -> ApiClient:
     """An API client acting as `user` through a fresh personal token."""
-    _, raw = api_token_create(user=user, name=f"{name}-{secrets.token_hex(4)}", by=user)
-    return ApiClient(raw)
+    label = f"{name}-{secrets.token_hex(4)}"
+    _, raw = api_token_create(user=user, name=label, by=user)
+    return ApiClient(raw, label)

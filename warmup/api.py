@@ -138,15 +138,17 @@ def plan_update(request: HttpRequest, plan_id: int, payload: PlanUpdateIn) -> Wa
     steps = payload.steps if payload.steps is not None else list(plan.steps.all())
     given["steps_text"] = _steps_text(steps)
     current = {f: getattr(plan, f) for f in PlanEditForm.Meta.fields}
-    form = validated(PlanEditForm(form_input(current | {k: v for k, v in given.items() if k != "steps"})))
-    data = form.cleaned_data
+    data = form_input(current | {k: v for k, v in given.items() if k != "steps"})
+    # Bound to the plan, as on its page: its own name is not "taken".
+    form = validated(PlanEditForm(data, instance=WarmupPlan.objects.get(pk=plan.pk)))
+    cleaned = form.cleaned_data
     services.plan_update(
         plan=WarmupPlan.objects.get(pk=plan.pk),
         by=request.user,
-        thresholds={f: data[f] for f in form.Meta.fields if f not in ("name", "description")},
-        steps=data["steps_text"],
-        name=data["name"],
-        description=data["description"],
+        thresholds={f: cleaned[f] for f in form.Meta.fields if f not in ("name", "description")},
+        steps=cleaned["steps_text"],
+        name=cleaned["name"],
+        description=cleaned["description"],
     )
     return _plans().get(pk=plan.pk)
 

@@ -25,6 +25,7 @@ TENANT_LISTS: dict[str, dict[str, str]] = {
     "campaigns": {},
     "suppressions": {},
     "validation/jobs": {},
+    "suppressions/imports": {},
     "stats/daily?by=ip": {"by": "ip"},
     "stats/daily?by=provider": {"by": "provider"},
 }
