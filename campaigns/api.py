@@ -7,33 +7,54 @@ the page's own streaming view.
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from campaigns import views
 from campaigns.access import (
+    get_accounting_file_for_user,
     get_campaign_for_user,
+    get_rejection_for_user,
     get_suppression_for_user,
     get_suppression_import_for_user,
 )
 from campaigns.forms import (
+    BounceFilterForm,
     CampaignFilterForm,
     DateRangeForm,
+    MessageSearchForm,
+    RejectionActionForm,
+    RejectionFilterForm,
     SuppressionAddForm,
     SuppressionFilterForm,
     SuppressionImportForm,
     SuppressionRemoveForm,
 )
-from campaigns.models import Campaign, Suppression, SuppressionImport
+from campaigns.models import AccountingFile, Campaign, ImportRejection, Suppression, SuppressionImport
 from campaigns.selectors import (
+    DIAGNOSTICS_SAMPLE,
+    SEARCH_COUNT_CAP,
     STAT_GROUPS,
+    accounting_files,
     attach_totals,
+    bounce_category_counts,
+    bounce_totals,
     campaign_report,
     campaigns_in_range,
     daily_stats,
+    events_for_campaign,
+    events_for_recipient,
+    import_rejections,
     suppression_imports_visible,
     suppressions_filtered,
+    top_diagnostics,
+)
+from campaigns.services.rejections import (
+    REINGEST_MAX,
+    ReingestOutcome,
+    rejection_dismiss,
+    rejection_reingest,
 )
 from campaigns.services.suppression import (
     SuppressionError,
@@ -44,8 +65,8 @@ from campaigns.services.suppression import (
 from campaigns.services.suppression_import import report_of, suppression_import_create
 from campaigns.stats import Counts
 from campaigns.tasks import suppression_import_enqueue
-from tenants.access import require_writer
-from tenants.api_kit import Page, PageParams, conflict, form_input, paginate, validated
+from tenants.access import require_operator, require_writer
+from tenants.api_kit import CappedPage, Page, PageParams, conflict, form_input, paginate, validated
 
 router = Router()
 
@@ -358,3 +379,259 @@ def suppression_import_detail(request: HttpRequest, import_id: int) -> Suppressi
 )
 def suppression_export(request: HttpRequest) -> StreamingHttpResponse:
     return views.suppression_export(request)
+
+
+# --- accounting import history and kept records (operators) ----------------------------------------------
+
+
+class AccountingFileOut(Schema):
+    id: int
+    kind: str = Field(description="file (a PMTA accounting file) or webhook (one server's posts of a day)")
+    path: str
+    server: str | None = Field(None, alias="server.name")
+    status: str
+    size: int
+    compressed: bool
+    lines: int = Field(description="Lines consumed (header included)")
+    records_read: int
+    imported: int
+    duplicates: int
+    rejected: int
+    held: int = Field(description="Held aside: sent from another server's IP")
+    by_type: dict = Field(description="Imported records per type (d, b, t, f, ...)")
+    last_error: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+class ImportFilters(Schema):
+    status: str = Field("", description="new, running, done, failed, ... (empty: all)")
+
+
+@router.get(
+    "/imports", response=Page[AccountingFileOut], tags=["imports"], summary="Accounting import history"
+)
+def import_list(request: HttpRequest, filters: Query[ImportFilters], page: Query[PageParams]) -> dict:
+    require_operator(request)
+    qs = accounting_files()
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    return paginate(request, qs, page)
+
+
+@router.get(
+    "/imports/{int:file_id}",
+    response=AccountingFileOut,
+    tags=["imports"],
+    summary="One accounting source (file or a server's webhook day)",
+)
+def import_detail(request: HttpRequest, file_id: int) -> AccountingFile:
+    return get_accounting_file_for_user(request, file_id)
+
+
+class RejectionOut(Schema):
+    id: int
+    file_id: int
+    source: str = Field(alias="file.path")
+    server: str | None = Field(None, alias="server.name")
+    kind: str = Field(description="rejected (could not be read) or mismatch (held: another server's IP)")
+    line: int = Field(description="Line in the file, or item number in a webhook body")
+    reason: str
+    raw: str = Field(description="The start of the record")
+    data_size: int
+    data_format: str
+    complete: bool = Field(description="The whole record is kept (it can be re-ingested)")
+    created_at: datetime
+    resolution: str = Field(description="Empty while open; imported, dismissed, ... once resolved")
+    resolved_at: datetime | None
+    resolved_by: str
+
+
+class RejectionFilters(Schema):
+    kind: Literal["", "rejected", "mismatch"] = ""
+    status: Literal["open", "resolved", "all"] = "open"
+    server: int | None = Field(None, description="Server id")
+    source: int | None = Field(None, description="Accounting source id (GET /imports)")
+    q: str = Field("", description="Part of the reason or the record")
+
+
+@router.get(
+    "/imports/records",
+    response=Page[RejectionOut],
+    tags=["imports"],
+    summary="Kept accounting records (rejected or held aside), newest first",
+)
+def rejection_list(request: HttpRequest, filters: Query[RejectionFilters], page: Query[PageParams]) -> dict:
+    require_operator(request)
+    form = validated(RejectionFilterForm(form_input(filters.dict())))
+    return paginate(request, import_rejections(**form.filters()), page)
+
+
+@router.get(
+    "/imports/records/{int:rejection_id}",
+    response=RejectionOut,
+    tags=["imports"],
+    summary="One kept record",
+)
+def rejection_detail(request: HttpRequest, rejection_id: int) -> ImportRejection:
+    return get_rejection_for_user(request, rejection_id)
+
+
+@router.get(
+    "/imports/records/{int:rejection_id}/download",
+    response={200: None},
+    tags=["imports"],
+    summary="A kept record's bytes exactly as they came (CSV: with its header line first)",
+)
+def rejection_download(request: HttpRequest, rejection_id: int) -> HttpResponse:
+    return views.rejection_download(request, rejection_id)
+
+
+class RecordsIn(Schema):
+    ids: list[int] = Field(description=f"Kept record ids (at most {REINGEST_MAX})")
+
+
+class ReingestIn(RecordsIn):
+    by_ip: bool = Field(
+        False, description="As their sending IP's own server (accept held mismatches), not the sender's"
+    )
+
+
+class ReingestOut(Schema):
+    imported: int
+    duplicates: int = Field(description="Already stored: resolved too")
+    refused: int = Field(description="Refused again: stay open with the new reason")
+    skipped: int = Field(description="Not open, or not kept whole")
+    reasons: list[str] = Field(description="The first new reasons")
+
+
+def _chosen(request: HttpRequest, action: str, ids: list[int]) -> Any:
+    """The records the ids name, through the page's own action form (confirmation included)."""
+    require_operator(request)
+    chosen = list(ImportRejection.objects.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    data = {"action": action, "ids": [str(pk) for pk in ids], "confirm": "on"}
+    form = validated(RejectionActionForm(data, choices_from=chosen))
+    return ImportRejection.objects.filter(pk__in=form.cleaned_data["ids"]).select_related("server")
+
+
+@router.post(
+    "/imports/records/reingest",
+    response=ReingestOut,
+    tags=["imports"],
+    summary="Import kept records again (the kept-records page's re-ingest)",
+)
+def rejection_reingest_now(request: HttpRequest, payload: ReingestIn) -> ReingestOutcome:
+    action = "reingest_by_ip" if payload.by_ip else "reingest"
+    return rejection_reingest(
+        rejections=_chosen(request, action, payload.ids), by=request.user, by_ip=payload.by_ip
+    )
+
+
+class DismissOut(Schema):
+    dismissed: int
+
+
+@router.post(
+    "/imports/records/dismiss",
+    response=DismissOut,
+    tags=["imports"],
+    summary="Close kept records without importing them (they stay listed as dismissed)",
+)
+def rejection_dismiss_now(request: HttpRequest, payload: RecordsIn) -> dict:
+    count = rejection_dismiss(rejections=_chosen(request, "dismiss", payload.ids), by=request.user)
+    return {"dismissed": count}
+
+
+# --- bounce explorer and message search (the pages' selectors and forms) ---------------------------------
+
+
+class CategoryCount(Schema):
+    category: str
+    bounces: int
+
+
+class DiagnosticOut(Schema):
+    text: str = Field(description="The diagnostic with per-message parts (addresses, IPs, ids) as …")
+    category: str = Field(alias="bounce_cat")
+    count: int = Field(alias="n")
+    hard: int = Field(description="Of which hard bounces")
+    sample: str = Field(description="One recipient it happened to (search it under /messages)")
+    domains: int = Field(description="Recipient domains it happened at")
+
+
+class BouncesOut(Schema):
+    start: date
+    end: date
+    totals: TotalsOut
+    categories: list[CategoryCount] = Field(description="Bounces per category, most first")
+    diagnostics: list[DiagnosticOut] = Field(description="The most frequent texts among the latest bounces")
+    diagnostics_sample: int = Field(description="How many of the latest bounces the texts are read from")
+
+
+class BounceFilters(RangeIn):
+    start: date | None = Field(None, description="First UTC day (default: 7 days before end)")
+    category: str = Field("", description="Only this bounce category (diagnostics)")
+    domain: str = Field("", description="Only this recipient domain, e.g. gmail.com")
+
+
+@router.get(
+    "/bounces",
+    response=BouncesOut,
+    tags=["bounces"],
+    summary="The bounce explorer: totals, bounces by category and the top diagnostics over a range",
+)
+def bounce_explorer(request: HttpRequest, filters: Query[BounceFilters]) -> dict:
+    form = validated(BounceFilterForm(form_input(filters.dict())))
+    start, end = form.window()
+    category, domain = form.cleaned_data["category"], form.cleaned_data["domain"]
+    totals = bounce_totals(request, start=start, end=end, domain=domain)
+    counts = bounce_category_counts(request, start=start, end=end, domain=domain)
+    return {
+        "start": start,
+        "end": end,
+        "totals": {"bounces": totals.bounces, **totals.numbers()},
+        "categories": [{"category": c, "bounces": n} for c, n in counts],
+        "diagnostics": top_diagnostics(request, start=start, end=end, category=category, domain=domain),
+        "diagnostics_sample": DIAGNOSTICS_SAMPLE,
+    }
+
+
+class EventOut(Schema):
+    id: int
+    time_logged: datetime
+    type: str = Field(description="PMTA record type: d, b, t, tq, r, rb, rs, f")
+    outcome: str
+    rcpt: str
+    rcpt_domain: str
+    orig: str
+    source_ip: str
+    vmta: str
+    dsn_status: str
+    dsn_diag: str
+    bounce_cat: str
+    feedback_type: str
+    campaign_key: str
+    campaign_id: int | None
+    tenant: str | None = Field(None, alias="tenant.slug")
+
+
+class MessageFilters(Schema):
+    q: str = Field("", description="A full address, a recipient domain or a sending IP")
+    campaign: int | None = Field(None, description="A campaign id instead of q: that campaign's events")
+
+
+@router.get(
+    "/messages",
+    response=CappedPage[EventOut],
+    tags=["messages"],
+    summary="Message search: retained events for an address, a domain, a sending IP or a campaign",
+)
+def message_search(request: HttpRequest, filters: Query[MessageFilters], page: Query[PageParams]) -> dict:
+    if filters.campaign is not None:
+        qs = events_for_campaign(request, get_campaign_for_user(request, filters.campaign))
+    else:
+        q = validated(MessageSearchForm(form_input({"q": filters.q}))).cleaned_data["q"]
+        qs = events_for_recipient(request, q)
+    return paginate(request, qs, page, count_cap=SEARCH_COUNT_CAP)

@@ -5,7 +5,8 @@ The same access helper, forms and services as domains/views.py.
 
 from datetime import datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from domains import services
@@ -13,8 +14,10 @@ from domains.access import check_may_force_retire, get_domain_for_user
 from domains.dkim_keys import bind_record
 from domains.forms import DomainCreateForm, DomainEditForm, RetireForm, RotationStartForm
 from domains.models import DkimKey, DomainCheck, SendingDomain
+from domains.pmta_fragment import FRAGMENT_NAME, key_path, render_dkim_fragment, signing_keys
 from domains.selectors import domains_for_list, ordered_checks, rotation_for, zone_snippet
-from tenants.access import require_writer
+from ips.models import MtaServer
+from tenants.access import require_operator, require_writer
 from tenants.api_kit import Page, PageParams, conflict, form_input, paginate, validated
 
 router = Router(tags=["domains"])
@@ -78,10 +81,24 @@ class RotationOut(Schema):
     can_activate: bool
 
 
+class OwnershipOut(Schema):
+    state: str = Field(alias="ownership", description="pending, dns, operator or existing")
+    verified_at: datetime | None
+    record: str = Field(
+        alias="verification_record",
+        description="The TXT record that proves ownership (publish while pending)",
+    )
+
+
 class DomainDetailOut(DomainBase):
+    ownership: OwnershipOut = Field(description="Until verified, PMTA does not sign for the domain")
     checks: list[CheckOut] = Field(description="The latest result of each check, with the record to publish")
     zone: str = Field(description="Every record to publish, as BIND zone-file lines")
     dkim: RotationOut
+
+    @staticmethod
+    def resolve_ownership(obj: SendingDomain) -> SendingDomain:
+        return obj
 
     @staticmethod
     def resolve_zone(obj: SendingDomain) -> str:
@@ -264,3 +281,115 @@ def rotation_retire(request: HttpRequest, domain_id: int, payload: RetireIn) -> 
     except services.DomainError as exc:
         raise conflict(str(exc)) from None
     return _detail(domain)
+
+
+# --- ownership ---------------------------------------------------------------------------------------------
+
+
+class OwnershipVerifyOut(Schema):
+    verified: bool
+    explanation: str
+    domain: DomainDetailOut
+
+
+@router.post(
+    "/domains/{int:domain_id}/verify",
+    response=OwnershipVerifyOut,
+    summary="Look up the ownership TXT record now; a domain is signed for once verified",
+)
+def domain_verify(request: HttpRequest, domain_id: int) -> dict:
+    domain = get_domain_for_user(request, domain_id, write=True)
+    try:
+        result = services.domain_ownership_verify(domain=domain, by=request.user)
+    except services.DomainError as exc:
+        raise conflict(str(exc)) from None
+    return {"verified": result.verified, "explanation": result.explanation, "domain": _detail(domain)}
+
+
+class SkipIn(Schema):
+    reason: str = Field(max_length=300, description="Why the DNS proof is skipped (kept in the audit log)")
+
+
+@router.post(
+    "/domains/{int:domain_id}/verify/skip",
+    response=DomainDetailOut,
+    summary="Vouch for a domain without the DNS proof (operators; audited with the reason)",
+)
+def domain_verify_skip(request: HttpRequest, domain_id: int, payload: SkipIn) -> SendingDomain:
+    require_operator(request)
+    domain = get_domain_for_user(request, domain_id, write=True)
+    try:
+        services.domain_ownership_skip(domain=domain, by=request.user, reason=payload.reason)
+    except services.DomainError as exc:
+        raise conflict(str(exc)) from None
+    return _detail(domain)
+
+
+# --- operators: the PMTA DKIM fragment, public keys and the key files ------------------------------------
+
+
+def _server(name: str) -> MtaServer | None:
+    return get_object_or_404(MtaServer, name=name.strip()) if name.strip() else None
+
+
+class SigningKeyOut(Schema):
+    domain: str = Field(alias="domain.name")
+    selector: str
+    state: str = Field(description="active (signs) or retiring (still loadable until retired)")
+    bits: int
+    public_key: str = Field(alias="public_key_b64", description="The p= value (base64 SubjectPublicKeyInfo)")
+    record: str = Field(description="The TXT record to publish (BIND syntax)")
+    path: str = Field(description="Where PMTA reads the private key on the host")
+
+    @staticmethod
+    def resolve_record(obj: DkimKey) -> str:
+        return bind_record(obj.selector, obj.domain.name, obj.public_key_b64)
+
+    @staticmethod
+    def resolve_path(obj: DkimKey) -> str:
+        return key_path(obj)
+
+
+class FragmentOut(Schema):
+    name: str = Field(description="The fragment's file name in the PMTA include directory")
+    text: str
+    keys: list[SigningKeyOut] = Field(description="Every key PMTA signs with, with its public half")
+
+
+class FragmentFilters(Schema):
+    server: str = Field("", description="A server's name: only the domains of its tenants (default: all)")
+
+
+@router.get(
+    "/domains/dkim/fragment",
+    response=FragmentOut,
+    summary="The PMTA DKIM fragment and the public keys it signs with (operators)",
+)
+def dkim_fragment(request: HttpRequest, filters: Query[FragmentFilters]) -> dict:
+    require_operator(request)
+    server = _server(filters.server)
+    return {
+        "name": FRAGMENT_NAME,
+        "text": render_dkim_fragment(server),
+        "keys": list(signing_keys(server).defer("private_key")),
+    }
+
+
+class KeysExportIn(Schema):
+    server: str = Field("", description="A server's name: only the keys it signs with (default: all)")
+
+
+@router.post(
+    "/domains/dkim/keys",
+    response={200: None},
+    summary="The private keys as a .tar.gz for PMTA (operators; the only way keys leave, audited)",
+)
+def dkim_keys_export(request: HttpRequest, payload: KeysExportIn) -> HttpResponse:
+    require_operator(request)
+    server = _server(payload.server)
+    data, _count = services.dkim_keys_export(server=server, by=request.user)
+    filename = f"emailengine-dkim-{server.name}.tar.gz" if server else "emailengine-dkim.tar.gz"
+    response = HttpResponse(data, content_type="application/gzip")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

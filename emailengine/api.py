@@ -133,18 +133,22 @@ def _add_routers() -> None:
     from domains.api import router as domains_router
     from hygiene.api import router as hygiene_router
     from ips.api import router as ips_router
+    from mailwizz.api import router as mailwizz_router
     from reputation.api import router as reputation_router
     from tenants.api import router as tenants_router
+    from tenants.api import tenants_router as tenant_admin_router
     from warmup.api import router as warmup_router
 
     routers = (
         tenants_router,
+        tenant_admin_router,
         ips_router,
         domains_router,
         reputation_router,
         campaigns_router,
         hygiene_router,
         warmup_router,
+        mailwizz_router,
     )
     for router in (*routers, jobs_router):
         api.add_router("", router)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 
 from core.access import get_scoped_object_or_404
 from tenants.models import Membership, Tenant
@@ -79,3 +80,9 @@ def get_tenant_for_user(request: HttpRequest, pk: object, *, write: bool = False
         write=write,
         write_needs_operator=True,
     )
+
+
+def get_membership_for_user(request: HttpRequest, pk: object) -> Membership:
+    """A tenant's member, to change their role or remove them: operators only (everyone else: 404)."""
+    require_operator(request)
+    return get_object_or_404(Membership.objects.select_related("user", "tenant"), pk=pk)

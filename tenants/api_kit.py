@@ -155,9 +155,23 @@ class Page[T](Schema):
     next: str | None = Field(description="URL of the next page, null on the last one")
 
 
-def paginate(request: HttpRequest, qs: QuerySet | Iterable[Any], page: PageParams) -> dict[str, Any]:
-    """One page of `qs` and its total: two queries (the count and the page) whatever the sizes."""
-    if isinstance(qs, QuerySet):
+class CappedPage[T](Page[T]):
+    capped: bool = Field(description="The table is too big to count: `count` is a floor, not the total")
+
+
+def paginate(
+    request: HttpRequest, qs: QuerySet | Iterable[Any], page: PageParams, *, count_cap: int = 0
+) -> dict[str, Any]:
+    """One page of `qs` and its total: two queries (the count and the page) whatever the sizes.
+
+    ``count_cap`` stops counting there (core.paging.CappedPaginator, for tables of millions of rows);
+    the reply then also says whether the count is `capped`."""
+    capped = False
+    if isinstance(qs, QuerySet) and count_cap:
+        found = qs[: count_cap + 1].count()
+        capped, count = found > count_cap, min(found, count_cap)
+        items = list(qs[page.offset : page.offset + page.limit])
+    elif isinstance(qs, QuerySet):
         count = qs.count()
         items = list(qs[page.offset : page.offset + page.limit])
     else:
@@ -165,9 +179,9 @@ def paginate(request: HttpRequest, qs: QuerySet | Iterable[Any], page: PageParam
         count = len(rows)
         items = rows[page.offset : page.offset + page.limit]
     nxt = None
-    if page.offset + page.limit < count:
+    if page.offset + page.limit < count or (capped and len(items) == page.limit):
         params = request.GET.copy()
         params["limit"] = str(page.limit)
         params["offset"] = str(page.offset + page.limit)
         nxt = request.build_absolute_uri(request.path + "?" + urlencode(sorted(params.items())))
-    return {"items": items, "count": count, "next": nxt}
+    return {"items": items, "count": count, "next": nxt, "capped": capped}

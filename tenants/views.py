@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.http import HtmxRequest
 from core.paging import paginate, query_without_page
 from tenants import services
-from tenants.access import actor_for, get_tenant_for_user, require_operator
+from tenants.access import actor_for, get_membership_for_user, get_tenant_for_user, require_operator
 from tenants.forms import ApiTokenForm, AuditFilterForm, MemberAddForm, MemberRoleForm, TenantForm
 from tenants.models import ApiToken, Membership, Tenant
 from tenants.selectors import audit_events, tenant_detail_blocks
@@ -76,14 +76,9 @@ def member_add(request: HttpRequest, tenant_id: int) -> HttpResponse:
     )
 
 
-def _membership_for_operator(request: HttpRequest, member_id: int) -> Membership:
-    require_operator(request)
-    return get_object_or_404(Membership.objects.select_related("user", "tenant"), pk=member_id)
-
-
 @require_POST
 def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
-    membership = _membership_for_operator(request, member_id)
+    membership = get_membership_for_user(request, member_id)
     form = MemberRoleForm(request.POST)
     if form.is_valid():
         services.member_set_role(membership=membership, role=form.cleaned_data["role"], by=request.user)
@@ -93,7 +88,7 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
 
 @require_POST
 def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
-    membership = _membership_for_operator(request, member_id)
+    membership = get_membership_for_user(request, member_id)
     tenant_id = membership.tenant_id
     services.member_remove(membership=membership, by=request.user)
     messages.success(request, "Member removed and their login disabled.")

@@ -56,6 +56,20 @@ WRITE_RULES: dict[str, tuple[str, int]] = {
     "server_config_save": (OPERATOR, 404),
     "topqueues_read": (OPERATOR, 404),
     "ip_rdns_check_now": (OPERATOR, 403),
+    "rejection_reingest_now": (OPERATOR, 404),
+    "rejection_dismiss_now": (OPERATOR, 404),
+    "domain_verify": (WRITER, 403),
+    "domain_verify_skip": (OPERATOR, 404),
+    "dkim_keys_export": (OPERATOR, 404),
+    "tenant_create": (OPERATOR, 404),
+    "tenant_update": (OPERATOR, 403),
+    "member_add": (OPERATOR, 403),
+    "member_role": (OPERATOR, 404),
+    "member_remove": (OPERATOR, 404),
+    "mailwizz_connection_save": (WRITER, 403),
+    "mailwizz_test": (WRITER, 403),
+    "mailwizz_sync_now": (WRITER, 403),
+    "mailwizz_outbox_retry": (WRITER, 403),
 }
 
 WRITES = [op for op in operations() if op.is_write]
@@ -162,6 +176,35 @@ def _body(op_id: str, body: object) -> Callable[[object], Case]:
 
 
 TOPQUEUES_JSON = '{"data": {"queue": {"name": "gmail.com/v1", "rcp": "3", "mode": "backoff"}}}'
+
+
+def _kept_records(tenant) -> Case:
+    return {}, {"ids": [OBJECT_FACTORIES["rejection_id"](tenant)]}
+
+
+def _new_tenant(tenant) -> Case:
+    from tenants.models import Tenant
+
+    return {}, {"name": f"Perm tenant {Tenant.objects.count() + 1}"}
+
+
+def _new_member(tenant) -> Case:
+    from tenants.models import Membership
+
+    login = {"username": f"perm-{Membership.objects.count() + 1}", "password": "a-long-pass-phrase-9"}
+    return {}, {**login, "email": "", "role": "viewer"}
+
+
+MAILWIZZ = {"base_url": "https://mw.example.com/api", "mode": "mw2", "api_key": "perm-key"}
+
+
+def _mailwizz_configured(tenant) -> Case:
+    # A MailWizz this server refuses to reach (loopback, core/outbound.py): the sync runs and reports it.
+    from mailwizz.models import MailWizzConfig
+
+    MailWizzConfig.objects.create(tenant=tenant, base_url="http://127.0.0.1:9/api", api_key="perm-key")
+    return {"tenant_id": tenant.pk}, {}
+
 
 CASES: dict[str, Callable[[object], Case]] = {
     "server_update": _body("server_update", {"notes": "perm test"}),

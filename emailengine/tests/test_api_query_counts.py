@@ -26,6 +26,7 @@ TENANT_LISTS: dict[str, dict[str, str]] = {
     "suppressions": {},
     "validation/jobs": {},
     "suppressions/imports": {},
+    "mailwizz/outbox": {},
     "stats/daily?by=ip": {"by": "ip"},
     "stats/daily?by=provider": {"by": "provider"},
 }
@@ -38,6 +39,9 @@ OPERATOR_LISTS = {
     "warmup/rules": {},
     "stats/daily?by=tenant": {"by": "tenant"},
     "stats/daily?by=campaign": {"by": "campaign"},
+    "tenants": {},
+    "imports": {},
+    "imports/records": {"status": "all"},
 }
 
 
