@@ -6,9 +6,9 @@ import tarfile
 
 import pytest
 
+from core.models import AuditEvent
 from domains import services
 from domains.models import SendingDomain
-from tenants.models import AuditEvent
 from testsupport.api import api_as
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from campaigns.accounting.importer import accounting_import_body
 from campaigns.models import AccountingFile, DeliveryEvent, ImportRejection
 from campaigns.tests.factories import csv_text, record, server_with_token, tenant_ip
-from tenants.models import AuditEvent
+from core.models import AuditEvent
 from testsupport.api import api_as
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@ stand-in, reads the synced campaigns and the outbox, retries a failed row; viewe
 
 import pytest
 
+from core.models import AuditEvent
 from mailwizz.models import MailWizzConfig, MailWizzOutbox
-from tenants.models import AuditEvent
 from testsupport.api import api_as
 from testsupport.mailwizz_standin import MailWizzStandin
 

@@ -6,8 +6,8 @@ The same selectors and services as the server and IP pages (ips/views_ops.py), a
 import dns.reversename
 import pytest
 
+from core.models import AuditEvent
 from ips.models import IPAddress, IPPool, IPStatus, MtaServer, PmtaConfigRender
-from tenants.models import AuditEvent
 from testsupport.api import api_as
 from testsupport.fixtures import PMTA_FIXTURES
 

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns.models import Suppression, SuppressionImport
 from campaigns.services.suppression_import import suppression_import_run
-from tenants.models import AuditEvent
+from core.models import AuditEvent
 from testsupport.api import api_as
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tenants.models import AuditEvent, Membership, Tenant
+from core.models import AuditEvent
+from tenants.models import Membership, Tenant
 from testsupport.api import api_as
 
 pytestmark = pytest.mark.django_db
