@@ -124,7 +124,7 @@ def tenant_list(request: HttpRequest, filters: Query[TenantFilters], page: Query
 
 class TenantCreateIn(Schema):
     name: str
-    slug: str = Field("", description="Empty: made from the name")
+    slug: str = Field(description="Short name used in URLs and commands (letters, digits, hyphens)")
 
 
 @tenants_router.post("/tenants", response={201: TenantOut}, summary="Create a tenant (operators)")

@@ -185,7 +185,8 @@ def _kept_records(tenant) -> Case:
 def _new_tenant(tenant) -> Case:
     from tenants.models import Tenant
 
-    return {}, {"name": f"Perm tenant {Tenant.objects.count() + 1}"}
+    n = Tenant.objects.count() + 1
+    return {}, {"name": f"Perm tenant {n}", "slug": f"perm-tenant-{n}"}
 
 
 def _new_member(tenant) -> Case:

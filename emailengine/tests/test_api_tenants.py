@@ -11,11 +11,11 @@ pytestmark = pytest.mark.django_db
 
 def test_an_operator_creates_a_tenant_and_manages_its_members(operator):
     api = api_as(operator, "admin-script")
-    created = api.post("tenants", {"name": "Acme Mail"})
+    created = api.post("tenants", {"name": "Acme Mail", "slug": "acme-mail"})
     assert created.status_code == 201, created.content
     tenant = created.json()
     assert (tenant["slug"], tenant["member_count"], tenant["is_active"]) == ("acme-mail", 0, True)
-    assert api.post("tenants", {"name": "Acme Mail"}).status_code == 422
+    assert api.post("tenants", {"name": "Acme Mail", "slug": "acme-2"}).status_code == 422
 
     added = api.post(
         f"tenants/{tenant['id']}/members",
@@ -42,7 +42,9 @@ def test_an_operator_creates_a_tenant_and_manages_its_members(operator):
     assert not Membership.objects.filter(pk=member["id"]).exists()
     assert api.patch(f"tenants/{tenant['id']}", {"is_active": False}).json()["is_active"] is False
 
-    actions = list(AuditEvent.objects.order_by("pk").values_list("action", "via"))
+    actions = list(
+        AuditEvent.objects.exclude(action__startswith="api_token").order_by("pk").values_list("action", "via")
+    )
     via = f"api token: {api.token_name}"
     assert actions == [
         ("tenant.create", via),
