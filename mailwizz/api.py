@@ -10,11 +10,10 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from mailwizz import services
+from mailwizz.access import get_mailwizz_tenant_for_user, get_outbox_for_user
 from mailwizz.forms import MailWizzConfigForm, OutboxFilterForm
 from mailwizz.models import MailWizzConfig, MailWizzOutbox
 from mailwizz.selectors import (
-    get_mailwizz_tenant_for_user,
-    get_outbox_for_user,
     mailwizz_campaigns_filtered,
     mailwizz_config_for,
     outbox_filtered,
