@@ -20,10 +20,8 @@ from campaigns.access import (
     get_suppression_import_for_user,
 )
 from campaigns.forms import (
-    BounceFilterForm,
     CampaignFilterForm,
     DateRangeForm,
-    MessageSearchForm,
     RejectionActionForm,
     RejectionFilterForm,
     SuppressionAddForm,
@@ -33,22 +31,15 @@ from campaigns.forms import (
 )
 from campaigns.models import AccountingFile, Campaign, ImportRejection, Suppression, SuppressionImport
 from campaigns.selectors import (
-    DIAGNOSTICS_SAMPLE,
-    SEARCH_COUNT_CAP,
     STAT_GROUPS,
     accounting_files,
     attach_totals,
-    bounce_category_counts,
-    bounce_totals,
     campaign_report,
     campaigns_in_range,
     daily_stats,
-    events_for_campaign,
-    events_for_recipient,
     import_rejections,
     suppression_imports_visible,
     suppressions_filtered,
-    top_diagnostics,
 )
 from campaigns.services.rejections import (
     REINGEST_MAX,
@@ -66,7 +57,7 @@ from campaigns.services.suppression_import import report_of, suppression_import_
 from campaigns.stats import Counts
 from campaigns.tasks import suppression_import_enqueue
 from tenants.access import require_operator, require_writer
-from tenants.api_kit import CappedPage, Page, PageParams, conflict, form_input, paginate, validated
+from tenants.api_kit import Page, PageParams, conflict, form_input, paginate, validated
 
 router = Router()
 
@@ -542,96 +533,3 @@ class DismissOut(Schema):
 def rejection_dismiss_now(request: HttpRequest, payload: RecordsIn) -> dict:
     count = rejection_dismiss(rejections=_chosen(request, "dismiss", payload.ids), by=request.user)
     return {"dismissed": count}
-
-
-# --- bounce explorer and message search (the pages' selectors and forms) ---------------------------------
-
-
-class CategoryCount(Schema):
-    category: str
-    bounces: int
-
-
-class DiagnosticOut(Schema):
-    text: str = Field(description="The diagnostic with per-message parts (addresses, IPs, ids) as …")
-    category: str = Field(alias="bounce_cat")
-    count: int = Field(alias="n")
-    hard: int = Field(description="Of which hard bounces")
-    sample: str = Field(description="One recipient it happened to (search it under /messages)")
-    domains: int = Field(description="Recipient domains it happened at")
-
-
-class BouncesOut(Schema):
-    start: date
-    end: date
-    totals: TotalsOut
-    categories: list[CategoryCount] = Field(description="Bounces per category, most first")
-    diagnostics: list[DiagnosticOut] = Field(description="The most frequent texts among the latest bounces")
-    diagnostics_sample: int = Field(description="How many of the latest bounces the texts are read from")
-
-
-class BounceFilters(RangeIn):
-    start: date | None = Field(None, description="First UTC day (default: 7 days before end)")
-    category: str = Field("", description="Only this bounce category (diagnostics)")
-    domain: str = Field("", description="Only this recipient domain, e.g. gmail.com")
-
-
-@router.get(
-    "/bounces",
-    response=BouncesOut,
-    tags=["bounces"],
-    summary="The bounce explorer: totals, bounces by category and the top diagnostics over a range",
-)
-def bounce_explorer(request: HttpRequest, filters: Query[BounceFilters]) -> dict:
-    form = validated(BounceFilterForm(form_input(filters.dict())))
-    start, end = form.window()
-    category, domain = form.cleaned_data["category"], form.cleaned_data["domain"]
-    totals = bounce_totals(request, start=start, end=end, domain=domain)
-    counts = bounce_category_counts(request, start=start, end=end, domain=domain)
-    return {
-        "start": start,
-        "end": end,
-        "totals": {"bounces": totals.bounces, **totals.numbers()},
-        "categories": [{"category": c, "bounces": n} for c, n in counts],
-        "diagnostics": top_diagnostics(request, start=start, end=end, category=category, domain=domain),
-        "diagnostics_sample": DIAGNOSTICS_SAMPLE,
-    }
-
-
-class EventOut(Schema):
-    id: int
-    time_logged: datetime
-    type: str = Field(description="PMTA record type: d, b, t, tq, r, rb, rs, f")
-    outcome: str
-    rcpt: str
-    rcpt_domain: str
-    orig: str
-    source_ip: str
-    vmta: str
-    dsn_status: str
-    dsn_diag: str
-    bounce_cat: str
-    feedback_type: str
-    campaign_key: str
-    campaign_id: int | None
-    tenant: str | None = Field(None, alias="tenant.slug")
-
-
-class MessageFilters(Schema):
-    q: str = Field("", description="A full address, a recipient domain or a sending IP")
-    campaign: int | None = Field(None, description="A campaign id instead of q: that campaign's events")
-
-
-@router.get(
-    "/messages",
-    response=CappedPage[EventOut],
-    tags=["messages"],
-    summary="Message search: retained events for an address, a domain, a sending IP or a campaign",
-)
-def message_search(request: HttpRequest, filters: Query[MessageFilters], page: Query[PageParams]) -> dict:
-    if filters.campaign is not None:
-        qs = events_for_campaign(request, get_campaign_for_user(request, filters.campaign))
-    else:
-        q = validated(MessageSearchForm(form_input({"q": filters.q}))).cleaned_data["q"]
-        qs = events_for_recipient(request, q)
-    return paginate(request, qs, page, count_cap=SEARCH_COUNT_CAP)
