@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from campaigns.accounting.importer import accounting_reingest_record
+from campaigns.accounting.importer import BodyError, accounting_reingest_record
 from campaigns.models import ImportRejection
 from core.audit import Author, audit_record, author_parts
 
@@ -33,6 +33,16 @@ def _label(by: Author) -> str:
     return author_parts(by)[1]
 
 
+def _refuse(rejection: ImportRejection, outcome: ReingestOutcome, reason: str, kind: str) -> None:
+    """Refused again: the record stays open, now with this reason."""
+    outcome.refused += 1
+    if len(outcome.reasons) < 10:
+        outcome.reasons.append(f"#{rejection.pk}: {reason}")
+    if (rejection.reason, rejection.kind) != (reason[:300], kind):
+        rejection.reason, rejection.kind = reason[:300], kind
+        rejection.save(update_fields=["reason", "kind"])
+
+
 def rejection_reingest(
     *, rejections: Iterable[ImportRejection], by: Author, by_ip: bool = False
 ) -> ReingestOutcome:
@@ -46,7 +56,13 @@ def rejection_reingest(
         if not rejection.is_open or not rejection.complete:
             outcome.skipped += 1
             continue
-        result = accounting_reingest_record(rejection=rejection, server=rejection.server, by_ip=by_ip)
+        try:
+            result = accounting_reingest_record(rejection=rejection, server=rejection.server, by_ip=by_ip)
+        except BodyError as exc:
+            # The kept bytes cannot be read as a body at all (a CSV line kept without its header, a JSON
+            # record edited out of shape): refused like a bad record, never a crash of the whole batch.
+            _refuse(rejection, outcome, f"cannot be read: {exc}", ImportRejection.Kind.REJECTED)
+            continue
         if result.imported or result.duplicates:
             resolution = (
                 ImportRejection.Resolution.IMPORTED
@@ -59,14 +75,9 @@ def rejection_reingest(
             rejection.save(update_fields=["resolution", "resolved_at", "resolved_by"])
             done.append(rejection.pk)
             continue
-        outcome.refused += 1
         reason = result.errors[0]["reason"] if result.errors else "refused again"
-        if len(outcome.reasons) < 10:
-            outcome.reasons.append(f"#{rejection.pk}: {reason}")
         kind = ImportRejection.Kind.MISMATCH if result.held else ImportRejection.Kind.REJECTED
-        if (rejection.reason, rejection.kind) != (reason[:300], kind):
-            rejection.reason, rejection.kind = reason[:300], kind
-            rejection.save(update_fields=["reason", "kind"])
+        _refuse(rejection, outcome, reason, kind)
     audit_record(
         action="accounting.rejections_reingest",
         by=by,

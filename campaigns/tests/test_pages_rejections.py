@@ -123,3 +123,19 @@ def test_the_list_query_count_does_not_grow_with_rows(
     login(operator)
     with django_assert_max_num_queries(12):
         assert client.get(URL).status_code == 200
+
+
+def test_a_csv_record_kept_without_its_header_is_refused_not_a_crash(client, login, operator, kept):
+    """A CSV line is only readable by its header; one kept without it (an older release, an API import)
+    is refused with that reason and stays open, on the page and in the service alike."""
+    rejected = ImportRejection.objects.get(kind="rejected")
+    rejected.header = []
+    rejected.save(update_fields=["header"])
+    outcome = rejection_reingest(rejections=[rejected], by="test")
+    assert (outcome.imported, outcome.refused) == (0, 1)
+    rejected.refresh_from_db()
+    assert rejected.is_open and "header" in rejected.reason
+    login(operator)
+    response = client.post(URL, {"ids": [rejected.pk], "action": "reingest", "confirm": "on"}, follow=True)
+    assert response.status_code == 200
+    assert "1 refused again" in response.content.decode()
