@@ -20,8 +20,10 @@ from campaigns.access import (
     get_suppression_import_for_user,
 )
 from campaigns.forms import (
+    BounceFilterForm,
     CampaignFilterForm,
     DateRangeForm,
+    MessageSearchForm,
     RejectionActionForm,
     RejectionFilterForm,
     SuppressionAddForm,
@@ -31,15 +33,21 @@ from campaigns.forms import (
 )
 from campaigns.models import AccountingFile, Campaign, ImportRejection, Suppression, SuppressionImport
 from campaigns.selectors import (
+    DIAGNOSTICS_SAMPLE,
+    SEARCH_COUNT_CAP,
     STAT_GROUPS,
     accounting_files,
     attach_totals,
+    bounce_category_counts,
+    bounce_totals,
     campaign_report,
     campaigns_in_range,
     daily_stats,
+    events_filtered,
     import_rejections,
     suppression_imports_visible,
     suppressions_filtered,
+    top_diagnostics,
 )
 from campaigns.services.rejections import (
     REINGEST_MAX,
@@ -57,7 +65,7 @@ from campaigns.services.suppression_import import report_of, suppression_import_
 from campaigns.stats import Counts
 from campaigns.tasks import suppression_import_enqueue
 from tenants.access import require_operator, require_writer
-from tenants.api_kit import Page, PageParams, conflict, form_input, paginate, validated
+from tenants.api_kit import CappedPage, Page, PageParams, conflict, form_input, paginate, validated
 
 router = Router()
 
@@ -533,3 +541,113 @@ class DismissOut(Schema):
 def rejection_dismiss_now(request: HttpRequest, payload: RecordsIn) -> dict:
     count = rejection_dismiss(rejections=_chosen(request, "dismiss", payload.ids), by=request.user)
     return {"dismissed": count}
+
+
+# --- bounce explorer and message search (the pages' forms, filters and selectors) -------------------------
+
+
+class CategoryCount(Schema):
+    category: str
+    bounces: int
+
+
+class DiagnosticOut(Schema):
+    text: str = Field(description="The diagnostic with per-message parts (addresses, IPs, ids) as …")
+    category: str = Field(alias="bounce_cat")
+    count: int = Field(alias="n")
+    hard: int = Field(description="Of which hard bounces")
+    sample: str = Field(description="One recipient it happened to (search it under /messages)")
+    domains: int = Field(description="Recipient domains it happened at")
+
+
+class BouncesOut(Schema):
+    start: date
+    end: date
+    totals: TotalsOut
+    categories: list[CategoryCount] = Field(description="Bounces per category, most first")
+    diagnostics: list[DiagnosticOut] = Field(description="The most frequent texts among the latest bounces")
+    diagnostics_sample: int = Field(description="How many of the latest bounces the texts are read from")
+
+
+class DrillDownIn(Schema):
+    """The pages' drill-down filters (the same URL parameters as /bounces/ and /messages/)."""
+
+    tenant: int | None = Field(None, description="Operators: only this tenant (ignored for tenant users)")
+    ip: str = Field("", description="Only this sending IP")
+    campaign: int | None = Field(None, description="Only this campaign (another tenant's is a 404)")
+    provider: str = Field("", description="Only this mailbox provider, e.g. Gmail")
+    category: str = Field("", description="Only this bounce category")
+
+
+class BounceFilters(RangeIn, DrillDownIn):
+    start: date | None = Field(None, description="First UTC day (default: 7 days before end)")
+    domain: str = Field("", description="Only this recipient domain, e.g. gmail.com")
+
+
+@router.get(
+    "/bounces",
+    response=BouncesOut,
+    tags=["bounces"],
+    summary="The bounce explorer: totals, bounces by category and the top diagnostics over a range",
+)
+def bounce_explorer(request: HttpRequest, filters: Query[BounceFilters]) -> dict:
+    form = validated(BounceFilterForm(form_input(filters.dict()), request=request))
+    start, end = form.window()
+    chosen = form.event_filters(form.chosen_campaign())
+    totals = bounce_totals(request, start=start, end=end, filters=chosen)
+    counts = bounce_category_counts(request, start=start, end=end, filters=chosen)
+    return {
+        "start": start,
+        "end": end,
+        "totals": {"bounces": totals.bounces, **totals.numbers()},
+        "categories": [{"category": c, "bounces": n} for c, n in counts],
+        "diagnostics": top_diagnostics(request, start=start, end=end, filters=chosen),
+        "diagnostics_sample": DIAGNOSTICS_SAMPLE,
+    }
+
+
+class EventOut(Schema):
+    id: int
+    time_logged: datetime
+    type: str = Field(description="PMTA record type: d, b, t, tq, r, rb, rs, f")
+    outcome: str
+    rcpt: str
+    rcpt_domain: str
+    orig: str
+    source_ip: str
+    vmta: str
+    dsn_status: str
+    dsn_diag: str
+    bounce_cat: str
+    feedback_type: str
+    campaign_key: str
+    campaign_id: int | None
+    tenant: str | None = Field(None, alias="tenant.slug")
+
+
+class MessageFilters(DrillDownIn):
+    q: str = Field("", description="A full address, a recipient domain or a sending IP")
+    start: date | None = Field(None, description="First UTC day")
+    end: date | None = Field(None, description="Last UTC day")
+
+
+@router.get(
+    "/messages",
+    response=CappedPage[EventOut],
+    tags=["messages"],
+    summary="Message search: retained events for an address, a domain, a sending IP or a campaign, narrowed "
+    "by tenant, IP, provider, category and days",
+)
+def message_search(request: HttpRequest, filters: Query[MessageFilters], page: Query[PageParams]) -> dict:
+    form = validated(MessageSearchForm(form_input(filters.dict()), request=request))
+    campaign = form.chosen_campaign()
+    data = form.cleaned_data
+    events = events_filtered(
+        request,
+        q=data["q"],
+        campaign=campaign,
+        filters=form.event_filters(campaign),
+        start=data.get("start"),
+        end=data.get("end"),
+    )
+    return paginate(request, events, page, count_cap=SEARCH_COUNT_CAP)

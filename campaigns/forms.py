@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django import forms
 from django.http import HttpRequest
 
+from campaigns.access import get_campaign_for_user
 from campaigns.models import Campaign, ImportRejection, Suppression
 from campaigns.selectors import EventFilters, provider_names, search_kind
 from campaigns.services.suppression import SuppressionError, check_email
@@ -83,6 +84,7 @@ class DrillDownForm(DateRangeForm):
 
     def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.request = request
         provider = self.fields["provider"]
         assert isinstance(provider, forms.ChoiceField)
         provider.choices = [("", "any provider"), *((p, p) for p in provider_names())]
@@ -91,6 +93,11 @@ class DrillDownForm(DateRangeForm):
 
     def clean_category(self) -> str:
         return self.cleaned_data["category"].strip().lower()
+
+    def chosen_campaign(self) -> Campaign | None:
+        """The ?campaign=<id> of a drill-down link, through the access helper: another tenant's is a 404."""
+        campaign_id = self.cleaned_data.get("campaign") if self.is_valid() else None
+        return get_campaign_for_user(self.request, campaign_id) if campaign_id else None
 
     def event_filters(self, campaign: Campaign | None) -> EventFilters:
         data = self.cleaned_data if self.is_valid() else {}

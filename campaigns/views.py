@@ -26,7 +26,6 @@ from campaigns.forms import (
     BounceFilterForm,
     CampaignFilterForm,
     DateRangeForm,
-    DrillDownForm,
     MessageSearchForm,
     RejectionActionForm,
     RejectionFilterForm,
@@ -35,7 +34,7 @@ from campaigns.forms import (
     SuppressionImportForm,
     SuppressionRemoveForm,
 )
-from campaigns.models import Campaign, ImportRejection
+from campaigns.models import ImportRejection
 from campaigns.selectors import (
     BROAD_SEARCH_DAYS,
     SEARCH_COUNT_CAP,
@@ -121,17 +120,11 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 # --- bounces -----------------------------------------------------------------------------------------------
 
 
-def _campaign_filter(request: HttpRequest, form: DrillDownForm) -> Campaign | None:
-    """The ?campaign=<id> of a drill-down link, through the access helper: another tenant's is a 404."""
-    campaign_id = form.cleaned_data.get("campaign") if form.is_valid() else None
-    return get_campaign_for_user(request, campaign_id) if campaign_id else None
-
-
 @require_GET
 def bounce_explorer(request: HtmxRequest) -> HttpResponse:
     form = BounceFilterForm(request.GET or None, request=request)
     start, end = form.window()
-    campaign = _campaign_filter(request, form)
+    campaign = form.chosen_campaign()
     filters = form.event_filters(campaign)
     counts = bounce_category_counts(request, start=start, end=end, filters=filters)
     context = {
@@ -163,7 +156,7 @@ def message_search(request: HtmxRequest) -> HttpResponse:
     the link on its page), narrowed by tenant, sending IP, provider, category and UTC days; or, without
     any of q/campaign, the latest day of events matching those filters."""
     form = MessageSearchForm(request.GET or None, request=request)
-    campaign = _campaign_filter(request, form)
+    campaign = form.chosen_campaign()
     context: dict = {"form": form, "domain_days": search_days(), "campaign": campaign}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
