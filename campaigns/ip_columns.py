@@ -3,11 +3,15 @@
 ips discovers this module by name (ips.selectors.ip_list_columns); ips never imports campaigns.
 """
 
+from datetime import timedelta
+
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import HttpRequest
+from django.urls import reverse
 
 from campaigns.selectors import IP_LIST_DAYS, ip_recent_figures
 from campaigns.trends import ip_levels
+from core.dates import utc_today
 from ips.selectors import IPColumn
 from tenants.access import actor_for
 
@@ -17,6 +21,10 @@ def columns(request: HttpRequest) -> list[IPColumn]:
     # A tenant user sees only their own tenant's traffic on the IP (it may have served another tenant before).
     figures = ip_recent_figures(tenant_id=None if actor.is_operator else actor.tenant_id)
     days = f"last {IP_LIST_DAYS} UTC days"
+    # The cells open the drill-down over the same days: the IP's messages and its bounce explorer.
+    since = (utc_today() - timedelta(days=IP_LIST_DAYS - 1)).isoformat()
+    messages = reverse("message_search") + f"?ip={{address}}&start={since}"
+    bounces = reverse("bounce_explorer") + f"?ip={{address}}&start={since}"
     return [
         IPColumn(
             "sent",
@@ -24,6 +32,7 @@ def columns(request: HttpRequest) -> list[IPColumn]:
             figures["sent"],
             title=f"Attempted (delivered + bounced), {days}",
             order=10,
+            link=messages,
         ),
         IPColumn(
             "bounce",
@@ -32,6 +41,7 @@ def columns(request: HttpRequest) -> list[IPColumn]:
             kind="rate",
             title=f"Bounces / attempted, {days}",
             order=11,
+            link=bounces,
         ),
         IPColumn(
             "complaint",
@@ -40,6 +50,7 @@ def columns(request: HttpRequest) -> list[IPColumn]:
             kind="rate",
             title=f"Complaints / delivered, {days}",
             order=12,
+            link=bounces,
         ),
         _level_column(tenant_id=None if actor.is_operator else actor.tenant_id),
     ]

@@ -4,6 +4,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -49,6 +50,11 @@ class IPColumn:
     filter_label: str = ""
     filter_q: Q | None = None
     order: int = 100
+    # Where a non-zero cell leads (the drill-down behind the figure): a URL with {address} and {pk} in it.
+    link: str = ""
+
+    def href(self, ip: Any) -> str:
+        return self.link.format(address=quote(str(ip.address)), pk=ip.pk) if self.link else ""
 
 
 def ip_list_columns(request: HttpRequest) -> list[IPColumn]:

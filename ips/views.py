@@ -112,10 +112,13 @@ def _list_filters(request: HttpRequest, query: QueryDict) -> tuple[IPFilterForm,
 
 
 def _with_figures(ips: Iterable[IPAddress], columns: list[IPColumn]) -> list[IPAddress]:
-    """Each IP's column values as ``ip.figures`` [(column, value)], in column order, for the row template."""
+    """Each IP's column values as ``ip.figures`` [(column, value, link)], in column order, for the row
+    template (the link only where the figure is not zero: an empty drill-down is not worth a click)."""
     rows = list(ips)
     for ip in rows:
-        ip.figures = [(c, getattr(ip, c.key)) for c in columns]  # type: ignore[attr-defined]
+        ip.figures = [  # type: ignore[attr-defined]
+            (c, value, c.href(ip) if value else "") for c in columns for value in [getattr(ip, c.key)]
+        ]
     return rows
 
 

@@ -68,7 +68,7 @@ def fleet(tenant_a, tenant_b):
 
 def _figures(response) -> dict[str, dict[str, object]]:
     return {
-        ip.address: {column.key: value for column, value in ip.figures}
+        ip.address: {column.key: value for column, value, _link in ip.figures}
         for ip in response.context["page"].object_list
     }
 
@@ -92,6 +92,28 @@ def test_it_shows_each_ips_7_day_figures_and_open_listings(login, operator, flee
     # Rates through the one display rule (two significant digits).
     assert "5.0%" in html and "0.21%" in html
     assert "aria-sort" not in html or 'aria-sort="ascending"' not in html
+
+
+@pytest.mark.django_db
+def test_its_figures_open_the_drill_down_behind_them(login, operator, fleet):
+    """Sent opens the IP's messages, the rates its bounce explorer over the same days, listings its
+    blocklist history; a zero leads nowhere."""
+    response = login(operator).get("/ips/")
+    links = {
+        ip.address: {column.key: link for column, _value, link in ip.figures}
+        for ip in response.context["page"].object_list
+    }
+    since = (utc_today() - timedelta(days=6)).isoformat()
+    assert links["10.0.0.1"]["sent"] == f"/messages/?ip=10.0.0.1&start={since}"
+    assert links["10.0.0.1"]["bounce"] == f"/bounces/?ip=10.0.0.1&start={since}"
+    assert links["10.0.0.1"]["listings"] == ""  # cleared: nothing open
+    assert links["10.0.0.2"]["listings"] == f"/reputation/ips/{fleet['a2'].pk}/"
+    assert links["10.0.0.2"]["bounce"] == ""  # 0%
+    html = response.content.decode()
+    assert f'href="/bounces/?ip=10.0.0.1&amp;start={since}"' in html
+    # The links reach pages that answer (the filters exist there).
+    assert login(operator).get(links["10.0.0.1"]["bounce"]).status_code == 200
+    assert login(operator).get(links["10.0.0.1"]["sent"]).status_code == 200
 
 
 @pytest.mark.django_db
