@@ -4,10 +4,10 @@ ips discovers this module by name (ips.selectors.ip_list_columns); ips never imp
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import HttpRequest
-from django.urls import reverse
 
 from campaigns.selectors import IP_LIST_DAYS, ip_recent_figures
 from campaigns.trends import ip_levels
@@ -23,8 +23,10 @@ def columns(request: HttpRequest) -> list[IPColumn]:
     days = f"last {IP_LIST_DAYS} UTC days"
     # The cells open the drill-down over the same days: the IP's messages and its bounce explorer.
     since = (utc_today() - timedelta(days=IP_LIST_DAYS - 1)).isoformat()
-    messages = reverse("message_search") + f"?ip={{address}}&start={since}"
-    bounces = reverse("bounce_explorer") + f"?ip={{address}}&start={since}"
+
+    def over_the_days(ip: Any) -> dict[str, str]:
+        return {"ip": str(ip.address), "start": since}
+
     return [
         IPColumn(
             "sent",
@@ -32,7 +34,8 @@ def columns(request: HttpRequest) -> list[IPColumn]:
             figures["sent"],
             title=f"Attempted (delivered + bounced), {days}",
             order=10,
-            link=messages,
+            link="message_search",
+            link_query=over_the_days,
         ),
         IPColumn(
             "bounce",
@@ -41,7 +44,8 @@ def columns(request: HttpRequest) -> list[IPColumn]:
             kind="rate",
             title=f"Bounces / attempted, {days}",
             order=11,
-            link=bounces,
+            link="bounce_explorer",
+            link_query=over_the_days,
         ),
         IPColumn(
             "complaint",
@@ -50,7 +54,8 @@ def columns(request: HttpRequest) -> list[IPColumn]:
             kind="rate",
             title=f"Complaints / delivered, {days}",
             order=12,
-            link=bounces,
+            link="bounce_explorer",
+            link_query=over_the_days,
         ),
         _level_column(tenant_id=None if actor.is_operator else actor.tenant_id),
     ]

@@ -1,14 +1,15 @@
 """Reads the IP, pool and server pages share. Every list is scoped and N+1 free."""
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.urls import reverse
 
 from core.access import scoped
 from core.app_hooks import app_hooks
@@ -50,11 +51,19 @@ class IPColumn:
     filter_label: str = ""
     filter_q: Q | None = None
     order: int = 100
-    # Where a non-zero cell leads (the drill-down behind the figure): a URL with {address} and {pk} in it.
+    # Where a non-zero cell leads (the drill-down behind the figure): a URL name, resolved per row with the
+    # path kwargs and the query parameters these callables take from the row (the IP), e.g.
+    # link="reputation_ip", link_kwargs=lambda ip: {"ip_id": ip.pk}.
     link: str = ""
+    link_kwargs: Callable[[Any], dict[str, Any]] | None = None
+    link_query: Callable[[Any], dict[str, Any]] | None = None
 
     def href(self, ip: Any) -> str:
-        return self.link.format(address=quote(str(ip.address)), pk=ip.pk) if self.link else ""
+        if not self.link:
+            return ""
+        url = reverse(self.link, kwargs=self.link_kwargs(ip) if self.link_kwargs else None)
+        query = self.link_query(ip) if self.link_query else {}
+        return f"{url}?{urlencode(query)}" if query else url
 
 
 def ip_list_columns(request: HttpRequest) -> list[IPColumn]:

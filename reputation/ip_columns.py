@@ -5,7 +5,6 @@ ips discovers this module by name (ips.selectors.ip_list_columns); ips never imp
 
 from django.db.models import Q
 from django.http import HttpRequest
-from django.urls import reverse
 
 from ips.selectors import IPColumn
 from reputation.selectors import open_listing_count
@@ -23,6 +22,7 @@ def columns(request: HttpRequest) -> list[IPColumn]:
             filter_label="only listed",
             filter_q=Q(listings__gt=0),
             order=20,
-            link=reverse("reputation_ip", kwargs={"ip_id": 0}).replace("/0/", "/{pk}/"),
+            link="reputation_ip",
+            link_kwargs=lambda ip: {"ip_id": ip.pk},
         )
     ]

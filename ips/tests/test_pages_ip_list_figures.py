@@ -285,3 +285,18 @@ def test_it_keeps_the_query_count_flat_when_sorted_by_a_figure_and_filtered(
     with CaptureQueriesContext(connection) as many:
         assert len(client.get(url).context["page"].object_list) == 22
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_columns_link_is_a_url_name_resolved_per_row():
+    """IPColumn.link names a URL; the path kwargs and the query come from the row, escaped (an IPv6
+    address's colons), never a URL patched by string replacement."""
+    from types import SimpleNamespace
+
+    from ips.selectors import IPColumn
+
+    row = SimpleNamespace(pk=42, address="2001:db8::1")
+    by_pk = IPColumn("x", "X", None, link="reputation_ip", link_kwargs=lambda ip: {"ip_id": ip.pk})
+    assert by_pk.href(row) == "/reputation/ips/42/"
+    by_query = IPColumn("y", "Y", None, link="message_search", link_query=lambda ip: {"ip": ip.address})
+    assert by_query.href(row) == "/messages/?ip=2001%3Adb8%3A%3A1"
+    assert IPColumn("z", "Z", None).href(row) == ""
