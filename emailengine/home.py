@@ -127,7 +127,8 @@ def attention(request: HttpRequest, actor: Actor) -> dict:
                 "tenants_over",
                 f"tenants over a rate threshold ({trends.LEVEL_DAYS} days)",
                 len(tenants_over),
-                "#tenants-over",
+                # campaigns/tenant_filters.py: the tenant list kept to trends.tenants_over_threshold.
+                _url("tenant_list", over=1),
             ),
         ]
     context["attention"] = items

@@ -1,9 +1,10 @@
 """Reads shared by the tenants pages and the API."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from core.access import scoped
@@ -29,6 +30,41 @@ def tenant_detail_blocks(request: HttpRequest, tenant: Tenant) -> list[TenantBlo
     providers = app_hooks("tenant_blocks", "blocks", skip="tenants")
     found = [block for provider in providers for block in provider(request, tenant)]
     return sorted(found, key=lambda b: b.order)
+
+
+@dataclass(frozen=True)
+class TenantFilter:
+    """A checkbox filter another app adds to the tenant list (tenants over a rate threshold): its query
+    parameter, its label, and the ids of the tenants it keeps, asked only when the filter is on. The app
+    that decides the set owns the rule (tenants never imports it)."""
+
+    param: str
+    label: str
+    tenant_ids: Callable[[HttpRequest], Iterable[int]]
+    order: int = 100
+
+
+def tenant_list_filters() -> list[TenantFilter]:
+    """Filters from the apps above tenants: an app opts in with a ``tenant_filters.py`` module defining
+    ``filters() -> list[TenantFilter]``."""
+    found = [f for provider in app_hooks("tenant_filters", "filters", skip="tenants") for f in provider()]
+    return sorted(found, key=lambda f: f.order)
+
+
+def filter_is_on(value: str) -> bool:
+    # ?over=1 (the home page's link) or the checkbox ("on").
+    return value in ("1", "on", "true")
+
+
+def tenants_for_list(request: HttpRequest, *, q: str, active: Iterable[TenantFilter]) -> QuerySet[Tenant]:
+    """The tenant list's rows (operators only): by name, searched by ``q``, kept to each active filter."""
+    # Grouped queries drop Meta.ordering; pagination needs a stable order.
+    qs = Tenant.objects.annotate(member_count=Count("memberships")).order_by("name", "pk")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(slug__icontains=q))
+    for tenant_filter in active:
+        qs = qs.filter(pk__in=list(tenant_filter.tenant_ids(request)))
+    return qs
 
 
 def audit_events(request: HttpRequest, filters: dict[str, Any]) -> QuerySet[AuditEvent]:

@@ -2,7 +2,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.models import User as AuthUser
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,20 +12,31 @@ from core.paging import paginate, query_without_page
 from tenants import services
 from tenants.access import actor_for, get_membership_for_user, get_tenant_for_user, require_operator
 from tenants.forms import ApiTokenForm, AuditFilterForm, MemberAddForm, MemberRoleForm, TenantForm
-from tenants.models import ApiToken, Membership, Tenant
-from tenants.selectors import audit_events, tenant_detail_blocks
+from tenants.models import ApiToken, Membership
+from tenants.selectors import (
+    audit_events,
+    filter_is_on,
+    tenant_detail_blocks,
+    tenant_list_filters,
+    tenants_for_list,
+)
 
 
 def tenant_list(request: HttpRequest) -> HttpResponse:
     require_operator(request)
-    # Grouped queries drop Meta.ordering; pagination needs a stable order.
-    qs = Tenant.objects.annotate(member_count=Count("memberships")).order_by("name")
     q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(slug__icontains=q))
-    page = paginate(request, qs)
+    filters = [(f, filter_is_on(request.GET.get(f.param, ""))) for f in tenant_list_filters()]
+    page = paginate(request, tenants_for_list(request, q=q, active=[f for f, on in filters if on]))
     return render(
-        request, "tenants/tenant_list.html", {"page": page, "q": q, "qs": query_without_page(request)}
+        request,
+        "tenants/tenant_list.html",
+        {
+            "page": page,
+            "q": q,
+            "filters": filters,
+            "filtered": bool(q) or any(on for _, on in filters),
+            "qs": query_without_page(request),
+        },
     )
 
 

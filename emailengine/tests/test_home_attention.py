@@ -107,6 +107,7 @@ def test_it_shows_the_operator_what_needs_attention_with_links(login, operator, 
     assert items["domains"].url == "/domains/?problems=1"
     assert items["ips_over"].count == 1 and items["ips_over"].url == "/ips/?over=1"
     assert [row.key for row in response.context["tenants_over"]] == [tenant_a.pk]
+    assert items["tenants_over"].count == 1 and items["tenants_over"].url == "/tenants/?over=1"
     [ip_row] = response.context["ips_over"]
     assert ip_row.label == fleet["bad_ip"].address and ip_row.level == "error"
     html = response.content.decode()
@@ -117,7 +118,7 @@ def test_it_shows_the_operator_what_needs_attention_with_links(login, operator, 
     assert f'href="/bounces/?ip={fleet["bad_ip"].address}"' in html
 
 
-def test_the_links_show_exactly_the_counted_rows(login, operator, fleet):
+def test_the_links_show_exactly_the_counted_rows(login, operator, fleet, tenant_a):
     client = login(operator)
     items = _items(client.get("/"))
     paused = client.get(items["paused"].url)
@@ -131,10 +132,29 @@ def test_the_links_show_exactly_the_counted_rows(login, operator, fleet):
     assert [t.target for t in grid.object_list] == [fleet["bad_ip"].address]
     domain_rows = client.get(items["domains"].url).context["page"]
     assert [d.name for d in domain_rows] == ["broken.example"]
+    tenants = client.get(items["tenants_over"].url)
+    assert [t.pk for t in tenants.context["page"]] == [tenant_a.pk]
+    assert len(tenants.context["page"].object_list) == items["tenants_over"].count
     for key in ("drift", "silent"):
         servers = client.get(items[key].url)
         assert [s.pk for s, _ in servers.context["rows"]] == [fleet["server"].pk]
         assert "Showing servers with" in servers.content.decode()
+
+
+def test_the_tenant_list_shows_its_over_threshold_filter_and_clears_it(
+    login, operator, fleet, tenant_a, tenant_b
+):
+    client = login(operator)
+    html = client.get("/tenants/?over=1").content.decode()
+    assert 'name="over" value="1" checked' in html  # visible, and unticking it clears it
+    assert '<a href="/tenants/">show all tenants</a>' in html
+    assert tenant_a.name in html and tenant_b.name not in html
+    # The checkbox's own value ("on" from older forms) reads the same; off, every tenant is listed.
+    assert [t.pk for t in client.get("/tenants/?over=on").context["page"]] == [tenant_a.pk]
+    unfiltered = client.get("/tenants/")
+    assert {tenant_a.pk, tenant_b.pk} <= {t.pk for t in unfiltered.context["page"]}
+    assert "show all tenants" not in unfiltered.content.decode()
+    assert 'name="over" value="1">' in unfiltered.content.decode()
 
 
 def test_the_server_list_filter_leaves_out_servers_without_the_problem(login, operator, fleet):
