@@ -2,6 +2,7 @@
 
 import os
 import sys
+from pathlib import Path
 
 from celery import Celery
 from celery.schedules import crontab
@@ -12,6 +13,26 @@ from emailengine.logging import connect_celery_logging
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
 
 app = Celery("emailengine")
+
+# kombu's filesystem transport (settings: no REDIS_URL) creates none of var/broker's folders but
+# control/ (and that one only when var/broker exists): with the folder missing, every enqueue (the
+# webhook's follow-up tasks, after the commit) logged FileNotFoundError and the task was lost.
+FILESYSTEM_BROKER_FOLDERS = ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
+
+
+def make_filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
+    """Create the filesystem transport's folders when the app reads its configuration (the first enqueue
+    of a web process, a worker's or beat's start); nothing to do with a Redis broker."""
+    conf = sender.conf
+    if not str(conf.broker_url or "").startswith("filesystem:"):
+        return
+    options = conf.broker_transport_options or {}
+    for key in FILESYSTEM_BROKER_FOLDERS:
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+app.on_after_configure.connect(make_filesystem_broker_folders, weak=False)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
