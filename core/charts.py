@@ -10,6 +10,9 @@ its data as a table (``Chart.table``) that the template puts in a ``<details>`` 
 readers and for anyone who wants the exact numbers.
 
 Every series value gets a bar, zeros included, so a chart of N days by S series always has N*S bars.
+Bars can also carry a per-category limit (a short mark across the category; a bar over it is drawn "bad"),
+per-category events (a labelled dot at the top, e.g. a warmup decision that day) and a log value axis for
+values spanning decades (a warmup ramp from 200/day to millions/day); the table gets their columns too.
 ``None`` in a line series means "no data that day" (e.g. a rate with nothing to divide by): the line breaks
 there and the table shows "—" instead of a misleading zero.
 
@@ -30,6 +33,7 @@ from core.dates import utc_today
 __all__ = [
     "TREND_DAYS",
     "Chart",
+    "Event",
     "Series",
     "grouped_bars",
     "horizontal_bars",
@@ -61,6 +65,15 @@ class Series:
     name: str
     css: str
     values: Sequence[float | None]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in a category (a decision that day): a dot at the top of its slot, titled
+    ``text``; ``css`` classes it (the caller's vocabulary, e.g. the decision's action)."""
+
+    text: str
+    css: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,9 @@ class Chart:
     lines: list[tuple[float, float, float, float]] = field(default_factory=list)
     series_lines: list[Line] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
+    # Bar charts: per-category limit marks (drawn as thin bars) and event dots.
+    limits: list[Bar] = field(default_factory=list)
+    events: list[Marker] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     legend: list[LegendItem] = field(default_factory=list)
     table: Table = field(default_factory=Table)
@@ -231,6 +247,29 @@ def _value_axis(
     chart.labels.append(Label(left - 4, top + plot_h + 3, fmt(0), "end"))
 
 
+def _log_axis(
+    chart: Chart, *, left: float, top: float, plot_w: float, plot_h: float, axis_max: float, fmt: Formatter
+) -> None:
+    """Grid lines at the axis maximum and at the powers of ten under it, each labelled; a power of ten too
+    close to the next line up (its label would overlap) is left out."""
+    base = top + plot_h
+    chart.lines.append((left, base, left + plot_w, base))
+    chart.labels.append(Label(left - 4, base + 3, fmt(0), "end"))
+    kept: list[tuple[float, float]] = []  # (value, y), from the top down
+    for tick in [axis_max, *reversed([10**k for k in range(1, 13) if 10**k < axis_max])]:
+        y = _r(base - _log_height(tick, axis_max, plot_h))
+        if (kept and y - kept[-1][1] < 12) or base - y < 12:
+            continue
+        kept.append((tick, y))
+    for tick, y in kept:
+        chart.lines.append((left, y, left + plot_w, y))
+        chart.labels.append(Label(left - 4, y + 3, fmt(tick), "end"))
+
+
+def _log_height(value: float, axis_max: float, plot_h: float) -> float:
+    return plot_h * math.log10(1 + max(value, 0)) / math.log10(1 + axis_max)
+
+
 def grouped_bars(
     categories: Sequence[str],
     series: Sequence[Series],
@@ -241,38 +280,82 @@ def grouped_bars(
     label_every: int | None = None,
     category_name: str = "Day",
     fmt: Formatter = format_count,
+    log: bool = False,
+    limit: Series | None = None,
+    events: Sequence[Event | None] = (),
+    events_name: str = "Event",
 ) -> Chart:
-    """Vertical bars: one group per category (e.g. a day), one bar per series inside each group."""
-    left, right, top, bottom = 44, 8, 10, 26
-    plot_w, plot_h = width - left - right, height - top - bottom
+    """Vertical bars: one group per category (e.g. a day), one bar per series inside each group.
+
+    ``log``: a log value axis (values spanning decades). ``limit``: each category's limit (None: none that
+    day), a mark across the category; a bar over it gets the ``bad`` class and says so in its title; the
+    axis reaches the highest limit, so a limit is always on the chart. ``events``: per category, an
+    ``Event`` (a dot at the top) or None."""
     peak = max((v or 0 for s in series for v in s.values), default=0)
-    axis_max = nice_max(peak)
-    chart = Chart(width=width, height=height, title=title, max_value=peak, has_data=peak > 0)
+    caps = list(limit.values) if limit else []
+    axis_max = nice_max(max([peak, *(c for c in caps if c is not None)]))
+    # Room on the left for the longest axis label ("2,000,000" on a warmup ramp), ~6.2 px a character.
+    left, right, top, bottom = max(44, round(8 + 6.2 * len(fmt(axis_max)))), 8, 10, 26
+    plot_w, plot_h = width - left - right, height - top - bottom
+    has_limits = any(c is not None for c in caps)
+    chart = Chart(width=width, height=height, title=title, max_value=peak, has_data=peak > 0 or has_limits)
     chart.legend = _legend(series, lines=False)
-    chart.table = _table(categories, series, fmt, category_name)
-    _value_axis(chart, left=left, top=top, plot_w=plot_w, plot_h=plot_h, axis_max=axis_max, fmt=fmt)
+    if limit:
+        chart.legend.append(
+            LegendItem(limit.name, f"limit {limit.css}".strip(), len(series), pattern="solid", marker_d="")
+        )
+    chart.table = _table(categories, [*series, *([limit] if limit else [])], fmt, category_name)
+    if events:
+        chart.table.columns.append(events_name)
+        for i, (_, cells) in enumerate(chart.table.rows):
+            event = events[i] if i < len(events) else None
+            cells.append(event.text if event else "")
+    axis = _log_axis if log else _value_axis
+    axis(chart, left=left, top=top, plot_w=plot_w, plot_h=plot_h, axis_max=axis_max, fmt=fmt)
     if not categories or not series:
         return chart
+
+    def height_of(value: float) -> float:
+        return _log_height(value, axis_max, plot_h) if log else plot_h * value / axis_max
+
     group_w = plot_w / len(categories)
     gap = max(group_w * 0.15, 1.0)
     bar_w = max((group_w - gap) / len(series), 0.5)
     every = _label_every(len(categories), label_every)
     for i, category in enumerate(categories):
         x0 = left + i * group_w + gap / 2
+        cap = caps[i] if i < len(caps) else None
         for j, s in enumerate(series):
             value = (s.values[i] if i < len(s.values) else 0) or 0
-            h = plot_h * value / axis_max
+            h = height_of(value)
+            over = cap is not None and value > cap
             chart.bars.append(
                 Bar(
                     x=_r(x0 + j * bar_w),
                     y=_r(top + plot_h - h),
                     width=_r(bar_w),
                     height=_r(h),
-                    css=s.css,
-                    title=f"{category} · {s.name}: {fmt(value)}",
+                    css=f"{s.css} bad".strip() if over else s.css,
+                    title=f"{category} · {s.name}: {fmt(value)}" + (" (over the limit)" if over else ""),
                     pattern=PATTERNS[j % len(PATTERNS)],
                 )
             )
+        if limit and cap is not None:
+            chart.limits.append(
+                Bar(
+                    x=_r(left + i * group_w),
+                    y=_r(top + plot_h - height_of(cap) - 1),
+                    width=_r(group_w),
+                    height=2,
+                    css=limit.css,
+                    title=f"{category} · {limit.name}: {fmt(cap)}",
+                )
+            )
+        event = events[i] if i < len(events) else None
+        if event:
+            x = _r(left + i * group_w + group_w / 2)
+            d = _marker_d("circle", x, top + 4, 4)
+            chart.events.append(Marker(d=d, css=event.css, index=0, title=f"{category} · {event.text}"))
         if i % every == 0:
             chart.labels.append(Label(_r(left + i * group_w + group_w / 2), height - 8, category))
     return chart

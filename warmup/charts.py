@@ -1,95 +1,28 @@
-"""Small server-rendered SVG charts (no JavaScript; CSP allows no inline styles, so only attributes)."""
+"""The warmup pages' charts, drawn by core.charts (the one chart implementation: SVG geometry, patterns,
+a data table under each chart); this module only says what warmup plots."""
 
-import math
-from dataclasses import dataclass
-
-WIDTH, HEIGHT, PAD_L, PAD_B, PAD_T = 720, 220, 56, 24, 10
+from core.charts import Chart, Event, Series, grouped_bars
 
 
-@dataclass
-class Bar:
-    x: float
-    y: float
-    w: float
-    h: float
-    label: str
-    cls: str = "bar"
+def ramp_chart(limits: list[int]) -> Chart:
+    """A plan's daily limit per step, one bar per step, on a log axis (ramps span 200/day to millions/day)."""
+    return grouped_bars(
+        [f"step {n}" for n in range(1, len(limits) + 1)],
+        [Series("Daily limit", "", limits)],
+        title="Daily limit per step (log scale)",
+        category_name="Step",
+        log=True,
+    )
 
 
-@dataclass
-class Marker:
-    x: float
-    y: float
-    label: str
-    cls: str
-
-
-def _scale(value: float, top: float, log: bool) -> float:
-    """Pixel height of a value; log scale for ramps spanning 200/day to millions/day."""
-    plot = HEIGHT - PAD_B - PAD_T
-    if top <= 0:
-        return 0.0
-    if log:
-        return plot * math.log10(1 + value) / math.log10(1 + top)
-    return plot * value / top
-
-
-def ramp_chart(limits: list[int]) -> dict:
-    """Daily limit per step, one bar per step, log scale."""
-    top = max(limits or [1])
-    n = max(1, len(limits))
-    slot = (WIDTH - PAD_L) / n
-    bars = []
-    for i, v in enumerate(limits):
-        h = _scale(v, top, log=True)
-        bars.append(
-            Bar(PAD_L + i * slot + 1, HEIGHT - PAD_B - h, max(1.0, slot - 2), h, f"step {i + 1}: {v:,}/day")
-        )
-    ticks = [t for t in (100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000) if t <= top * 1.01]
-    return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "bars": bars,
-        "ticks": [(HEIGHT - PAD_B - _scale(t, top, log=True), f"{t:,}") for t in ticks],
-        "pad_l": PAD_L,
-        "base": HEIGHT - PAD_B,
-    }
-
-
-def timeline_chart(days: list[tuple[str, int, int | None, str]]) -> dict:
-    """Per day: (label, sent, limit, decision action) -> sent bars, limit ticks and decision markers."""
-    top = max([max(sent, limit or 0) for _, sent, limit, _ in days] or [1]) or 1
-    n = max(1, len(days))
-    slot = (WIDTH - PAD_L) / n
-    bars, limits, markers = [], [], []
-    for i, (label, sent, limit, action) in enumerate(days):
-        x = PAD_L + i * slot
-        h = _scale(sent, top, log=False)
-        over = limit is not None and sent > limit
-        bars.append(
-            Bar(
-                x + 1,
-                HEIGHT - PAD_B - h,
-                max(1.0, slot - 2),
-                h,
-                f"{label}: {sent:,} sent",
-                "bar bad" if over else "bar",
-            )
-        )
-        if limit is not None:
-            y = HEIGHT - PAD_B - _scale(limit, top, log=False)
-            limits.append(Bar(x, y, slot, 2, f"{label}: limit {limit:,}", "limit"))
-        if action and action != "hold":
-            markers.append(Marker(x + slot / 2, PAD_T + 4, f"{label}: {action}", f"marker {action}"))
-    return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "bars": bars,
-        "limits": limits,
-        "markers": markers,
-        "top": top,
-        "pad_l": PAD_L,
-        "base": HEIGHT - PAD_B,
-        "first": days[0][0] if days else "",
-        "last": days[-1][0] if days else "",
-    }
+def timeline_chart(days: list[tuple[str, int, int | None, str]]) -> Chart:
+    """Per day (label, sent, limit, decision action): sent bars (over the day's limit: "bad"), the limit as a
+    mark across the day, and a dot for each ramp decision that changed something (not a hold)."""
+    return grouped_bars(
+        [label for label, _, _, _ in days],
+        [Series("Sent", "", [sent for _, sent, _, _ in days])],
+        title="Sent per day against the daily limit",
+        limit=Series("Daily limit", "", [limit for _, _, limit, _ in days]),
+        events=[Event(action, action) if action and action != "hold" else None for _, _, _, action in days],
+        events_name="Decision",
+    )

@@ -158,3 +158,45 @@ def test_it_never_labels_the_axis_with_the_same_number_twice():
     chart = line_chart(["1", "2"], [Series("Listings", "", [0, 0])], title="t")
     texts = [label.text for label in chart.labels if label.anchor == "end"]
     assert sorted(texts) == ["0", "1"]
+
+
+def test_bars_can_carry_a_limit_per_category_and_events():
+    """What the warmup timeline needs: the day's limit as a mark, a bar over it drawn "bad", a dot per
+    event; the table carries the limit and the events too, and the axis reaches the highest limit."""
+    from core.charts import Event
+
+    chart = grouped_bars(
+        ["d1", "d2", "d3"],
+        [Series("Sent", "", [100, 300, 0])],
+        title="t",
+        limit=Series("Daily limit", "", [200, 200, None]),
+        events=[None, Event("advance", "advance"), Event("pause", "pause")],
+        events_name="Decision",
+    )
+    assert [b.css for b in chart.bars] == ["", "bad", ""]
+    assert chart.bars[1].title == "d2 · Sent: 300 (over the limit)"
+    assert [m.title for m in chart.limits] == ["d1 · Daily limit: 200", "d2 · Daily limit: 200"]
+    assert chart.limits[0].y == chart.limits[1].y and chart.limits[0].y < chart.bars[0].y
+    assert [e.css for e in chart.events] == ["advance", "pause"]
+    assert chart.table.columns == ["Day", "Sent", "Daily limit", "Decision"]
+    assert chart.table.rows[2] == ("d3", ["0", "—", "pause"])
+    html = _render(chart)
+    assert html.count('<rect class="limit"') == 2 and '<path class="marker pause"' in html
+    assert '<rect class="bar bad"' in html and '<rect class="swatch limit"' in html
+    assert "style=" not in html
+    # Only a limit, no traffic yet: still a chart, with the limit on it.
+    assert not grouped_bars(["d1"], [Series("Sent", "", [0])], title="t", limit=Series("L", "", [50])).empty
+
+
+def test_bars_can_use_a_log_axis_for_values_spanning_decades():
+    chart = grouped_bars(
+        ["1", "2", "3"], [Series("Daily limit", "", [200, 20_000, 2_000_000])], title="t", log=True
+    )
+    heights = [b.height for b in chart.bars]
+    # Equal ratios, equal steps: 200 -> 20,000 -> 2,000,000 climb by the same height each time.
+    assert abs((heights[1] - heights[0]) - (heights[2] - heights[1])) < 1
+    assert heights[0] > 0.25 * heights[2]  # a linear axis would make the first bar invisible (0.01%)
+    labels = [label.text for label in chart.labels]
+    assert {"100", "1,000", "10,000", "100,000", "2,000,000"} <= set(labels)  # the maximum is labelled
+    assert "1,000,000" not in labels  # 9 px under 2,000,000: its label would overlap
+    assert all(b.y >= 0 and b.y + b.height <= chart.height for b in chart.bars)

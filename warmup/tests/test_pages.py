@@ -154,3 +154,22 @@ def test_assigning_a_pool_starts_its_new_ips(login, operator, pool_a, plan):
     login(operator).post(f"/warmup/pools/{pool_a.pk}/assign/", {"plan": plan.pk})
     assert list(IPWarmup.objects.values_list("ip__address", flat=True)) == ["203.0.113.90"]
     assert IPWarmup.objects.get().started_on == utc_today()
+
+
+def test_the_warmup_charts_are_core_charts():
+    """One chart implementation: the ramp (log axis) and the 30-day timeline (sent, the day's limit, the
+    ramp's decisions) are core.charts charts, rendered by core/_chart.html with their data table."""
+    from django.template.loader import render_to_string
+
+    from core.charts import Chart
+    from warmup.charts import ramp_chart, timeline_chart
+
+    ramp = ramp_chart([200, 2_000, 20_000])
+    assert isinstance(ramp, Chart) and ramp.table.rows[0] == ("step 1", ["200"])
+    assert [b.title for b in ramp.bars][-1] == "step 3 · Daily limit: 20,000"
+    days = [("2026-11-01", 150, 200, ""), ("2026-11-02", 250, 200, "hold"), ("2026-11-03", 0, 400, "advance")]
+    timeline = timeline_chart(days)
+    assert [b.css for b in timeline.bars] == ["", "bad", ""]
+    assert len(timeline.limits) == 3 and [e.title for e in timeline.events] == ["2026-11-03 · advance"]
+    html = render_to_string("warmup/_timeline_chart.html", {"chart": timeline})
+    assert '<path class="marker advance"' in html and "<summary>Table: Sent per day" in html
