@@ -1,6 +1,7 @@
-"""What the benchmarks share (bench/accounting_import.py, bench/event_store.py, bench/suppression_import.py):
-Django set up for a run, a database to run in, timing and percentiles, the database settled between
-steps, and the sending inventory bench/gen_accounting.py's records name.
+"""What the benchmarks share (bench/accounting_import.py, bench/api.py, bench/dashboard.py,
+bench/event_store.py, bench/suppression_import.py): Django set up for a run, a database to run in, the
+scale data set, timing and percentiles, the database settled between steps, and the sending inventory
+bench/gen_accounting.py's records name.
 
 Benchmarks are not tests: they print figures and verdicts, and never run in the test suite.
 """
@@ -152,3 +153,30 @@ def bench_sending_ips(server: Any, tenants: list[Any]) -> None:
         IPAddress.objects.create(
             address=f"203.0.113.{last}", server=server, vmta_name=f"vmta-{last}", pool=pools[i // 4]
         )
+
+
+# --- the scale data set (bench/dashboard.py, bench/api.py) ---------------------------------------------
+
+# seed_scale's options for --small: a tenth of the data.
+SMALL_SCALE = ("--tenants", "10", "--ips", "500", "--domains", "200", "--days", "30")
+
+
+def scale_database(name: str, *, small: bool = False, reuse: bool = False) -> None:
+    """Django set up on the scratch database ``name`` (on DATABASE_URL's server, or the embedded
+    Postgres), migrated and holding seed_scale's data set (100 tenants, 5,000 IPs, 2,000 domains, 90 days
+    of stats; ``small``: a tenth). The database is dropped and recreated unless ``reuse``, which keeps
+    it, migrates it and seeds only when it holds no scale data."""
+    url = scratch_url(name)
+    if not reuse:
+        recreate_database(url)
+    setup_django(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from emailengine.scale import scale_exists
+
+    if not (reuse and scale_exists()):
+        options = ["--force", *(SMALL_SCALE if small else ())]
+        with stopwatch() as watch:
+            call_command("seed_scale", *options)
+        print(f"seed_scale took {watch.seconds:.1f} s\n")

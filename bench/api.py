@@ -10,20 +10,16 @@ requests after --warmup requests, and the SQL queries of a 10-item page and of a
 p95 < 100 ms on every list, and the same query count for 10 and 500 items.
 
     .venv/bin/python bench/api.py [--small] [--repeat 20] [--warmup 2] [--reuse] [--only PATH]
+        [--database NAME]
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import os
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from _common import scale_database
 
 DB_NAME = "ee_bench_api"
 GOAL_MS = 100.0
@@ -60,32 +56,10 @@ def main() -> None:
         "--reuse", action="store_true", help="keep the existing scratch database and its data"
     )
     parser.add_argument("--only", action="append", default=[], help="only lists whose path starts with this")
+    parser.add_argument("--database", default=DB_NAME, help=f"the scratch database (default {DB_NAME})")
     args = parser.parse_args()
 
-    dashboard.DB_NAME = DB_NAME
-    url = dashboard._scratch_url()
-    if not args.reuse:
-        dashboard._recreate(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
-    # DEBUG is off here as in production, so secrets at rest need a key: a throwaway one per run.
-    os.environ.setdefault("FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from emailengine.scale import scale_exists
-
-    if not (args.reuse and scale_exists()):
-        options = ["--force"]
-        if args.small:
-            options += ["--tenants", "10", "--ips", "500", "--domains", "200", "--days", "30"]
-        started = time.perf_counter()
-        call_command("seed_scale", *options)
-        print(f"seed_scale took {time.perf_counter() - started:.1f} s\n")
-
+    scale_database(args.database, small=args.small, reuse=args.reuse)
     results = _measure(args, dashboard)
     _report(results)
 

@@ -10,41 +10,20 @@ and the SQL queries of one request. Goals: p95 < 150 ms on every page, and query
 with the rows shown (the list pages' tests assert that).
 
     .venv/bin/python bench/dashboard.py [--small] [--repeat 20] [--warmup 2] [--reuse] [--only PATH]
+        [--database NAME]
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from _common import scale_database
 
 DB_NAME = "ee_bench_dashboard"
 GOAL_MS = 150.0
-
-
-def _scratch_url() -> str:
-    from embedded_db import ensure_database_url
-
-    parts = urlsplit(ensure_database_url())
-    return urlunsplit(parts._replace(path=f"/{DB_NAME}"))
-
-
-def _recreate(url: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 def main() -> None:
@@ -58,31 +37,10 @@ def main() -> None:
         "--reuse", action="store_true", help="keep the existing scratch database and its data"
     )
     parser.add_argument("--only", action="append", default=[], help="only pages whose path starts with this")
+    parser.add_argument("--database", default=DB_NAME, help=f"the scratch database (default {DB_NAME})")
     args = parser.parse_args()
 
-    url = _scratch_url()
-    if not args.reuse:
-        _recreate(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
-    # DEBUG is off here as in production, so secrets at rest need a key: a throwaway one per run.
-    os.environ.setdefault("FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from emailengine.scale import scale_exists
-
-    if not (args.reuse and scale_exists()):
-        options = ["--force"]
-        if args.small:
-            options += ["--tenants", "10", "--ips", "500", "--domains", "200", "--days", "30"]
-        started = time.perf_counter()
-        call_command("seed_scale", *options)
-        print(f"seed_scale took {time.perf_counter() - started:.1f} s\n")
-
+    scale_database(args.database, small=args.small, reuse=args.reuse)
     results = _measure(args)
     _report(results)
 
