@@ -1,5 +1,7 @@
 """The audit log: every mutation anywhere calls audit_record() once."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -13,6 +15,24 @@ request_ip: ContextVar[str | None] = ContextVar("request_ip", default=None)
 # Set for the length of a request made with an API token ("api token: <label>"), so the events it causes
 # name the user as actor and the token as the way they acted.
 request_via: ContextVar[str] = ContextVar("request_via", default="")
+
+
+def request_context() -> tuple[str | None, str]:
+    """The current request's client address and ``via``, for work it leaves to a background job."""
+    return request_ip.get(), request_via.get()
+
+
+@contextmanager
+def acting_for_request(*, ip: str | None, via: str) -> Iterator[None]:
+    """Audit events written inside carry the address and ``via`` of the request that queued the work
+    (``request_context()`` then), as if that request had written them."""
+    ip_token, via_token = request_ip.set(ip), request_via.set(via)
+    try:
+        yield
+    finally:
+        request_via.reset(via_token)
+        request_ip.reset(ip_token)
+
 
 # Who made a change (the `by=` of every service): a signed-in user, or a label naming a schedule
 # ("system: warmup ramp"). Views pass request.user, typed User | AnonymousUser; every page that changes

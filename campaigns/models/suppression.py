@@ -63,6 +63,9 @@ class SuppressionImport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_by_label = models.CharField(max_length=150)
+    # The request that uploaded it (API token label, client address): the job's audit event names them.
+    created_via = models.CharField(max_length=150, blank=True, default="")
+    created_ip = models.GenericIPAddressField(null=True, blank=True)
     filename = models.CharField(max_length=255, blank=True)
     data = models.BinaryField(help_text="The upload as sent")
     size = models.BigIntegerField(default=0)

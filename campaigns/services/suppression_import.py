@@ -26,7 +26,7 @@ from campaigns.services.suppression import (
     decode_upload,
     iter_suppression_lines,
 )
-from core.audit import Author, audit_record, author_parts
+from core.audit import Author, acting_for_request, audit_record, author_parts, request_context
 from tenants.models import Tenant
 
 __all__ = [
@@ -53,12 +53,16 @@ ON CONFLICT ON CONSTRAINT suppression_unique_email DO NOTHING
 def suppression_import_create(
     *, tenant: Tenant, data: bytes, by: Author, filename: str = ""
 ) -> SuppressionImport:
-    """Store an upload as a new job; the caller queues the run once this commits."""
+    """Store an upload as a new job; the caller queues the run once this commits. The request's client
+    address and API token label are kept with it, for the job's audit event."""
     user, label = author_parts(by)
+    ip, via = request_context()
     return SuppressionImport.objects.create(
         tenant=tenant,
         created_by=user,
         created_by_label=label[:150],
+        created_via=via[:150],
+        created_ip=ip,
         filename=filename[:255],
         data=data,
         size=len(data),
@@ -146,20 +150,22 @@ def _run(job: SuppressionImport, token: str) -> None:
             _commit(job, token, pending, counts, errors, report, last_line, final=False)
             pending, since_commit = [], 0
     _commit(job, token, pending, counts, errors, report, max(last_line, done_line), final=True)
-    audit_record(
-        action="suppression.import",
-        by=job.created_by or job.created_by_label,
-        tenant=job.tenant,
-        after={
-            "lines": report.lines,
-            "added": counts["added"],
-            "duplicates": counts["duplicates"],
-            "already": counts["already"],
-            "errors": counts["errors_total"],
-            "file": job.filename[:200],
-            "job": job.pk,
-        },
-    )
+    # Written by a worker, attributed like the request that uploaded the file (user, token, address).
+    with acting_for_request(ip=job.created_ip, via=job.created_via):
+        audit_record(
+            action="suppression.import",
+            by=job.created_by or job.created_by_label,
+            tenant=job.tenant,
+            after={
+                "lines": report.lines,
+                "added": counts["added"],
+                "duplicates": counts["duplicates"],
+                "already": counts["already"],
+                "errors": counts["errors_total"],
+                "file": job.filename[:200],
+                "job": job.pk,
+            },
+        )
 
 
 def _commit(

@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns.models import Suppression, SuppressionImport
 from campaigns.services.suppression_import import suppression_import_run
+from core.audit import request_context
 from core.models import AuditEvent
 from testsupport.api import api_as
 
@@ -49,8 +50,11 @@ def test_it_queues_the_import_as_a_job_and_reports_its_progress(
     )
     assert done["first_errors"][0]["line"] == 3
     assert Suppression.objects.get().email == "a@example.com"
+    # The worker wrote it, outside any request: still the user, through their token, from their address.
     event = AuditEvent.objects.get(action="suppression.import")
-    assert event.actor == admin_a
+    via = f"api token: {api.token_name}"
+    assert (event.actor, event.via, event.ip_address) == (admin_a, via, "127.0.0.1")
+    assert request_context() == (None, "")  # nothing of it stays with the worker
 
     listed = api.get("suppressions/imports").json()
     assert [j["id"] for j in listed["items"]] == [job["id"]]
@@ -77,3 +81,20 @@ def test_an_operator_names_the_tenant(operator, tenant_a):
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "tenant"
     response = _upload(api, b"a@example.com\n", tenant=tenant_a.pk)
     assert response.status_code == 202 and response.json()["tenant"] == "tenant-a"
+
+
+def test_an_upload_from_the_page_is_audited_without_a_token(
+    client, login, admin_a, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr("campaigns.tasks.suppression_import_run_task.delay", lambda job_id: None)
+    login(admin_a)
+    upload = SimpleUploadedFile("list.csv", b"a@example.com\n", content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/suppression/import/", {"file": upload})
+    assert response.status_code == 302, response.content[:300]
+    job = SuppressionImport.objects.get()
+
+    suppression_import_run(job_id=job.pk)
+
+    event = AuditEvent.objects.get(action="suppression.import")
+    assert (event.actor, event.via, event.ip_address) == (admin_a, "", "127.0.0.1")
