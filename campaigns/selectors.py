@@ -37,6 +37,8 @@ from campaigns.accounting.classify import HARD_BOUNCE, SOFT_BOUNCE
 from campaigns.models import (
     AccountingFile,
     Campaign,
+    DailyCampaignStat,
+    DailyDomainStat,
     DailyStat,
     DailyTenantStat,
     DeliveryEvent,
@@ -118,14 +120,17 @@ def campaigns_in_range(request: HttpRequest, *, start: date, end: date, q: str =
 def attach_totals(campaigns: list[Campaign], *, start: date, end: date) -> list[Campaign]:
     """Set `.totals` (over [start, end]) on each campaign: one query for all of them.
 
-    Summed for the shown campaigns only, through the (campaign, day) index; annotating the paginated
+    Summed for the shown campaigns only, from the per-campaign-and-day rollup (DailyCampaignStat, one row
+    per campaign and day instead of one per IP, vmta and recipient domain); annotating the paginated
     queryset instead joined every stat row of every campaign in range, and counting the pages did it again.
     """
     rows = (
-        DailyStat.objects.filter(campaign_id__in=[c.pk for c in campaigns], day__gte=start, day__lte=end)
+        DailyCampaignStat.objects.filter(
+            campaign_id__in=[c.pk for c in campaigns], day__gte=start, day__lte=end
+        )
         .order_by()
         .values("campaign_id")
-        .annotate(**_sums())
+        .annotate(**_sums(DailyCampaignStat))
     )
     by_campaign = {row["campaign_id"]: Counts.from_row(row) for row in rows}
     for campaign in campaigns:
@@ -138,7 +143,8 @@ def _stats_for(campaign: Campaign, start: date, end: date) -> QuerySet[DailyStat
 
 
 def campaign_totals(campaign: Campaign, *, start: date, end: date) -> Counts:
-    return Counts.from_row(_stats_for(campaign, start, end).aggregate(**_sums()))
+    rows = DailyCampaignStat.objects.filter(campaign_id=campaign.pk, day__gte=start, day__lte=end)
+    return Counts.from_row(rows.order_by().aggregate(**_sums(DailyCampaignStat)))
 
 
 @dataclass
@@ -619,7 +625,13 @@ def daily_stats(
     ip: str = "",
     campaign: str = "",
 ) -> QuerySet:
-    """Per day and per tenant, IP, campaign or provider: the summed counts (rows of dicts, newest first)."""
+    """Per day and per tenant, IP, campaign or provider: the summed counts (rows of dicts, newest first).
+
+    By provider or tenant, without an IP or campaign to narrow to, from the per-day, tenant and recipient
+    domain rollup (DailyDomainStat: the same sums over a few rows per tenant and day); otherwise from
+    the detailed DailyStat rows, which alone carry the IP and campaign."""
+    if by in ("provider", "tenant") and not ip and not campaign:
+        return _daily_stats_by_domain(request, start=start, end=end, by=by, tenant=tenant)
     qs = scoped(actor_for(request), DailyStat.objects.all(), tenant_field="tenant").filter(
         day__gte=start, day__lte=end
     )
@@ -636,3 +648,16 @@ def daily_stats(
         "provider": provider_expression("rcpt_domain"),
     }[by]
     return qs.annotate(key=key).values("day", "key").annotate(**_sums()).order_by("-day", "key")
+
+
+def _daily_stats_by_domain(request: HttpRequest, *, start: date, end: date, by: str, tenant: str) -> QuerySet:
+    qs = scoped(actor_for(request), DailyDomainStat.objects.filter(day__gte=start, day__lte=end))
+    if tenant:
+        qs = qs.filter(tenant_id__in=Tenant.objects.filter(slug=tenant).values("pk"))
+    if by == "provider":
+        key: Any = provider_expression("rcpt_domain")
+    else:  # the rollup keeps the tenant as a bare id: its slug, as DailyStat's join gives it
+        key = Subquery(Tenant.objects.filter(pk=OuterRef("tenant_id")).values("slug")[:1])
+    return (
+        qs.annotate(key=key).values("day", "key").annotate(**_sums(DailyDomainStat)).order_by("-day", "key")
+    )

@@ -228,8 +228,9 @@ def _category_sum(column: str, categories: frozenset[str]) -> Any:
 
 
 def sums(model: type[Model], *, prefix: str = "", day_filter: Q | None = None) -> dict[str, Any]:
-    """Aggregates for ``.aggregate()``/``.annotate()`` over DailyStat or DailyTenantStat rows (``prefix``
-    for a relation's rows); names match ``Counts`` fields, so ``Counts.from_row`` reads the result."""
+    """Aggregates for ``.aggregate()``/``.annotate()`` over DailyStat rows or a rollup's (DailyTenantStat,
+    DailyDomainStat, DailyCampaignStat; ``prefix`` for a relation's rows); names match ``Counts`` fields, so
+    ``Counts.from_row`` reads the result."""
     field_names = {f.name for f in model._meta.get_fields()}
     out: dict[str, Any] = {
         name: Coalesce(Sum(f"{prefix}{name}", filter=day_filter), Value(0)) for name in STORED_FIELDS

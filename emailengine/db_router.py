@@ -1,6 +1,6 @@
 """Dashboard pages read the event store from a read replica when DATABASE_REPLICA_URL is set.
 
-Only the tables the importer alone writes (delivery events, daily stats and their tenant rollup) are
+Only the tables the importer alone writes (delivery events, daily stats and their rollups) are
 read from the replica, and only while a dashboard page is served (GET/HEAD, outside a transaction):
 a replica lags the primary by a moment, which nobody notices on counts that the importer moves, but
 would lose a session just created at login or a suppression just added on a form. Everything else, the
@@ -19,7 +19,15 @@ from django.http import HttpRequest, HttpResponse
 
 REPLICA = "replica"
 # app_label.model_name of the models read from the replica (written by the accounting import only).
-REPLICA_MODELS = frozenset({"campaigns.deliveryevent", "campaigns.dailystat", "campaigns.dailytenantstat"})
+REPLICA_MODELS = frozenset(
+    {
+        "campaigns.deliveryevent",
+        "campaigns.dailystat",
+        "campaigns.dailytenantstat",
+        "campaigns.dailydomainstat",
+        "campaigns.dailycampaignstat",
+    }
+)
 # Paths never served from the replica: machine endpoints and the raw admin.
 _PRIMARY_PREFIXES = ("/hooks/", "/api/", "/admin/", "/accounts/")
 

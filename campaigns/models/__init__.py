@@ -10,7 +10,7 @@ Unique-key columns use '' rather than NULL, except tenant, whose constraints say
 from campaigns.models.accounting import AccountingCounter, AccountingFile, ImportRejection
 from campaigns.models.enforcement import TenantHold
 from campaigns.models.events import BOUNCES, Campaign, DeliveryEvent
-from campaigns.models.stats import DailyStat, DailyTenantStat
+from campaigns.models.stats import DailyCampaignStat, DailyDomainStat, DailyStat, DailyTenantStat
 from campaigns.models.suppression import Suppression, SuppressionImport
 
 __all__ = [
@@ -18,6 +18,8 @@ __all__ = [
     "AccountingCounter",
     "AccountingFile",
     "Campaign",
+    "DailyCampaignStat",
+    "DailyDomainStat",
     "DailyStat",
     "DailyTenantStat",
     "DeliveryEvent",
