@@ -887,25 +887,32 @@ def parse_json_array(text: str | bytes) -> list[object]:
 
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_SPACE_BYTES = re.compile(rb"[ \t\n\r]*")
+_BOM_BYTES = _BOM.encode()
 # Between two objects of an array: where a body's items are cut apart at C speed (JsonArrayItems).
-_OBJECT_GAP = re.compile(r"\}[ \t\n\r]*,[ \t\n\r]*\{")
+_OBJECT_GAP = re.compile(rb"\}[ \t\n\r]*,[ \t\n\r]*\{")
 
 
 class JsonArrayItems:
     """The bytes of a JSON array body's items as sent, cut out on demand: a rejected record is kept
     verbatim. Only for a body parse_json_array has accepted; ``parsed`` is what it returned.
 
-    The body is cut at every ``}, {`` in one regex pass (C speed, whatever the number of records), and
-    a cut item is used only when it decodes to the parsed item of the same number. A ``}, {`` inside a
-    string, or an item that is not an object, makes the cut disagree; only then are the items walked
-    one by one with the JSON decoder, and only as far as the item asked for. So a body with no rejection
-    is never scanned, and a body with some pays one regex pass, not a second parse.
+    The body's own bytes are cut at the gaps between objects (``}, {``), not a second decoded copy of
+    them (one byte that is not UTF-8 makes that copy four bytes a character): split at C speed on the
+    first gap's exact bytes, as a writer puts the same gap between all its items, or else at every
+    gap in one regex pass. A cut item is used only when it decodes to the parsed item of the
+    same number. A ``}, {`` inside a string, or an item that is not an object, makes the cut disagree;
+    only then are the items walked one by one with the JSON decoder, and only as far as the item
+    asked for. So a body with no rejection is never scanned, and a body with some pays one pass over
+    its bytes, not a second parse.
     """
 
     def __init__(self, body: str | bytes, parsed: list[object]) -> None:
-        self._text = _body_text(body)
+        self._body = body
+        self._data = body if isinstance(body, bytes) else body.encode(errors="surrogateescape")
         self._parsed = parsed
-        self._cut: list[tuple[int, int]] | None = None
+        self._cut: tuple[int, Callable[[int], tuple[int, int]]] | None = None
+        self._text: str | None = None  # the body decoded, for the exact walk only
         self._walked: list[tuple[int, int]] = []  # (start, end) of each item walked so far
         self._at: int | None = None
 
@@ -915,38 +922,61 @@ class JsonArrayItems:
             return b""
         if self._cut is None:
             self._cut = self._cut_at_gaps()
-        if len(self._cut) == len(self._parsed):
-            start, end = self._cut[number - 1]
+        count, span = self._cut
+        if count == len(self._parsed):
+            start, end = span(number - 1)
+            raw = self._data[start:end]
             try:
-                if json.loads(self._text[start:end]) == self._parsed[number - 1]:
-                    return self._text[start:end].encode(errors="surrogateescape")
+                if json.loads(raw.decode("utf-8", "surrogateescape")) == self._parsed[number - 1]:
+                    return raw
             except (ValueError, RecursionError):
                 pass
         start, end = self._walk_to(number)
-        return self._text[start:end].encode(errors="surrogateescape")
+        return self._body_text()[start:end].encode(errors="surrogateescape")
 
-    def _cut_at_gaps(self) -> list[tuple[int, int]]:
-        text = self._text
-        first = self._skip(0)
-        last = len(text.rstrip(" \t\n\r")) - 1
-        if text[first : first + 1] != "[":  # a lone object: the whole body
-            return [(first, last + 1)]
-        inner_start, inner_end = self._skip(first + 1), len(text[:last].rstrip(" \t\n\r"))
-        spans, at = [], inner_start
-        for gap in _OBJECT_GAP.finditer(text, inner_start, inner_end):
-            spans.append((at, gap.start() + 1))
-            at = gap.end() - 1
-        if at < inner_end:
-            spans.append((at, inner_end))
-        return spans
+    def _cut_at_gaps(self) -> tuple[int, Callable[[int], tuple[int, int]]]:
+        """(the number of items the cut found, an item's index -> its (start, end) in the bytes)."""
+        data = self._data
+        first = _skip_space(data, len(_BOM_BYTES) if data.startswith(_BOM_BYTES) else 0)
+        last = len(data.rstrip(b" \t\n\r")) - 1
+        if data[first : first + 1] != b"[":  # a lone object: the whole body
+            return 1, lambda _index: (first, last + 1)
+        inner_start, inner_end = _skip_space(data, first + 1), len(data[:last].rstrip(b" \t\n\r"))
+        gap = _OBJECT_GAP.search(data, inner_start, inner_end)
+        if gap is None:
+            return int(inner_start < inner_end), lambda _index: (inner_start, inner_end)
+        gap_bytes = gap.group()
+        pieces = data[inner_start:inner_end].split(gap_bytes)
+        if len(pieces) == len(self._parsed):
+            # Piece k begins after the k pieces and k gaps before it; its item takes the "}" of the gap
+            # after it and the "{" of the gap before it.
+            width, ends = len(gap_bytes), list(accumulate(map(len, pieces)))
+
+            def split_span(index: int) -> tuple[int, int]:
+                start = inner_start + (ends[index - 1] + index * width - 1 if index else 0)
+                end = inner_start + ends[index] + index * width
+                return start, end + 1 if index < len(ends) - 1 else end
+
+            return len(pieces), split_span
+        starts, stops = [inner_start], []
+        for gap in _OBJECT_GAP.finditer(data, inner_start, inner_end):
+            stops.append(gap.start() + 1)
+            starts.append(gap.end() - 1)
+        stops.append(inner_end)
+        return len(starts), lambda index: (starts[index], stops[index])
+
+    def _body_text(self) -> str:
+        if self._text is None:
+            self._text = _body_text(self._body)
+        return self._text
 
     def _skip(self, at: int) -> int:
-        space = _JSON_SPACE.match(self._text, at)
+        space = _JSON_SPACE.match(self._body_text(), at)
         return space.end() if space else at
 
     def _walk_to(self, number: int) -> tuple[int, int]:
         """The exact way: each item measured by the JSON decoder, from where the last walk stopped."""
-        text, walked = self._text, self._walked
+        text, walked = self._body_text(), self._walked
         if self._at is None:
             at = self._skip(0)
             if text[at : at + 1] != "[":
@@ -962,6 +992,11 @@ class JsonArrayItems:
                 at = self._skip(at + 1)
             self._at = at
         return walked[number - 1] if number <= len(walked) else (0, 0)
+
+
+def _skip_space(data: bytes, at: int) -> int:
+    space = _JSON_SPACE_BYTES.match(data, at)
+    return space.end() if space else at
 
 
 def parse_ndjson(text: str | bytes) -> list[object]:

@@ -39,3 +39,22 @@ def test_it_has_nothing_past_the_last_item():
     items = JsonArrayItems(body, parse_json_array(body))
 
     assert items.item(0) == items.item(2) == b""
+
+
+# Gaps that are not all alike (the cut then finds them one by one), a byte-order mark, a body that is
+# text, and several items asked for from one cutter: each still comes out as sent.
+MORE_BODIES = [
+    (
+        b'[{"a":"1"}, {"b":"2"},{"c":"3"},\n\t{"d":"4"}]',
+        [b'{"a":"1"}', b'{"b":"2"}', b'{"c":"3"}', b'{"d":"4"}'],
+    ),
+    (b'\xef\xbb\xbf [{"a":"\xff"}, {"b":"2"}]', [b'{"a":"\xff"}', b'{"b":"2"}']),
+    ('[{"a":"é"}, {"b":"2"}]', ['{"a":"é"}'.encode(), b'{"b":"2"}']),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), MORE_BODIES)
+def test_it_cuts_items_whatever_the_gaps_between_them(body, expected):
+    items = JsonArrayItems(body, parse_json_array(body))
+
+    assert [items.item(n) for n in range(len(expected), 0, -1)] == expected[::-1]
