@@ -197,6 +197,27 @@ UNION ALL SELECT 'fail', source_ip, count(*), NULL, min(time_logged), max(time_l
 # When another importer took ids between ours, the range holds its rows too.
 INGEST_SCATTERED_SQL = INGEST_SQL.replace("/* only ours */", "AND id = ANY(%(ids)s)")
 
+# A batch's refused records, kept verbatim (importer._Writer._keep_rejections): one binary COPY for the
+# batch instead of an INSERT a record, so a record's bytes go as they are, not quoted as text.
+REJECTION_COLUMNS = (
+    ("file_id", "int8"),
+    ("server_id", "int8"),
+    ("kind", "text"),
+    ("line", "int8"),
+    ("reason", "text"),
+    ("raw", "text"),
+    ("data", "bytea"),
+    ("data_size", "int8"),
+    ("data_format", "text"),
+    ("header", "jsonb"),
+    ("created_at", "timestamptz"),
+    ("resolution", "text"),
+    ("resolved_by", "text"),
+)
+COPY_REJECTIONS = "COPY {} ({}) FROM STDIN (FORMAT binary)".format(
+    REJECTION, ", ".join(name for name, _ in REJECTION_COLUMNS)
+)
+
 FILE_UPDATE = f"""
 UPDATE {FILE} SET
     "offset" = %(offset)s, lines = %(lines)s, header = %(header)s::jsonb, status = %(status)s,

@@ -614,27 +614,27 @@ class _Writer:
         now = timezone.now()
         server_id = self.source.server_id
         kept_max = ImportRejection.DATA_KEPT_MAX
-        cursor.executemany(
-            f"INSERT INTO {sql.REJECTION} (file_id, server_id, kind, line, reason, raw, data, data_size,"  # noqa: S608
-            " data_format, header, created_at, resolution, resolved_by)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, '', '')",
-            [
-                (
-                    self.source.pk,
-                    server_id,
-                    kind,
-                    line,
-                    reason[:300],
-                    data[:500].decode(errors="replace").rstrip("\r\n").replace("\x00", ""),
-                    data[:kept_max],
-                    len(data),
-                    "json" if not header and self.data_format == "csv" else self.data_format,
-                    json.dumps(header),
-                    now,
+        # As Django's own statements do: a failing COPY raises django.db's errors (a DatabaseError is a 503).
+        with connection.wrap_database_errors, cursor.cursor.copy(sql.COPY_REJECTIONS) as copy:
+            copy.set_types([pg_type for _, pg_type in sql.REJECTION_COLUMNS])
+            for line, reason, data, kind, header in rejections:
+                copy.write_row(
+                    (
+                        self.source.pk,
+                        server_id,
+                        kind,
+                        line,
+                        reason[:300],
+                        data[:500].decode(errors="replace").rstrip("\r\n").replace("\x00", ""),
+                        data[:kept_max],
+                        len(data),
+                        "json" if not header and self.data_format == "csv" else self.data_format,
+                        header,  # jsonb: dumped as JSON by psycopg
+                        now,
+                        "",
+                        "",
+                    )
                 )
-                for line, reason, data, kind, header in rejections
-            ],
-        )
 
 
 # What the database itself may refuse in one row (a value it cannot hold, an index row too big): the
