@@ -121,6 +121,23 @@ def test_the_prune_drops_whole_days_past_retention(server, settings):
     assert accounting_events_prune(now=now) == 0
 
 
+def test_a_day_left_detached_by_an_interrupted_prune_is_dropped_by_the_next(server, settings):
+    settings.ACCOUNTING_EVENT_RETENTION_DAYS = 30
+    old = TODAY - timedelta(days=31)
+    event_partitions_ensure(today=old, ahead=0)
+    _post(server, [record(rcpt="x@example.org", timeLogged=_when(old))])
+    with connection.cursor() as cursor:  # the prune's first step, without its second
+        cursor.execute(f"ALTER TABLE {EVENT} DETACH PARTITION {partition_name(old)}")
+    assert old not in partition_days()
+
+    now = datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC)
+    report = event_partitions_prune(now=now)
+    assert partition_name(old) in report.dropped and report.pruned >= 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [partition_name(old)])
+        assert cursor.fetchone()[0] is None
+
+
 def test_the_jobs_are_scheduled_and_report_what_they_did(db):
     schedule = app.conf.beat_schedule
     assert schedule["accounting-event-partitions"]["task"] == "campaigns.tasks.accounting_event_partitions"
