@@ -10,6 +10,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
@@ -384,6 +385,21 @@ def _scope_events(request: HttpRequest, qs: QuerySet[DeliveryEvent]) -> QuerySet
     if not actor_for(request).is_operator:
         qs = scoped(actor_for(request), qs, tenant_field="tenant")
     return qs.order_by("-time_logged", "-pk")
+
+
+def search_windows(now: datetime | None = None) -> list[Q]:
+    """Filters that split the retained events into UTC-day-aligned spans, newest first: today (and any
+    day ahead), the two days before, the seven before those, and the rest. A search pages through
+    them in this order (core.paging.KeysetPaginator) and stops at the span that fills its count, so a
+    recipient domain, sending IP or campaign with thousands of events a day is planned over today's
+    partition or a few, not over every day of the retention. Day-aligned so that each span is whole
+    partitions."""
+    today = datetime.combine((now or datetime.now(UTC)).astimezone(UTC).date(), time.min, UTC)
+    edges = [today, today - timedelta(days=2), today - timedelta(days=9)]
+    windows = [Q(time_logged__gte=edges[0])]
+    windows += [Q(time_logged__gte=lo, time_logged__lt=hi) for hi, lo in pairwise(edges)]
+    windows.append(Q(time_logged__lt=edges[-1]))
+    return windows
 
 
 def events_for_recipient(request: HttpRequest, q: str) -> QuerySet[DeliveryEvent]:

@@ -49,6 +49,7 @@ from campaigns.selectors import (
     import_rejections,
     search_days,
     search_kind,
+    search_windows,
     suppression_imports_visible,
     suppression_reason_counts,
     suppressions_filtered,
@@ -172,7 +173,15 @@ def message_search(request: HtmxRequest) -> HttpResponse:
         context.update(
             q=q or (str(campaign) if campaign else ""),
             kind=search_kind(q) if q else "campaign" if campaign else "filters",
-            page=paginate(request, events, count_cap=SEARCH_COUNT_CAP),
+            # An address has a few events over the whole retention: one query finds them all; anything
+            # else reads the latest days first and stops once the count is full.
+            page=paginate(
+                request,
+                events,
+                count_cap=SEARCH_COUNT_CAP,
+                keyset="time_logged",
+                windows=search_windows() if search_kind(q) != "address" else (),
+            ),
             suppressions=list(suppressions_for_address(request, q)) if q else [],
             qs=query_without_page(request),
             broad_days=BROAD_SEARCH_DAYS,

@@ -204,3 +204,53 @@ def test_the_count_stops_at_the_cap(login, admin_a, events, monkeypatch):
     response = login(admin_a).get("/messages/?q=203.0.113.1")
     assert response.context["page"].paginator.capped
     assert "more than 2 total" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_pages_run_across_the_day_windows_in_order_and_stop_once_the_count_is_full(
+    login, admin_a, tenant_a, tenant_b, events, monkeypatch, settings
+):
+    """The search reads the latest days first (selectors.search_windows) and stops at the window that
+    fills its capped count; paging through gives every event once, newest first, whichever window
+    holds it, and never another tenant's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns import views
+
+    settings.PAGE_SIZE = 2
+    for days in (0, 1, 4, 12, 25):  # one per window and more
+        make_event(
+            tenant_a,
+            f"d{days}@example.org",
+            when=at(events - timedelta(days=days), 7),
+            source_ip="198.51.100.7",
+        )
+        make_event(
+            tenant_b,
+            f"b{days}@example.org",
+            when=at(events - timedelta(days=days), 8),
+            source_ip="198.51.100.7",
+        )
+    client = login(admin_a)
+    seen = []
+    for number in (1, 2, 3):
+        response = client.get(f"/messages/?q=198.51.100.7&page={number}")
+        seen += [e.rcpt for e in response.context["page"].object_list]
+    assert seen == [
+        "d0@example.org",
+        "d1@example.org",
+        "d4@example.org",
+        "d12@example.org",
+        "d25@example.org",
+    ]
+    assert response.context["page"].paginator.count == 5 and not response.context["page"].paginator.capped
+
+    make_event(tenant_a, "d0b@example.org", when=at(events, 6), source_ip="198.51.100.7")
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 1)  # today's two fill it: no older window is read
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/messages/?q=198.51.100.7")
+    assert response.context["page"].paginator.capped
+    assert [e.rcpt for e in response.context["page"].object_list] == ["d0@example.org"]
+    reads = [q["sql"] for q in ctx.captured_queries if "campaigns_deliveryevent" in q["sql"]]
+    assert len(reads) == 2, reads  # the first window's keys, then the page's rows
