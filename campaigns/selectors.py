@@ -46,6 +46,7 @@ from campaigns.models import (
     ImportRejection,
     Suppression,
     SuppressionImport,
+    diag_text,
 )
 from campaigns.stats import Counts, attempted_sql, rate_sql, sums
 from campaigns.trends import rate_charts
@@ -212,15 +213,6 @@ def campaign_report(campaign: Campaign, *, start: date, end: date) -> dict:
 # --- bounces -----------------------------------------------------------------------------------------------
 
 
-class RegexpReplace(Func):
-    function = "REGEXP_REPLACE"
-
-
-# Parts of a diagnostic that differ per message (addresses, IPs, queue ids, long numbers), so the same
-# rejection groups together; enhanced status codes such as 5.1.1 and reply codes such as 550 are kept.
-_DIAG_VARIABLE = r"[^\s<>()\[\];:,]+@[^\s<>()\[\];:,]+|\d{1,3}(\.\d{1,3}){3}|\m[0-9A-Fa-f]{8,}\M|\d{4,}"
-
-
 def provider_names() -> list[str]:
     """The mailbox providers provider_for_domain() knows by name (any other domain stands for itself)."""
     return sorted({*_PROVIDER_EXACT.values(), *(p for _, p in _PROVIDER_PREFIX)})
@@ -325,17 +317,27 @@ def top_diagnostics(
     )
     qs = filters.apply(qs, category_field="bounce_cat")
     qs = scoped(actor_for(request), qs, tenant_field="tenant")
-    latest = qs.order_by("-time_logged").values("dsn_diag", "bounce_cat", "outcome", "rcpt", "rcpt_domain")
+    # The normalised text comes from the bounce indexes (models.diag_text) when one serves the filters.
+    latest = (
+        qs.order_by("-time_logged")
+        .annotate(text=diag_text())
+        .values("text", "bounce_cat", "outcome", "rcpt", "rcpt_domain")
+    )
     inner, params = latest[:DIAGNOSTICS_SAMPLE].query.sql_with_params()
-    # ``inner`` is the SQL Django compiled from the queryset above; every value stays a parameter.
+    # ``inner`` is the SQL Django compiled from the queryset above; every value stays a parameter. Grouped
+    # by text, category and recipient domain first (hash aggregates, byte-wise "C" comparisons: equality
+    # is the same under the database's deterministic collation), then by text and category: the number
+    # of per-domain groups is the number of distinct domains, without a sort per group.
     statement = (
-        "SELECT regexp_replace(dsn_diag, %s, '…', 'g') AS text, bounce_cat, count(*) AS n,"  # noqa: S608
-        " count(*) FILTER (WHERE outcome = %s) AS hard, min(rcpt) AS sample,"
-        " count(DISTINCT rcpt_domain) AS domains FROM (" + inner + ") AS latest"
-        " GROUP BY 1, 2 ORDER BY n DESC, text LIMIT %s"
+        "SELECT text, bounce_cat, sum(n)::bigint AS n, sum(hard)::bigint AS hard, min(sample) AS sample,"  # noqa: S608
+        " count(*) AS domains FROM ("
+        ' SELECT text COLLATE "C" AS text, bounce_cat COLLATE "C" AS bounce_cat, rcpt_domain COLLATE "C",'
+        " count(*) AS n, count(*) FILTER (WHERE outcome = %s) AS hard, min(rcpt) AS sample"
+        " FROM (" + inner + ") AS latest GROUP BY 1, 2, 3) AS per_domain"
+        ' GROUP BY 1, 2 ORDER BY n DESC, text COLLATE "default" LIMIT %s'
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [_DIAG_VARIABLE, HARD_BOUNCE, *params, limit])
+        cursor.execute(statement, [HARD_BOUNCE, *params, limit])
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -9,7 +9,7 @@ Unique-key columns use '' rather than NULL, except tenant, whose constraints say
 
 from campaigns.models.accounting import AccountingCounter, AccountingFile, ImportRejection
 from campaigns.models.enforcement import TenantHold
-from campaigns.models.events import BOUNCES, Campaign, DeliveryEvent
+from campaigns.models.events import BOUNCES, Campaign, DeliveryEvent, diag_text
 from campaigns.models.stats import DailyCampaignStat, DailyDomainStat, DailyStat, DailyTenantStat
 from campaigns.models.suppression import Suppression, SuppressionImport
 
@@ -27,4 +27,5 @@ __all__ = [
     "Suppression",
     "SuppressionImport",
     "TenantHold",
+    "diag_text",
 ]
