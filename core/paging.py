@@ -79,7 +79,7 @@ class KeysetPaginator(CappedPaginator):
             # The page's span of ``field``: only the partitions holding its rows are planned.
             span = {f"{self.field}__gte": ends[0], f"{self.field}__lte": ends[1]}
             rows = list(self.queryset.filter(pk__in=[pk for _, pk in keys], **span))
-        return self._get_page(rows, number, self)
+        return Page(rows, number, self)
 
 
 def paginate(
