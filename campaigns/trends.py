@@ -169,10 +169,11 @@ def tenants_over_threshold(request: HttpRequest, *, days: int = LEVEL_DAYS) -> l
         .annotate(**sums(DailyTenantStat))
     )
     found: dict[int, tuple[Counts, str]] = {}
+    t = thresholds()  # read from the settings once, not once a row
     for row in rows:
         tenant_id = row["tenant_id"]
         counts = Counts.from_row(row)
-        level = rate_level(counts)
+        level = rate_level(counts, t)
         if tenant_id is not None and level != "ok":  # None: traffic no tenant could be matched to
             found[tenant_id] = (counts, level)
     if not found:
@@ -197,9 +198,10 @@ def ip_levels(*, days: int = LEVEL_DAYS, tenant_id: int | None = None) -> dict[s
     if tenant_id is not None:
         stats = stats.filter(tenant_id=tenant_id)
     out = {}
+    t = thresholds()  # read from the settings once, not once per address (a fleet has thousands)
     for row in stats.order_by().values("source_ip").annotate(**sums(DailyStat)):
         counts = Counts.from_row(row)
-        out[row["source_ip"]] = (counts, rate_level(counts))
+        out[row["source_ip"]] = (counts, rate_level(counts, t))
     return out
 
 
