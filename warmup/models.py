@@ -166,7 +166,12 @@ class WarmupDecision(models.Model):
 
     class Meta:
         ordering = ["-day", "-id"]
-        indexes = [models.Index(fields=["warmup", "day"])]
+        indexes = [
+            models.Index(fields=["warmup", "day"]),
+            # The decision lists (API, dashboard) page through all of them newest first: the page's rows
+            # come from this index instead of a sort of every decision.
+            models.Index(fields=["day", "id"], name="warmup_decision_day_id"),
+        ]
         constraints = [
             # One ramp decision per IP and day: running a date twice changes nothing the second time.
             models.UniqueConstraint(
