@@ -141,6 +141,12 @@ class IPAddress(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["server", "vmta_name"], name="vmta_name_unique_per_server")
         ]
+        indexes = [
+            # The server and pool lists count each row's IPs by status (ips.selectors.servers_with_counts,
+            # pools_with_counts): one index-only range per server or pool and status, not its IPs' rows.
+            models.Index(fields=["server", "status"], name="ip_server_status"),
+            models.Index(fields=["pool", "status"], name="ip_pool_status"),
+        ]
 
     def __str__(self) -> str:
         return self.address
