@@ -6,6 +6,7 @@ The history of check results is not kept here: a check that changes status write
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 import idna
@@ -45,8 +46,11 @@ def normalise_domain(value: str) -> str:
     return ascii_name
 
 
+@functools.lru_cache(maxsize=8192)
 def display_domain(ascii_name: str) -> str:
-    """The Unicode form for people; falls back to the ASCII form if it does not decode."""
+    """The Unicode form for people; falls back to the ASCII form if it does not decode.
+
+    Cached: a pure function of the name, and a list page decodes (and validates) every row's name."""
     try:
         return idna.decode(ascii_name)
     except idna.IDNAError:
@@ -250,6 +254,10 @@ class CheckName(models.TextChoices):
     PTR = "ptr", "PTR / rDNS"
 
 
+# A check's place in CheckName, for sorting a domain's checks (built once: CheckName.values makes a new
+# list on every call, and the domain list sorts five checks a domain).
+_CHECK_ORDER = {name: i for i, name in enumerate(CheckName.values)}
+
 # The columns of the list page; dkim_pending only exists during a rotation.
 LIST_CHECKS = (CheckName.SPF, CheckName.DKIM, CheckName.DMARC, CheckName.MX, CheckName.PTR)
 
@@ -276,4 +284,4 @@ class DomainCheck(models.Model):
 
     @property
     def order(self) -> int:
-        return list(CheckName.values).index(self.name)
+        return _CHECK_ORDER[self.name]
