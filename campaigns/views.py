@@ -173,14 +173,15 @@ def message_search(request: HtmxRequest) -> HttpResponse:
         context.update(
             q=q or (str(campaign) if campaign else ""),
             kind=search_kind(q) if q else "campaign" if campaign else "filters",
-            # An address has a few events over the whole retention: one query finds them all; anything
-            # else reads the latest days first and stops once the count is full.
+            # An address has a few events over the whole retention: one query reads them all, whole;
+            # anything else reads the latest days' keys first and stops once the count is full.
             page=paginate(
                 request,
                 events,
                 count_cap=SEARCH_COUNT_CAP,
                 keyset="time_logged",
                 windows=search_windows() if search_kind(q) != "address" else (),
+                whole_rows=search_kind(q) == "address",
             ),
             suppressions=list(suppressions_for_address(request, q)) if q else [],
             qs=query_without_page(request),

@@ -1,6 +1,7 @@
 """Pagination shared by every list page (kept here because every app may import tenants)."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -41,21 +42,32 @@ class KeysetPaginator(CappedPaginator):
     """
 
     def __init__(
-        self, object_list: QuerySet, per_page: int, *, cap: int, field: str, windows: Sequence[Q] = ()
+        self,
+        object_list: QuerySet,
+        per_page: int,
+        *,
+        cap: int,
+        field: str,
+        windows: Sequence[Q] = (),
+        whole_rows: bool = False,
     ) -> None:
         super().__init__(object_list, per_page, cap=cap)
         self.field = field
         self.windows = list(windows) or [Q()]
+        # Whole rows instead of keys, and no second query: for a search whose matches are few (an
+        # address), whose index holds no key beyond the searched value anyway.
+        self.whole_rows = whole_rows
 
     @cached_property
-    def keys(self) -> list[tuple]:
-        keys: list[tuple] = []
+    def keys(self) -> list[Any]:
+        keys: list[Any] = []
         # ``field`` as text: a thousand values would cost more to load as Python objects than the query
-        # takes; only the page's first and last are converted back.
+        # takes; only the page's are converted back.
         as_text = Cast(self.field, output_field=TextField())
         for window in self.windows:
             wanted = self.cap + 1 - len(keys)
-            keys += self.queryset.filter(window).values_list(as_text, "pk")[:wanted]
+            rows = self.queryset.filter(window)
+            keys += rows[:wanted] if self.whole_rows else rows.values_list(as_text, "pk")[:wanted]
             if len(keys) > self.cap:
                 break
         return keys
@@ -73,12 +85,14 @@ class KeysetPaginator(CappedPaginator):
             top = self.count
         keys = self.keys[bottom:top]
         rows: list = []
-        if keys:
+        if self.whole_rows:
+            rows = list(keys)
+        elif keys:
             to_python = self.queryset.model._meta.get_field(self.field).to_python
-            ends = sorted(to_python(value) for value in (keys[0][0], keys[-1][0]))
-            # The page's span of ``field``: only the partitions holding its rows are planned.
-            span = {f"{self.field}__gte": ends[0], f"{self.field}__lte": ends[1]}
-            rows = list(self.queryset.filter(pk__in=[pk for _, pk in keys], **span))
+            # The page's own values of ``field``: only the partitions holding its rows are planned (an
+            # address's few events may lie weeks apart; a range would plan every day between them).
+            values = sorted({to_python(value) for value, _ in keys})
+            rows = list(self.queryset.filter(pk__in=[pk for _, pk in keys], **{f"{self.field}__in": values}))
         return Page(rows, number, self)
 
 
@@ -90,13 +104,16 @@ def paginate(
     count_cap: int = 0,
     keyset: str = "",
     windows: Sequence[Q] = (),
+    whole_rows: bool = False,
 ) -> Page:
     """A page of ``qs``; ``count_cap`` stops counting there (big tables); ``keyset``: the field a big
     table is partitioned by and ordered by (then pk), read window by window (KeysetPaginator)."""
     per_page = per_page or settings.PAGE_SIZE
     paginator: Paginator
     if count_cap and keyset:
-        paginator = KeysetPaginator(qs, per_page, cap=count_cap, field=keyset, windows=windows)
+        paginator = KeysetPaginator(
+            qs, per_page, cap=count_cap, field=keyset, windows=windows, whole_rows=whole_rows
+        )
     elif count_cap:
         paginator = CappedPaginator(qs, per_page, cap=count_cap)
     else:

@@ -254,3 +254,17 @@ def test_pages_run_across_the_day_windows_in_order_and_stop_once_the_count_is_fu
     assert [e.rcpt for e in response.context["page"].object_list] == ["d0@example.org"]
     reads = [q["sql"] for q in ctx.captured_queries if "campaigns_deliveryevent" in q["sql"]]
     assert len(reads) == 2, reads  # the first window's keys, then the page's rows
+
+
+@pytest.mark.django_db
+def test_an_address_is_read_whole_in_one_query(login, admin_a, events, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.PAGE_SIZE = 1
+    with CaptureQueriesContext(connection) as ctx:
+        response = login(admin_a).get("/messages/?q=bob@example.com&page=2")
+    reads = [q["sql"] for q in ctx.captured_queries if "campaigns_deliveryevent" in q["sql"]]
+    assert len(reads) == 1, reads
+    page = response.context["page"]
+    assert page.paginator.count == 2 and [e.type for e in page.object_list] == ["b"]
