@@ -30,13 +30,15 @@ BENCH_IPS = (10, 11, 12, 13, 14, 15, 20)
 
 
 def setup_django(database_url: str | None = None) -> None:
-    """Django configured as in production (DEBUG off), on ``database_url`` when given.
+    """Django configured as in production (DEBUG off, connections kept), on ``database_url`` when given.
 
     DEBUG off means secrets at rest need a key: a throw-away one per run.
     """
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emailengine.settings")
+    # As deployed (docker-compose.yml, deploy/systemd/emailengine.env.example): a kept connection.
+    os.environ.setdefault("CONN_MAX_AGE", "60")
     os.environ.setdefault("FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     import django
 
