@@ -160,14 +160,22 @@ class CappedPage[T](Page[T]):
 
 
 def paginate(
-    request: HttpRequest, qs: QuerySet | Iterable[Any], page: PageParams, *, count_cap: int = 0
+    request: HttpRequest,
+    qs: QuerySet | Iterable[Any],
+    page: PageParams,
+    *,
+    count_cap: int = 0,
+    count: int | None = None,
 ) -> dict[str, Any]:
     """One page of `qs` and its total: two queries (the count and the page) whatever the sizes.
 
     ``count_cap`` stops counting there (core.paging.CappedPaginator, for tables of millions of rows);
-    the reply then also says whether the count is `capped`."""
+    the reply then also says whether the count is `capped`. ``count``: the total, counted by the caller
+    (a cheaper query for the same rows), so only the page is read here."""
     capped = False
-    if isinstance(qs, QuerySet) and count_cap:
+    if isinstance(qs, QuerySet) and count is not None:
+        items = list(qs[page.offset : page.offset + page.limit])
+    elif isinstance(qs, QuerySet) and count_cap:
         found = qs[: count_cap + 1].count()
         capped, count = found > count_cap, min(found, count_cap)
         items = list(qs[page.offset : page.offset + page.limit])
