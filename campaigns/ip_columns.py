@@ -10,7 +10,7 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import HttpRequest
 
 from campaigns.selectors import IP_LIST_DAYS, ip_recent_figures
-from campaigns.trends import ip_levels
+from campaigns.trends import ip_levels_over
 from core.dates import utc_today
 from ips.selectors import IPColumn
 from tenants.access import actor_for
@@ -72,7 +72,7 @@ def _level_column(*, tenant_id: int | None) -> IPColumn:
     the list's SQL as a CASE over the addresses, so the list can filter (?over=1) and sort by it. The home
     page's "IPs over a rate threshold" count links here and counts the same set (campaigns.trends)."""
     by_level: dict[int, list[str]] = {1: [], 2: []}
-    for address, (_, level) in ip_levels(days=IP_LIST_DAYS, tenant_id=tenant_id).items():
+    for address, (_, level) in ip_levels_over(days=IP_LIST_DAYS, tenant_id=tenant_id).items():
         if LEVEL_VALUE[level]:
             by_level[LEVEL_VALUE[level]].append(address)
     whens = [

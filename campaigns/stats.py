@@ -44,6 +44,7 @@ __all__ = [
     "RATE_PARTS",
     "Counts",
     "Thresholds",
+    "at_threshold_sql",
     "attempted_sql",
     "block_categories",
     "block_q",
@@ -227,6 +228,11 @@ def _category_sum(column: str, categories: frozenset[str]) -> Any:
     return total
 
 
+def stored_sums(*, prefix: str = "") -> dict[str, Any]:
+    """The stored count columns' sums (``sums()`` without the block counts read from JSONB categories)."""
+    return {name: Coalesce(Sum(f"{prefix}{name}"), Value(0)) for name in STORED_FIELDS}
+
+
 def sums(model: type[Model], *, prefix: str = "", day_filter: Q | None = None) -> dict[str, Any]:
     """Aggregates for ``.aggregate()``/``.annotate()`` over DailyStat rows or a rollup's (DailyTenantStat,
     DailyDomainStat, DailyCampaignStat; ``prefix`` for a relation's rows); names match ``Counts`` fields, so
@@ -307,6 +313,30 @@ def rate_level(counts: Counts, t: Thresholds | None = None) -> str:
     if hard >= t.hold_bounce_rate or complaint >= t.hold_complaint_rate or block >= t.hold_block_rate:
         return "warning"
     return "ok"
+
+
+def at_threshold_sql(counts: dict[str, Any], t: Thresholds | None = None) -> Any:
+    """A SQL condition over ``counts`` ({count field: expression}, e.g. ``sums()`` without "blocked") true for
+    every group ``rate_level`` would judge above "ok" (and perhaps a few more): a pre-filter, so a page sums
+    the JSONB block categories only for the few groups that can be at a threshold; ``rate_level`` then
+    decides on the full counts. The rates are ``rate_sql`` (the definitions above), a missing rate reads 0 as
+    in ``rate_level``, and each is tested against the lower of its hold and pause thresholds. Without
+    "blocked" in ``counts`` the bounce rate stands in for the block rate: final blocks are bounces (the
+    categories are those of b/rb records), so block_rate <= bounce_rate."""
+    from django.db.models.lookups import GreaterThanOrEqual
+
+    t = t or thresholds()
+    block_rate = "block_rate" if "blocked" in counts else "bounce_rate"
+    tests = [
+        ("hard_bounce_rate", min(t.hold_bounce_rate, t.pause_bounce_rate)),
+        ("complaint_rate", min(t.hold_complaint_rate, t.pause_complaint_rate)),
+        (block_rate, min(t.hold_block_rate, t.pause_block_rate)),
+    ]
+    condition = Q()
+    for name, threshold in tests:
+        rate = Coalesce(rate_sql(name, counts), Value(0.0))
+        condition |= Q(GreaterThanOrEqual(rate, Value(float(threshold))))
+    return condition
 
 
 # --- display ------------------------------------------------------------------------------------------------

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, F, Func, QuerySet, Subquery
 from django.http import HttpRequest
 
 from campaigns.models import DailyStat, DailyTenantStat
-from campaigns.stats import Counts, format_rate, rate_level, sums, thresholds
+from campaigns.stats import Counts, at_threshold_sql, format_rate, rate_level, stored_sums, sums, thresholds
 from core.access import scoped
 from core.charts import TREND_DAYS, Chart, Series, grouped_bars, line_chart, window
 from tenants.access import actor_for
@@ -193,15 +193,59 @@ def ip_levels(*, days: int = LEVEL_DAYS, tenant_id: int | None = None) -> dict[s
 
     By address (the (source_ip, day) index), as the IP page and the IP list read it; ``tenant_id`` keeps a
     tenant to its own traffic on an IP that may have served another tenant before."""
+    out = {}
+    t = thresholds()  # read from the settings once, not once per address (a fleet has thousands)
+    for row in _ip_stats(days=days, tenant_id=tenant_id).values("source_ip").annotate(**sums(DailyStat)):
+        counts = Counts.from_row(row)
+        out[row["source_ip"]] = (counts, rate_level(counts, t))
+    return out
+
+
+def _ip_stats(*, days: int, tenant_id: int | None) -> QuerySet[DailyStat]:
     start, end = window(days)
     stats = DailyStat.objects.filter(day__gte=start, day__lte=end).exclude(source_ip="")
     if tenant_id is not None:
         stats = stats.filter(tenant_id=tenant_id)
+    return stats.order_by()
+
+
+class _InArray(Func):
+    """``column = ANY(ARRAY(subquery))``: Postgres runs the subquery first (an init plan) and looks its few
+    rows up by index, where ``column IN (subquery)`` plans a join sized for every row it might return."""
+
+    template = "%(expressions)s)"  # the subquery brings its own parentheses
+    arg_joiner = " = ANY(ARRAY"
+    output_field = BooleanField()
+
+    def __init__(self, column: str, queryset: QuerySet) -> None:
+        super().__init__(F(column), Subquery(queryset))
+
+
+def ip_levels_over(*, days: int = LEVEL_DAYS, tenant_id: int | None = None) -> dict[str, tuple[Counts, str]]:
+    """``ip_levels`` kept to the addresses at a threshold (level not "ok"), in one query that sums the JSONB
+    block categories only for the addresses whose stored counts can be at one (stats.at_threshold_sql; a
+    fleet has thousands of addresses and a handful over). The level is still ``rate_level``'s."""
+    t = thresholds()
+    stored = {f"stored_{name}": expression for name, expression in stored_sums().items()}
+    candidates = (
+        _ip_stats(days=days, tenant_id=tenant_id)
+        .values("source_ip")
+        .annotate(**stored)
+        .filter(at_threshold_sql({name.removeprefix("stored_"): F(name) for name in stored}, t))
+        .values("source_ip")
+    )
+    rows = (
+        _ip_stats(days=days, tenant_id=tenant_id)
+        .filter(_InArray("source_ip", candidates))
+        .values("source_ip")
+        .annotate(**sums(DailyStat))
+    )
     out = {}
-    t = thresholds()  # read from the settings once, not once per address (a fleet has thousands)
-    for row in stats.order_by().values("source_ip").annotate(**sums(DailyStat)):
+    for row in rows:
         counts = Counts.from_row(row)
-        out[row["source_ip"]] = (counts, rate_level(counts, t))
+        level = rate_level(counts, t)
+        if level != "ok":
+            out[row["source_ip"]] = (counts, level)
     return out
 
 
@@ -210,8 +254,7 @@ def ips_over_threshold(request: HttpRequest, *, days: int = LEVEL_DAYS) -> list[
     from ips.models import IPAddress
 
     actor = actor_for(request)
-    levels = ip_levels(days=days, tenant_id=None if actor.is_operator else actor.tenant_id)
-    over = {address: value for address, value in levels.items() if value[1] != "ok"}
+    over = ip_levels_over(days=days, tenant_id=None if actor.is_operator else actor.tenant_id)
     if not over:
         return []
     visible = scoped(actor_for(request), IPAddress.objects.filter(address__in=list(over)), "pool__tenant")
