@@ -21,7 +21,7 @@ from core.access import scoped
 from core.charts import TREND_DAYS, window
 from domains.models import SendingDomain
 from ips.models import IPAddress, IPStatus
-from ips.selectors import servers_config_state, servers_with_config_problem
+from ips.selectors import config_behind, servers_with_config_problem, servers_with_config_state
 from reputation.home import listed_ip_count, listings_chart, listings_daily, problem_target_count
 from tenants.access import Actor, actor_for
 
@@ -105,10 +105,14 @@ def attention(request: HttpRequest, actor: Actor) -> dict:
     ]
     context: dict = {"ip_counts": counts, "domains": domains, "ips_over": ips_over[:10]}
     if actor.is_operator:
-        states = servers_config_state()
+        # One query for the servers table, these counts and the drift banner (which would read its own).
+        servers = servers_with_config_state()
+        states = {server.pk: state for server, state in servers}
         tenants_over = trends.tenants_over_threshold(request)
         context["tenants_over"] = tenants_over[:10]
-        context["config_states"] = states  # the servers table reads them too
+        context["config_states"] = states
+        context["servers"] = servers
+        context["config_behind"] = config_behind(servers)  # in place of ips.context_processors' query
         items[4:4] = [
             Attention(
                 "drift",

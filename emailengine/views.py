@@ -16,7 +16,7 @@ from core.http import HtmxRequest
 from core.models import AuditEvent
 from emailengine import home as selectors
 from emailengine.jobs_overview import scheduled_jobs_overview
-from ips.models import IPStatus, MtaServer
+from ips.models import IPStatus
 from reputation.selectors import recent_changes
 from tenants.access import actor_for
 from tenants.models import Tenant
@@ -64,9 +64,6 @@ def home(request: HtmxRequest) -> HttpResponse:
             "sending IPs": counts[IPStatus.ACTIVE] + counts[IPStatus.WARMING],
             "paused IPs": counts[IPStatus.PAUSED],
         }
-        servers = list(MtaServer.objects.annotate(n_ips=Count("ips")).order_by("name"))
-        states = context["config_states"]
-        context["servers"] = [(server, states.get(server.pk)) for server in servers]
         context["jobs"] = scheduled_jobs_overview()
     else:
         context["totals"] = {

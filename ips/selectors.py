@@ -330,8 +330,19 @@ def servers_config_behind() -> list[tuple[MtaServer, ConfigState]]:
     home page and the server page already say "no agent".
     """
     rows = _with_config_state(MtaServer.objects.order_by("name"))
-    states = [(s, _config_state(s)) for s in rows]
-    return [(s, state) for s, state in states if state.drift and state.agent_last_seen is not None]
+    return config_behind([(s, _config_state(s)) for s in rows])
+
+
+def config_behind(servers: list[tuple[MtaServer, ConfigState]]) -> list[tuple[MtaServer, ConfigState]]:
+    """``servers_config_behind`` over servers already read (``servers_with_config_state``)."""
+    return [(s, state) for s, state in servers if state.drift and state.agent_last_seen is not None]
+
+
+def servers_with_config_state() -> list[tuple[MtaServer, ConfigState]]:
+    """Every server by name with its IP count (``n_ips``) and its ConfigState, in one query: the home page's
+    servers table, its config counts and the drift banner read the same rows."""
+    rows = _with_config_state(MtaServer.objects.annotate(n_ips=Count("ips")).order_by("name"))
+    return [(s, _config_state(s)) for s in rows]
 
 
 # The server list's ?config= filters, the home page's counts link to them: {value: what it shows}.
