@@ -28,6 +28,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
 from core.dates import utc_today
 
 __all__ = [
@@ -167,11 +171,74 @@ class Chart:
     def empty(self) -> bool:
         return not self.has_data
 
+    # The marks a chart has many of (a bar and a label per day, a marker per value, a table row per day),
+    # rendered here rather than by template loops (core/_chart.html): the same markup, a fraction of the
+    # cost on pages with several charts. Values go through localize + escape as a template variable does.
+    @property
+    def bars_svg(self) -> SafeString:
+        out = []
+        for b in self.bars:
+            x, y, w, h = _v(b.x), _v(b.y), _v(b.width), _v(b.height)
+            css = f" {_v(b.css)}" if b.css else ""
+            hatch = (
+                f'<rect class="hatch" fill="url(#{_v(self.uid)}-{_v(b.pattern)})" x="{x}" y="{y}" width="{w}"'
+                f' height="{h}"/>'
+                if b.pattern != "solid"
+                else ""
+            )
+            out.append(
+                f'<g><title>{_v(b.title)}</title><rect class="bar{css}" x="{x}" y="{y}" width="{w}"'
+                f' height="{h}"/>{hatch}</g>\n  '
+            )
+        return mark_safe("".join(out))  # noqa: S308 - every value is escaped by _v
+
+    @property
+    def markers_svg(self) -> SafeString:
+        return mark_safe(  # noqa: S308 - every value is escaped by _v
+            "".join(
+                f'<path class="point{f" {_v(m.css)}" if m.css else ""}" d="{_v(m.d)}">'
+                f"<title>{_v(m.title)}</title></path>"
+                for m in self.markers
+            )
+        )
+
+    @property
+    def labels_svg(self) -> SafeString:
+        return mark_safe(  # noqa: S308 - every value is escaped by _v
+            "".join(
+                f'<text x="{_v(lb.x)}" y="{_v(lb.y)}" text-anchor="{_v(lb.anchor)}">{_v(lb.text)}</text>'
+                for lb in self.labels
+            )
+        )
+
+    @property
+    def lines_svg(self) -> SafeString:
+        return mark_safe(  # noqa: S308 - every value is escaped by _v
+            "".join(
+                f'<line class="axis" x1="{_v(x1)}" y1="{_v(y1)}" x2="{_v(x2)}" y2="{_v(y2)}"/>'
+                for x1, y1, x2, y2 in self.lines
+            )
+        )
+
+    @property
+    def table_rows_html(self) -> SafeString:
+        return mark_safe(  # noqa: S308 - every value is escaped by _v
+            "".join(
+                f'<tr><th scope="row">{_v(label)}</th>{"".join(f"<td>{_v(v)}</td>" for v in cells)}</tr>'
+                for label, cells in self.table.rows
+            )
+        )
+
     @property
     def patterns(self) -> list[str]:
         """The hatch patterns this chart's bars and legend use (defined once in its <defs>)."""
         used = {b.pattern for b in self.bars} | {i.pattern for i in self.legend}
         return [p for p in PATTERNS if p in used and p != "solid"]
+
+
+def _v(value: object) -> str:
+    """A value as ``{{ value }}`` renders it in a template: localized, then escaped."""
+    return str(conditional_escape(str(localize(value))))
 
 
 def nice_max(value: float) -> float:
