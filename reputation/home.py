@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db import connections
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 
 from core.access import scoped
@@ -50,14 +51,24 @@ def listings_daily(
             blocklist__enabled=True, first_seen__lt=_midnight(end + timedelta(days=1))
         ).filter(Q(cleared_at__isnull=True) | Q(cleared_at__gte=_midnight(start))),
     )
-    aggregates = {}
-    for i, day in enumerate(days):
-        day_start, day_end = _midnight(day), _midnight(day + timedelta(days=1))
-        still_open = Q(cleared_at__isnull=True) | Q(cleared_at__gte=day_end)
-        aggregates[f"open{i}"] = Count("pk", filter=Q(first_seen__lt=day_end) & still_open)
-        aggregates[f"new{i}"] = Count("pk", filter=Q(first_seen__gte=day_start, first_seen__lt=day_end))
-    row = qs.order_by().aggregate(**aggregates)
-    return [(day, row[f"open{i}"], row[f"new{i}"]) for i, day in enumerate(days)]
+    # Each listing against each day, counted in SQL over the scoped rows: a day list joined to them (two
+    # counts a day built as ORM aggregates cost more to compile than to run, 6 ms at 7 days, 25 at 30).
+    rows = qs.order_by().values("first_seen", "cleared_at")
+    sql, params = rows.query.sql_with_params()
+    bounds = [(i, _midnight(day), _midnight(day + timedelta(days=1))) for i, day in enumerate(days)]
+    values = ", ".join("(%s, %s::timestamptz, %s::timestamptz)" for _ in bounds)
+    # Only Django's own compiled SQL is interpolated; every value stays a bound parameter.
+    query = (
+        "SELECT d.i, "  # noqa: S608
+        "count(*) FILTER (WHERE l.first_seen < d.day_end"
+        " AND (l.cleared_at IS NULL OR l.cleared_at >= d.day_end)), "
+        "count(*) FILTER (WHERE l.first_seen >= d.day_start AND l.first_seen < d.day_end) "
+        f"FROM (VALUES {values}) AS d(i, day_start, day_end) CROSS JOIN ({sql}) AS l GROUP BY d.i"
+    )
+    with connections[rows.db].cursor() as cursor:  # the database the router reads listings from
+        cursor.execute(query, [value for bound in bounds for value in bound] + list(params))
+        counts = {i: (opened, new) for i, opened, new in cursor.fetchall()}
+    return [(day, *counts.get(i, (0, 0))) for i, day in enumerate(days)]
 
 
 def listings_chart(rows: list[tuple[date, int, int]], *, subject: str) -> Chart:
