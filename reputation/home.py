@@ -51,6 +51,8 @@ def listings_daily(
             blocklist__enabled=True, first_seen__lt=_midnight(end + timedelta(days=1))
         ).filter(Q(cleared_at__isnull=True) | Q(cleared_at__gte=_midnight(start))),
     )
+    if domain_id is not None:
+        qs = qs.filter(domain_id=domain_id)
     # Each listing against each day, counted in SQL over the scoped rows: a day list joined to them (two
     # counts a day built as ORM aggregates cost more to compile than to run, 6 ms at 7 days, 25 at 30).
     rows = qs.order_by().values("first_seen", "cleared_at")

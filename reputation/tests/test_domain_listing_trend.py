@@ -85,6 +85,16 @@ def test_it_charts_the_domains_listings_per_day(login, admin_a, listed_domains):
     assert 'aria-current="page">7 days' in html
 
 
+def test_an_operator_sees_only_that_domains_listings(login, operator, listed_domains):
+    # The operator sees every tenant's listings: the domain page still counts only its own domain's.
+    rows = dict(
+        _card(login(operator).get(f"/domains/{listed_domains['mine'].pk}/?days=7"))["charts"][0].table.rows
+    )
+    day = lambda n: (utc_today() - timedelta(days=n)).strftime("%m-%d")  # noqa: E731
+    assert rows[day(2)] == ["1", "0"]  # not ["2", "1"]: the other domain's listing found 2 days ago
+    assert rows[day(0)] == ["1", "1"]
+
+
 def test_the_default_is_30_days(login, viewer_a, listed_domains):
     trend = _card(login(viewer_a).get(f"/domains/{listed_domains['mine'].pk}/"))
     assert trend["days"] == 30 and len(trend["charts"][0].table.rows) == 30
