@@ -110,31 +110,38 @@ grouped AS (
         max(campaign_id) AS campaign_id, max(ip_id) AS ip_id
     FROM new GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ),
--- Per-category counts as JSON objects, built with jsonb_object_agg: a category can come from both
--- hard and soft bounces, so it is summed first.
-cats AS (
-    SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id,
-        jsonb_object_agg(cat, n) FILTER (WHERE kind = 'bounce') AS bounce_categories,
-        jsonb_object_agg(cat, n) FILTER (WHERE kind = 'transient') AS transient_categories
-    FROM (
-        SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id,
-            CASE WHEN outcome = 'transient' THEN 'transient' ELSE 'bounce' END AS kind, cat, sum(n) AS n
-        FROM grouped WHERE outcome IN ('hard_bounce', 'soft_bounce', 'transient')
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-    ) by_cat
-    GROUP BY 1, 2, 3, 4, 5, 6
+-- Per key and category: the category's bounce (or deferral) count and the outcome counts. A category can
+-- come from both hard and soft bounces, so it is summed here; each (key, kind, category) is then one row,
+-- and the key's JSON objects below have no repeated name. One aggregation over another, never a join:
+-- the CTEs' row estimates are 1, and a join of them was planned as a nested loop (quadratic in a batch's
+-- keys: 8 of a 1,000-record batch's 24 ms).
+by_cat AS (
+    SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id, outcome = 'transient' AS deferral, cat,
+        sum(n) FILTER (WHERE outcome IN ('hard_bounce', 'soft_bounce', 'transient')) AS cat_n,
+        sum(n) FILTER (WHERE outcome = 'delivered') AS delivered,
+        sum(n) FILTER (WHERE outcome = 'hard_bounce') AS hard_bounces,
+        sum(n) FILTER (WHERE outcome = 'soft_bounce') AS soft_bounces,
+        sum(n) FILTER (WHERE outcome = 'transient') AS transient,
+        sum(n) FILTER (WHERE outcome = 'complaint') AS complaints,
+        sum(n) FILTER (WHERE outcome = 'received') AS received,
+        sum(n) FILTER (WHERE outcome = 'other') AS other,
+        max(campaign_id) AS campaign_id, max(ip_id) AS ip_id
+    FROM grouped GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ),
 totals AS (
     SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id, max(campaign_id) AS campaign_id,
         max(ip_id) AS ip_id,
-        coalesce(sum(n) FILTER (WHERE outcome = 'delivered'), 0) AS delivered,
-        coalesce(sum(n) FILTER (WHERE outcome = 'hard_bounce'), 0) AS hard_bounces,
-        coalesce(sum(n) FILTER (WHERE outcome = 'soft_bounce'), 0) AS soft_bounces,
-        coalesce(sum(n) FILTER (WHERE outcome = 'transient'), 0) AS transient,
-        coalesce(sum(n) FILTER (WHERE outcome = 'complaint'), 0) AS complaints,
-        coalesce(sum(n) FILTER (WHERE outcome = 'received'), 0) AS received,
-        coalesce(sum(n) FILTER (WHERE outcome = 'other'), 0) AS other
-    FROM grouped
+        coalesce(sum(delivered), 0) AS delivered,
+        coalesce(sum(hard_bounces), 0) AS hard_bounces,
+        coalesce(sum(soft_bounces), 0) AS soft_bounces,
+        coalesce(sum(transient), 0) AS transient,
+        coalesce(sum(complaints), 0) AS complaints,
+        coalesce(sum(received), 0) AS received,
+        coalesce(sum(other), 0) AS other,
+        coalesce(jsonb_object_agg(cat, cat_n) FILTER (WHERE NOT deferral AND cat_n > 0), '{{}}'::jsonb)
+            AS bounce_categories,
+        coalesce(jsonb_object_agg(cat, cat_n) FILTER (WHERE deferral), '{{}}'::jsonb) AS transient_categories
+    FROM by_cat
     GROUP BY day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id
 ),
 stats AS (
@@ -143,14 +150,11 @@ stats AS (
         hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories,
         transient_categories
     )
-    SELECT t.day, t.source_ip, t.vmta, t.rcpt_domain, t.campaign_key, t.tenant_id, t.campaign_id, t.ip_id,
-        t.delivered, t.hard_bounces, t.soft_bounces, t.transient, t.complaints, t.received, t.other,
-        coalesce(c.bounce_categories, '{{}}'::jsonb), coalesce(c.transient_categories, '{{}}'::jsonb)
-    FROM totals t
-    LEFT JOIN cats c ON c.day = t.day AND c.source_ip = t.source_ip AND c.vmta = t.vmta
-        AND c.rcpt_domain = t.rcpt_domain AND c.campaign_key = t.campaign_key
-        AND c.tenant_id IS NOT DISTINCT FROM t.tenant_id
-    ORDER BY t.day, t.source_ip, t.vmta, t.rcpt_domain, t.campaign_key, t.tenant_id
+    SELECT day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id, campaign_id, ip_id, delivered,
+        hard_bounces, soft_bounces, transient, complaints, received, other, bounce_categories,
+        transient_categories
+    FROM totals
+    ORDER BY day, source_ip, vmta, rcpt_domain, campaign_key, tenant_id
     ON CONFLICT ON CONSTRAINT daily_stat_key DO UPDATE SET
         delivered = s.delivered + EXCLUDED.delivered,
         hard_bounces = s.hard_bounces + EXCLUDED.hard_bounces,

@@ -222,3 +222,24 @@ def test_a_missing_file_is_reported(tmp_path):
     assert result.failed_files == [
         {"file": str(tmp_path / "nope.csv"), "reason": "No such file or directory"}
     ]
+
+
+def test_a_category_met_as_hard_soft_and_deferral_is_summed_per_kind(tmp_path):
+    # "other" is hard with a missing-mailbox diagnostic and soft without; the same key's deferral with
+    # that category counts apart, and its delivered row adds no category.
+    recs = [
+        bounce("gone@example.org", "other", dsnStatus="5.1.1 (bad destination mailbox address)"),
+        bounce(
+            "full@example.org",
+            "other",
+            dsnStatus="5.2.2 (mailbox full)",
+            dsnDiag="smtp;552 5.2.2 mailbox full",
+        ),
+        record(type="t", rcpt="slow@example.org", bounceCat="other", dsnAction="delayed"),
+        record(rcpt="ok@example.org"),
+    ]
+    accounting_import_path(path=_write(tmp_path, csv_text(recs)))
+    stat = DailyStat.objects.get()
+    assert (stat.delivered, stat.hard_bounces, stat.soft_bounces, stat.transient) == (1, 1, 1, 1)
+    assert stat.bounce_categories == {"other": 2}
+    assert stat.transient_categories == {"other": 1}
