@@ -8,14 +8,28 @@ which rates are "over threshold" is ``campaigns.stats.rate_level``, never re-dec
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
+from django.db import connections, router
 from django.db.models import BooleanField, F, Func, QuerySet, Subquery
 from django.http import HttpRequest
 
 from campaigns.models import DailyStat, DailyTenantStat
-from campaigns.stats import Counts, at_threshold_sql, format_rate, rate_level, stored_sums, sums, thresholds
+from campaigns.stats import (
+    Counts,
+    Thresholds,
+    at_threshold_sql,
+    block_categories,
+    format_rate,
+    rate_level,
+    stored_sums,
+    sums,
+    thresholds,
+)
 from core.access import scoped
 from core.charts import TREND_DAYS, Chart, Series, grouped_bars, line_chart, window
 from tenants.access import actor_for
@@ -193,16 +207,30 @@ def ip_levels(*, days: int = LEVEL_DAYS, tenant_id: int | None = None) -> dict[s
 
     By address (the (source_ip, day) index), as the IP page and the IP list read it; ``tenant_id`` keeps a
     tenant to its own traffic on an IP that may have served another tenant before."""
+    rows = _ip_stats(days=days, tenant_id=tenant_id).values("source_ip").annotate(**sums(DailyStat))
+    return _levels_by_address(rows, thresholds())
+
+
+def _levels_by_address(
+    rows: Iterable[Mapping[str, Any]], t: Thresholds, *, over_only: bool = False
+) -> dict[str, tuple[Counts, str]]:
+    """{address: (counts, rate_level)} of summed rows; ``t`` is read once by the caller, not once a row (a
+    fleet has thousands of addresses). ``over_only`` keeps the addresses above "ok"."""
     out = {}
-    t = thresholds()  # read from the settings once, not once per address (a fleet has thousands)
-    for row in _ip_stats(days=days, tenant_id=tenant_id).values("source_ip").annotate(**sums(DailyStat)):
+    for row in rows:
         counts = Counts.from_row(row)
-        out[row["source_ip"]] = (counts, rate_level(counts, t))
+        level = rate_level(counts, t)
+        if not over_only or level != "ok":
+            out[row["source_ip"]] = (counts, level)
     return out
 
 
 def _ip_stats(*, days: int, tenant_id: int | None) -> QuerySet[DailyStat]:
     start, end = window(days)
+    return _ip_stats_between(start, end, tenant_id=tenant_id)
+
+
+def _ip_stats_between(start: date, end: date, *, tenant_id: int | None) -> QuerySet[DailyStat]:
     stats = DailyStat.objects.filter(day__gte=start, day__lte=end).exclude(source_ip="")
     if tenant_id is not None:
         stats = stats.filter(tenant_id=tenant_id)
@@ -226,27 +254,39 @@ def ip_levels_over(*, days: int = LEVEL_DAYS, tenant_id: int | None = None) -> d
     block categories only for the addresses whose stored counts can be at one (stats.at_threshold_sql; a
     fleet has thousands of addresses and a handful over). The level is still ``rate_level``'s."""
     t = thresholds()
+    start, end = window(days)
+    alias = router.db_for_read(DailyStat)
+    sql, params = _ip_levels_over_sql(start, end, tenant_id, t, block_categories(), alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return _levels_by_address(rows, t, over_only=True)
+
+
+@functools.lru_cache(maxsize=512)
+def _ip_levels_over_sql(
+    start: date, end: date, tenant_id: int | None, t: Thresholds, categories: frozenset[str], alias: str
+) -> tuple[str, tuple]:
+    """``ip_levels_over``'s statement, compiled once per window, tenant, thresholds and block categories
+    (everything it is built from; ``categories`` is what ``sums`` reads): building and compiling its many
+    expressions cost the home page about as much as running it. Only the SQL text is kept, never a figure."""
     stored = {f"stored_{name}": expression for name, expression in stored_sums().items()}
     candidates = (
-        _ip_stats(days=days, tenant_id=tenant_id)
+        _ip_stats_between(start, end, tenant_id=tenant_id)
         .values("source_ip")
         .annotate(**stored)
         .filter(at_threshold_sql({name.removeprefix("stored_"): F(name) for name in stored}, t))
         .values("source_ip")
     )
     rows = (
-        _ip_stats(days=days, tenant_id=tenant_id)
+        _ip_stats_between(start, end, tenant_id=tenant_id)
         .filter(_InArray("source_ip", candidates))
         .values("source_ip")
         .annotate(**sums(DailyStat))
     )
-    out = {}
-    for row in rows:
-        counts = Counts.from_row(row)
-        level = rate_level(counts, t)
-        if level != "ok":
-            out[row["source_ip"]] = (counts, level)
-    return out
+    sql, params = rows.query.get_compiler(using=alias).as_sql()
+    return sql, tuple(params)
 
 
 def ips_over_threshold(request: HttpRequest, *, days: int = LEVEL_DAYS) -> list[OverThreshold]:

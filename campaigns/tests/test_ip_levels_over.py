@@ -57,3 +57,17 @@ def test_a_zero_threshold_keeps_every_address_as_rate_level_does(stats):
     over = ip_levels_over()
     assert over == _over()
     assert "10.0.0.9" in over  # no rate reads 0, which is at a 0 threshold
+
+
+def test_it_follows_the_block_categories_and_thresholds_between_calls(stats):
+    # The statement is compiled once per window, thresholds and categories: a change must not reuse it.
+    assert "10.0.0.6" not in ip_levels_over()
+    with override_settings(SIGNAL_BLOCK_CATEGORIES=["other"]):
+        over = ip_levels_over()
+        assert over == _over()
+        assert "10.0.0.6" in over
+    with override_settings(SIGNAL_HOLD_BOUNCE_RATE=0.5, SIGNAL_PAUSE_BOUNCE_RATE=0.5):
+        over = ip_levels_over()
+        assert over == _over()
+        assert "10.0.0.3" not in over
+    assert ip_levels_over() == _over()
