@@ -233,14 +233,24 @@ class Change:
 
 
 def recent_changes(request: HttpRequest, limit: int = 10) -> list[Change]:
-    """The latest listings found and cleared that the user may see, newest first (two queries)."""
-    base = _scope_by_target(request, Listing.objects.select_related("blocklist", "ip", "domain"))
-    opened = [Change(x.first_seen, "listed", x) for x in base.order_by("-first_seen", "-pk")[:limit]]
-    cleared = [
-        Change(x.cleared_at, "cleared", x)
-        for x in base.filter(cleared_at__isnull=False).order_by("-cleared_at", "-pk")[:limit]
+    """The latest listings found and cleared that the user may see, newest first (one query: the newest
+    found and the newest cleared, each sliced in Postgres, as one UNION ALL)."""
+    # The blocklist's name is shown; the IP or domain only as the id of its link (ip_id, domain_id).
+    base = _scope_by_target(request, Listing.objects.select_related("blocklist"))
+    opened = base.annotate(change=Value("listed")).order_by("-first_seen", "-pk")[:limit]
+    cleared = (
+        base.filter(cleared_at__isnull=False)
+        .annotate(change=Value("cleared"))
+        .order_by("-cleared_at", "-pk")[:limit]
+    )
+    changes = [
+        Change(x.first_seen if x.change == "listed" else x.cleared_at, x.change, x)
+        for x in opened.union(cleared, all=True)
     ]
-    return sorted(opened + cleared, key=lambda change: change.when, reverse=True)[:limit]
+    # Newest first; at the same moment a find before a clearing, then the newer listing (a UNION keeps no
+    # order of its own).
+    changes.sort(key=lambda c: (c.when, c.action == "listed", c.listing.pk), reverse=True)
+    return changes[:limit]
 
 
 def open_listing_count() -> Coalesce:
