@@ -8,13 +8,11 @@ which rates are "over threshold" is ``campaigns.stats.rate_level``, never re-dec
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connections, router
 from django.db.models import BooleanField, F, Func, QuerySet, Subquery
 from django.http import HttpRequest
 
@@ -30,8 +28,9 @@ from campaigns.stats import (
     sums,
     thresholds,
 )
-from core.access import scoped
+from core.access import ReadScope, scoped
 from core.charts import TREND_DAYS, Chart, Series, grouped_bars, line_chart, window
+from core.compiled import compiled_rows
 from tenants.access import actor_for
 
 # Trend charts sit two abreast on wide screens and alone on phones: a narrower drawing keeps their text
@@ -47,6 +46,10 @@ def daily_counts(
 ) -> list[tuple[date, Counts]]:
     """One entry per day of [start, end], zero-filled: one query, summed in Postgres."""
     rows = stats.filter(day__gte=start, day__lte=end).order_by().values("day").annotate(**sums(stats.model))
+    return _zero_filled(rows, start=start, end=end)
+
+
+def _zero_filled(rows: Iterable[Mapping[str, Any]], *, start: date, end: date) -> list[tuple[date, Counts]]:
     by_day = {row["day"]: Counts.from_row(row) for row in rows}
     days = (end - start).days + 1
     return [(d, by_day.get(d, Counts())) for d in (start + timedelta(days=i) for i in range(days))]
@@ -55,7 +58,17 @@ def daily_counts(
 def tenant_daily(request: HttpRequest, *, days: int) -> list[tuple[date, Counts]]:
     """The user's whole visible traffic per day (all tenants for an operator) from the per-tenant rollup."""
     start, end = window(days)
-    return daily_counts(scoped(actor_for(request), DailyTenantStat.objects.all()), start=start, end=end)
+    scope = ReadScope.of(actor_for(request))
+    rows = compiled_rows(DailyTenantStat, _tenant_days, start, end, scope, block_categories())
+    return _zero_filled(rows, start=start, end=end)
+
+
+def _tenant_days(
+    start: date, end: date, scope: ReadScope, categories: frozenset[str]
+) -> QuerySet[DailyTenantStat, Any]:
+    """``tenant_daily``'s statement (core.compiled; ``categories``: what ``sums`` reads from the settings)."""
+    stats = scoped(scope, DailyTenantStat.objects.filter(day__gte=start, day__lte=end))
+    return stats.order_by().values("day").annotate(**sums(DailyTenantStat))
 
 
 def total(days: list[tuple[date, Counts]]) -> Counts:
@@ -176,12 +189,8 @@ def tenants_over_threshold(request: HttpRequest, *, days: int = LEVEL_DAYS) -> l
     from tenants.models import Tenant
 
     start, end = window(days)
-    rows = (
-        scoped(actor_for(request), DailyTenantStat.objects.filter(day__gte=start, day__lte=end))
-        .order_by()
-        .values("tenant_id")
-        .annotate(**sums(DailyTenantStat))
-    )
+    scope = ReadScope.of(actor_for(request))
+    rows = compiled_rows(DailyTenantStat, _tenant_sums, start, end, scope, block_categories())
     found: dict[int, tuple[Counts, str]] = {}
     t = thresholds()  # read from the settings once, not once a row
     for row in rows:
@@ -200,6 +209,14 @@ def tenants_over_threshold(request: HttpRequest, *, days: int = LEVEL_DAYS) -> l
             if pk in names
         ]
     )
+
+
+def _tenant_sums(
+    start: date, end: date, scope: ReadScope, categories: frozenset[str]
+) -> QuerySet[DailyTenantStat, Any]:
+    """``tenants_over_threshold``'s statement (core.compiled; ``categories``: what ``sums`` reads)."""
+    stats = scoped(scope, DailyTenantStat.objects.filter(day__gte=start, day__lte=end))
+    return stats.order_by().values("tenant_id").annotate(**sums(DailyTenantStat))
 
 
 def ip_levels(*, days: int = LEVEL_DAYS, tenant_id: int | None = None) -> dict[str, tuple[Counts, str]]:
@@ -255,22 +272,15 @@ def ip_levels_over(*, days: int = LEVEL_DAYS, tenant_id: int | None = None) -> d
     fleet has thousands of addresses and a handful over). The level is still ``rate_level``'s."""
     t = thresholds()
     start, end = window(days)
-    alias = router.db_for_read(DailyStat)
-    sql, params = _ip_levels_over_sql(start, end, tenant_id, t, block_categories(), alias)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [column.name for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    rows = compiled_rows(DailyStat, _ip_sums_over, start, end, tenant_id, t, block_categories())
     return _levels_by_address(rows, t, over_only=True)
 
 
-@functools.lru_cache(maxsize=512)
-def _ip_levels_over_sql(
-    start: date, end: date, tenant_id: int | None, t: Thresholds, categories: frozenset[str], alias: str
-) -> tuple[str, tuple]:
-    """``ip_levels_over``'s statement, compiled once per window, tenant, thresholds and block categories
-    (everything it is built from; ``categories`` is what ``sums`` reads): building and compiling its many
-    expressions cost the home page about as much as running it. Only the SQL text is kept, never a figure."""
+def _ip_sums_over(
+    start: date, end: date, tenant_id: int | None, t: Thresholds, categories: frozenset[str]
+) -> QuerySet[DailyStat, Any]:
+    """``ip_levels_over``'s statement (core.compiled: its many expressions cost as much to build and compile
+    as the statement takes to run; ``categories``: what ``sums`` reads from the settings)."""
     stored = {f"stored_{name}": expression for name, expression in stored_sums().items()}
     candidates = (
         _ip_stats_between(start, end, tenant_id=tenant_id)
@@ -279,14 +289,12 @@ def _ip_levels_over_sql(
         .filter(at_threshold_sql({name.removeprefix("stored_"): F(name) for name in stored}, t))
         .values("source_ip")
     )
-    rows = (
+    return (
         _ip_stats_between(start, end, tenant_id=tenant_id)
         .filter(_InArray("source_ip", candidates))
         .values("source_ip")
         .annotate(**sums(DailyStat))
     )
-    sql, params = rows.query.get_compiler(using=alias).as_sql()
-    return sql, tuple(params)
 
 
 def ips_over_threshold(request: HttpRequest, *, days: int = LEVEL_DAYS) -> list[OverThreshold]:

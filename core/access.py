@@ -6,6 +6,9 @@ Outside the scope is a 404, never a 403 that would confirm the object exists; a 
 the viewer can see but not change.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import Protocol
 
 from django.core.exceptions import PermissionDenied
@@ -22,6 +25,23 @@ class Viewer(Protocol):
 
     @property
     def can_manage_tenant_data(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """What ``scoped`` reads of a viewer, hashable: a statement compiled once (core.compiled) is kept per
+    scope, not per user. For reads only: it may change nothing."""
+
+    is_operator: bool
+    tenant_id: int | None
+
+    @property
+    def can_manage_tenant_data(self) -> bool:
+        return False
+
+    @classmethod
+    def of(cls, viewer: Viewer) -> ReadScope:
+        return cls(viewer.is_operator, viewer.tenant_id)
 
 
 def scoped[M: Model](viewer: Viewer, qs: QuerySet[M], tenant_field: str = "tenant") -> QuerySet[M]:
