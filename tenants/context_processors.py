@@ -1,5 +1,6 @@
 """The signed-in user's Actor and the navigation menu, for every page (base.html)."""
 
+import functools
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -31,7 +32,8 @@ class NavGroup:
         return any(link.current for link in self.links)
 
 
-def _nav_items() -> list[tuple[str, ...]]:
+@functools.cache  # the installed apps and their nav.py are code: looked for once, not on every page
+def _nav_items() -> tuple[tuple[str, ...], ...]:
     items: list[tuple[str, ...]] = []
     for config in apps.get_app_configs():
         try:
@@ -39,7 +41,7 @@ def _nav_items() -> list[tuple[str, ...]]:
         except ModuleNotFoundError:
             continue
         items.extend(getattr(module, "ITEMS", []))
-    return items
+    return tuple(items)
 
 
 def _visible(who: str, actor: Actor) -> bool:
