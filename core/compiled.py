@@ -37,6 +37,21 @@ def compiled_rows[**P](
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def compiled_count[**P](
+    model: type[Model], build: Callable[P, QuerySet], *args: P.args, **kwargs: P.kwargs
+) -> int:
+    """The number of rows of ``build(*args, **kwargs)`` (counted in Postgres, as ``QuerySet.count()``)."""
+    alias = router.db_for_read(model)
+    statement = _statement(build, alias, args, tuple(sorted(kwargs.items())))
+    if statement is None:
+        return 0
+    sql, params = statement
+    with connections[alias].cursor() as cursor:
+        # The statement is the ORM's compiled SQL (values are parameters), as QuerySet.count() wraps it.
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) counted", params)  # noqa: S608
+        return cursor.fetchone()[0]
+
+
 @functools.lru_cache(maxsize=_MAX_STATEMENTS)
 def _statement(
     build: Callable[..., QuerySet],

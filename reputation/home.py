@@ -4,35 +4,44 @@ links to) and open listings per day for the trend charts."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django.db import connections
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
-from core.access import scoped
+from core.access import ReadScope, scoped
 from core.charts import Chart, Series, line_chart
+from core.compiled import compiled_count
 from ips.models import IPAddress
 from reputation.models import Listing
-from reputation.selectors import _problem_exists, _scope_by_target, visible_domains, visible_ips
+from reputation.selectors import _problem_exists, _scope_by_target, visible_domains_for, visible_ips_for
 from tenants.access import actor_for
 
 
 def listed_ip_count(request: HttpRequest) -> int:
     """Visible IPs with an open listing on an enabled list: the rows of the IP list's ``?listed=1``."""
+    return compiled_count(IPAddress, _listed_ips, ReadScope.of(actor_for(request)))
+
+
+def _listed_ips(scope: ReadScope) -> QuerySet[IPAddress, Any]:
+    """``listed_ip_count``'s rows (core.compiled: a statement compiled once per scope)."""
     open_listing = Listing.objects.filter(ip=OuterRef("pk"), cleared_at__isnull=True, blocklist__enabled=True)
-    return (
-        scoped(actor_for(request), IPAddress.objects.all(), "pool__tenant")
-        .filter(Exists(open_listing))
-        .count()
-    )
+    ips = scoped(scope, IPAddress.objects.all(), "pool__tenant")
+    return ips.filter(Exists(open_listing)).order_by().values("pk")
 
 
 def problem_target_count(request: HttpRequest) -> int:
     """Targets with a listed or failing check: the rows of the reputation page's ``?only=problems``
     (``overview_targets(problems=True)``, same filters, counted)."""
-    ips = visible_ips(request).filter(_problem_exists("ip")).order_by().values("pk")
-    domains = visible_domains(request).filter(_problem_exists("domain")).order_by().values("pk")
-    return ips.union(domains, all=True).count()  # one query
+    return compiled_count(IPAddress, _problem_targets, ReadScope.of(actor_for(request)))  # one query
+
+
+def _problem_targets(scope: ReadScope) -> QuerySet[IPAddress, Any]:
+    """``problem_target_count``'s rows (core.compiled: a statement compiled once per scope)."""
+    ips = visible_ips_for(scope).filter(_problem_exists("ip")).order_by().values("pk")
+    domains = visible_domains_for(scope).filter(_problem_exists("domain")).order_by().values("pk")
+    return ips.union(domains, all=True)
 
 
 def _midnight(day: date) -> datetime:

@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Val
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
-from core.access import scoped
+from core.access import Viewer, scoped
 from domains.models import SendingDomain
 from ips.models import IPAddress, IPStatus
 from reputation.models import Blocklist, CheckState, CheckStatus, Kind, Listing, ProviderAccount, Sweep
@@ -29,13 +29,19 @@ PROBLEMS = (CheckStatus.LISTED, CheckStatus.ERROR)
 
 def visible_ips(request: HttpRequest) -> QuerySet[IPAddress]:
     """The IPs a sweep covers (not retired) that this user may see."""
-    return scoped(
-        actor_for(request), IPAddress.objects.exclude(status=IPStatus.RETIRED), tenant_field="pool__tenant"
-    )
+    return visible_ips_for(actor_for(request))
+
+
+def visible_ips_for(viewer: Viewer) -> QuerySet[IPAddress]:
+    return scoped(viewer, IPAddress.objects.exclude(status=IPStatus.RETIRED), tenant_field="pool__tenant")
 
 
 def visible_domains(request: HttpRequest) -> QuerySet[SendingDomain]:
-    return scoped(actor_for(request), SendingDomain.objects.all(), tenant_field="tenant")
+    return visible_domains_for(actor_for(request))
+
+
+def visible_domains_for(viewer: Viewer) -> QuerySet[SendingDomain]:
+    return scoped(viewer, SendingDomain.objects.all(), tenant_field="tenant")
 
 
 def _scope_by_target(request: HttpRequest, qs: QuerySet) -> QuerySet:

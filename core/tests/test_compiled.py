@@ -5,7 +5,7 @@ import pytest
 from django.db.models import Count, QuerySet
 
 from core.access import ReadScope, scoped
-from core.compiled import compiled_rows
+from core.compiled import compiled_count, compiled_rows
 from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -36,3 +36,19 @@ def test_it_runs_the_statement_on_every_call_for_its_scope_and_arguments(
 def test_a_scope_that_sees_nothing_runs_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert compiled_rows(AuditEvent, _actions, ReadScope(is_operator=False, tenant_id=None), "ip.") == []
+
+
+def _events(scope: ReadScope, action: str) -> QuerySet:
+    return scoped(scope, AuditEvent.objects.filter(action=action)).order_by().values("pk")
+
+
+def test_it_counts_the_rows_of_a_statement_as_the_queryset_would(tenant_a, tenant_b):
+    AuditEvent.objects.create(actor_label="x", tenant=tenant_a, action="ip.pause")
+    AuditEvent.objects.create(actor_label="x", tenant=tenant_b, action="ip.pause")
+    operator = ReadScope(is_operator=True, tenant_id=None)
+    assert compiled_count(AuditEvent, _events, operator, "ip.pause") == 2
+    AuditEvent.objects.create(actor_label="x", tenant=tenant_a, action="ip.pause")
+    assert compiled_count(AuditEvent, _events, operator, "ip.pause") == 3
+    tenant = ReadScope(is_operator=False, tenant_id=tenant_a.pk)
+    assert compiled_count(AuditEvent, _events, tenant, "ip.pause") == _events(tenant, "ip.pause").count() == 2
+    assert compiled_count(AuditEvent, _events, ReadScope(is_operator=False, tenant_id=None), "ip.pause") == 0
