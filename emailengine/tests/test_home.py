@@ -28,7 +28,7 @@ def fleet(tenant_a, tenant_b):
 
 def test_operators_see_the_whole_fleet(login, operator, fleet, django_assert_max_num_queries):
     client = login(operator)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(16):
         response = client.get("/")
     body = response.content.decode()
     assert "Fleet overview" in body and "pmta-home" in body
@@ -36,8 +36,10 @@ def test_operators_see_the_whole_fleet(login, operator, fleet, django_assert_max
     assert response.context["totals"]["paused IPs"] == 2
 
 
-def test_tenant_users_see_only_their_numbers(login, viewer_a, fleet):
-    response = login(viewer_a).get("/")
+def test_tenant_users_see_only_their_numbers(login, viewer_a, fleet, django_assert_max_num_queries):
+    client = login(viewer_a)
+    with django_assert_max_num_queries(14):
+        response = client.get("/")
     assert response.context["totals"]["IPs"] == 3
     assert "pmta-home" not in response.content.decode()
 
